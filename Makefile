@@ -1,0 +1,52 @@
+# Two commands for a fresh machine:  `make run`  and  `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+MO     := translations/en/LC_MESSAGES/messages.mo
+export FLASK_APP := wsgi
+
+.PHONY: run test check lint format translations extract-messages bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+$(MO): $(STAMP) translations/en/LC_MESSAGES/messages.po
+	$(BIN)/pybabel compile --use-fuzzy -d translations
+
+translations: $(MO)
+
+## Serve the embedded default (SQLite in instance/, demo data) on http://127.0.0.1:5000
+run: $(STAMP) $(MO)
+	mkdir -p instance
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo seed --if-empty
+	RUN_SCHEDULER_IN_APP=true $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## The test suite: SQLite, plus PostgreSQL when TEST_DATABASE_URL is set, plus browser tests
+test: $(STAMP) $(MO)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: lint test
+
+## Re-extract translatable strings and merge them into the English catalogue
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.booking
+
+clean:
+	rm -rf $(VENV) $(MO) .pytest_cache .ruff_cache

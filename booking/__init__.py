@@ -1,0 +1,65 @@
+"""Kommunalbuchung: community halls and cemeteries for several municipalities."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from config import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Wire config → logging → extensions → blueprints → error handlers → CLI,
+    then validate the configuration. No database work happens here."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.update(settings.load(config))
+
+    logging.basicConfig(
+        level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    from booking import models, web  # noqa: F401  (models: every table registered)
+    from booking.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    web.init_app(app)
+
+    from booking.accounts.views import bp as accounts_bp
+    from booking.admin.views import bp as admin_bp
+    from booking.api import bp as api_bp
+    from booking.tenants.views import bp as tenants_bp
+    from booking.tenants.views import public_bp
+    from cemetery.views import bp as cemetery_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(tenants_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(cemetery_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+
+    from booking import errors
+
+    errors.init_app(app)
+
+    from booking import cli
+
+    cli.init_app(app)
+
+    settings.validate(app.config)
+    return app

@@ -1,0 +1,53 @@
+import click
+from flask.cli import AppGroup
+
+from booking.accounts import service
+from booking.core import DomainError
+from booking.extensions import db
+from booking.tenants.cli import fail
+from booking.tenants.service import get_tenant_by_slug
+
+users_cli = AppGroup("users", help="User accounts, roles and API tokens.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--password", required=True)
+@click.option("--name", default="")
+@click.option("--tenant", "tenant_slug", help="Municipality slug for --role.")
+@click.option("--role", type=click.Choice(["admin", "clerk", "caretaker", "funeral_home"]))
+def create(email: str, password: str, name: str, tenant_slug: str | None, role: str | None) -> None:
+    """Add a user (confirmed), or add a role to an existing one."""
+    if bool(tenant_slug) != bool(role):
+        raise click.UsageError("--tenant and --role go together.")
+    try:
+        user = service.find_user(email)
+        created = user is None
+        if user is None:
+            user = service.create_user(email, password, name=name, confirmed=True)
+        if tenant_slug and role:
+            tenant = get_tenant_by_slug(tenant_slug)
+            if tenant is None:
+                raise click.ClickException(f"No municipality with slug {tenant_slug!r}.")
+            service.grant_role(tenant, None, user, role)
+    except DomainError as error:
+        fail(error)
+    db.session.commit()
+    what = "Created user" if created else "User exists:"
+    click.echo(
+        f"{what} {user.email} (id {user.id})" + (f", role {role} in {tenant_slug}" if role else "")
+    )
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", default="cli", help="A label shown on the profile page.")
+def token(email: str, name: str) -> None:
+    """Print a new API token as the last line."""
+    user = service.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No user {email!r}.")
+    _token, plain = service.create_api_token(user, name)
+    db.session.commit()
+    click.echo(f"API token for {user.email} (shown once):")
+    click.echo(plain)

@@ -1,0 +1,386 @@
+"""Users, roles, organisations and API tokens: the rules, no request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from booking.accounts.models import (
+    ORGANISATION_KINDS,
+    ROLES,
+    ApiToken,
+    Membership,
+    Organisation,
+    OrganisationMember,
+    User,
+)
+from booking.audit import service as audit
+from booking.core import Forbidden, NotFound, ValidationFailed, utcnow
+from booking.extensions import db
+from booking.tenants.models import Tenant
+
+MIN_PASSWORD_LENGTH = 10
+CONFIRM_MAX_AGE = 7 * 24 * 3600
+RESET_MAX_AGE = 2 * 3600
+TOKEN_PREFIX = "kb_"
+
+_hasher = PasswordHasher()
+
+
+# --- passwords ---------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return True
+
+
+def validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            _l("Das Passwort ist zu kurz."),
+            {"password": [_l("Mindestens %(n)d Zeichen.", n=MIN_PASSWORD_LENGTH)]},
+        )
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ValidationFailed(
+            _l("Die E-Mail-Adresse ist ungültig."),
+            {"email": [_l("Bitte eine gültige E-Mail-Adresse angeben.")]},
+        ) from None
+
+
+# --- users -------------------------------------------------------------------
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(
+    email: str,
+    password: str,
+    *,
+    name: str = "",
+    locale: str | None = None,
+    confirmed: bool = False,
+    now: datetime | None = None,
+) -> User:
+    email = normalise_email(email)
+    validate_password(password)
+    if find_user(email) is not None:
+        raise ValidationFailed(
+            _l("Diese E-Mail-Adresse ist schon registriert."),
+            {"email": [_l("Diese E-Mail-Adresse ist schon registriert.")]},
+        )
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password),
+        locale=locale,
+        email_confirmed_at=(now or utcnow()) if confirmed else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user for these credentials, or None. Unknown e-mail costs the same
+    hashing time as a wrong password."""
+    user = find_user(email)
+    if user is None:
+        _hasher.hash(password)
+        return None
+    if not check_password(user, password) or not user.active:
+        return None
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    validate_password(password)
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+
+
+def update_profile(user: User, *, name: str, locale: str | None) -> None:
+    user.name = name.strip()
+    user.locale = locale or None
+
+
+# --- signed links (e-mail confirmation, password reset) --------------------------
+
+
+def _serializer(secret_key: str, salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=salt)
+
+
+def make_confirm_token(secret_key: str, user: User) -> str:
+    return _serializer(secret_key, "confirm-email").dumps({"uid": user.id, "email": user.email})
+
+
+def confirm_email(secret_key: str, token: str, now: datetime | None = None) -> User:
+    try:
+        data = _serializer(secret_key, "confirm-email").loads(token, max_age=CONFIRM_MAX_AGE)
+    except SignatureExpired:
+        raise ValidationFailed(_l("Der Bestätigungslink ist abgelaufen.")) from None
+    except BadSignature:
+        raise ValidationFailed(_l("Der Bestätigungslink ist ungültig.")) from None
+    user = db.session.get(User, data.get("uid"))
+    if user is None or user.email != data.get("email"):
+        raise ValidationFailed(_l("Der Bestätigungslink ist ungültig."))
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = now or utcnow()
+    return user
+
+
+def make_reset_token(secret_key: str, user: User) -> str:
+    return _serializer(secret_key, "reset-password").dumps(
+        {"uid": user.id, "v": user.session_version}
+    )
+
+
+def user_for_reset_token(secret_key: str, token: str) -> User:
+    """The user a reset link belongs to. A link dies when used (the password
+    change bumps ``session_version``) or after two hours."""
+    try:
+        data = _serializer(secret_key, "reset-password").loads(token, max_age=RESET_MAX_AGE)
+    except SignatureExpired:
+        raise ValidationFailed(_l("Der Link zum Zurücksetzen ist abgelaufen.")) from None
+    except BadSignature:
+        raise ValidationFailed(_l("Der Link zum Zurücksetzen ist ungültig.")) from None
+    user = db.session.get(User, data.get("uid"))
+    if user is None or user.session_version != data.get("v"):
+        raise ValidationFailed(_l("Der Link zum Zurücksetzen ist ungültig oder schon benutzt."))
+    return user
+
+
+# --- roles -------------------------------------------------------------------
+
+
+def grant_role(tenant: Tenant, actor: User | None, user: User, role: str) -> Membership:
+    if role not in ROLES:
+        raise ValidationFailed(
+            _l("Unbekannte Rolle."), {"role": [_l("Eine von: %(r)s", r=", ".join(ROLES))]}
+        )
+    existing = db.session.scalar(
+        select(Membership).where(
+            Membership.tenant_id == tenant.id,
+            Membership.user_id == user.id,
+            Membership.role == role,
+        )
+    )
+    if existing is not None:
+        return existing
+    membership = Membership(tenant_id=tenant.id, user_id=user.id, role=role)
+    db.session.add(membership)
+    user.memberships.append(membership)
+    db.session.flush()
+    audit.record(tenant, actor, "role.grant", user, after={"role": role})
+    return membership
+
+
+def revoke_role(tenant: Tenant, actor: User | None, user: User, role: str) -> None:
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.tenant_id == tenant.id,
+            Membership.user_id == user.id,
+            Membership.role == role,
+        )
+    )
+    if membership is None:
+        raise NotFound(_l("Diese Rolle hat die Person nicht."))
+    if role == "admin" and actor is not None and actor.id == user.id:
+        admins = db.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.tenant_id == tenant.id, Membership.role == "admin")
+        )
+        if admins <= 1:
+            raise ValidationFailed(
+                _l("Die letzte Administration kann sich nicht selbst entfernen.")
+            )
+    user.memberships.remove(membership)
+    db.session.delete(membership)
+    db.session.flush()
+    audit.record(tenant, actor, "role.revoke", user, before={"role": role})
+
+
+def staff(tenant: Tenant) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .join(Membership.user)
+            .where(Membership.tenant_id == tenant.id)
+            .order_by(User.email, Membership.role)
+        )
+    )
+
+
+def users_with_role(tenant: Tenant, role: str) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(Membership)
+            .where(Membership.tenant_id == tenant.id, Membership.role == role)
+            .order_by(User.name, User.email)
+        )
+    )
+
+
+# --- organisations -------------------------------------------------------------
+
+
+def can_manage_organisation(user: User, organisation: Organisation) -> bool:
+    if user.has_role(organisation.tenant_id, "admin", "clerk"):
+        return True
+    return any(m.user_id == user.id and m.is_manager for m in organisation.members)
+
+
+def create_organisation(
+    tenant: Tenant,
+    actor: User,
+    *,
+    name: str,
+    kind: str = "club",
+    is_local: bool = True,
+    email: str | None = None,
+) -> Organisation:
+    name = name.strip()
+    errors: dict[str, list] = {}
+    if not name:
+        errors["name"] = [_l("Der Name darf nicht leer sein.")]
+    if kind not in ORGANISATION_KINDS:
+        errors["kind"] = [_l("Unbekannte Art.")]
+    elif kind == "funeral_home" and not actor.has_role(tenant.id, "admin", "clerk"):
+        raise Forbidden(_l("Bestattungsunternehmen legt die Verwaltung an."))
+    if not errors and db.session.scalar(
+        select(Organisation.id).where(
+            Organisation.tenant_id == tenant.id, Organisation.name == name
+        )
+    ):
+        errors["name"] = [_l("Eine Organisation mit diesem Namen gibt es schon.")]
+    if errors:
+        raise ValidationFailed(_l("Die Angaben sind ungültig."), errors)
+    organisation = Organisation(
+        tenant_id=tenant.id, name=name, kind=kind, is_local=is_local, email=email or None
+    )
+    organisation.members.append(OrganisationMember(user=actor, is_manager=True))
+    db.session.add(organisation)
+    db.session.flush()
+    audit.record(tenant, actor, "organisation.create", organisation, after={"name": name})
+    return organisation
+
+
+def add_member(
+    organisation: Organisation, actor: User, email: str, *, is_manager: bool = False
+) -> OrganisationMember:
+    if not can_manage_organisation(actor, organisation):
+        raise Forbidden(
+            _l("Nur die Verantwortlichen der Organisation können Mitglieder hinzufügen.")
+        )
+    user = find_user(email)
+    if user is None:
+        raise ValidationFailed(
+            _l("Unbekannte E-Mail-Adresse."),
+            {"email": [_l("Diese Person muss sich zuerst registrieren.")]},
+        )
+    for member in organisation.members:
+        if member.user_id == user.id:
+            member.is_manager = member.is_manager or is_manager
+            return member
+    member = OrganisationMember(user=user, is_manager=is_manager)
+    organisation.members.append(member)
+    db.session.flush()
+    return member
+
+
+def remove_member(organisation: Organisation, actor: User, user_id: int) -> None:
+    if not can_manage_organisation(actor, organisation):
+        raise Forbidden(
+            _l("Nur die Verantwortlichen der Organisation können Mitglieder entfernen.")
+        )
+    member = next((m for m in organisation.members if m.user_id == user_id), None)
+    if member is None:
+        raise NotFound(_l("Nicht gefunden."))
+    managers = [m for m in organisation.members if m.is_manager]
+    if member.is_manager and len(managers) == 1:
+        raise ValidationFailed(_l("Die letzte verantwortliche Person kann nicht entfernt werden."))
+    organisation.members.remove(member)
+    db.session.flush()
+
+
+def organisations_of(user: User, tenant: Tenant) -> list[Organisation]:
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .join(OrganisationMember)
+            .where(Organisation.tenant_id == tenant.id, OrganisationMember.user_id == user.id)
+            .order_by(Organisation.name)
+        )
+    )
+
+
+# --- API tokens ----------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(user: User, name: str = "") -> tuple[ApiToken, str]:
+    """A new token; the plain value is returned once and never stored."""
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id, name=name.strip()[:100], token_hash=_token_hash(plain), prefix=plain[:10]
+    )
+    db.session.add(token)
+    db.session.flush()
+    return token, plain
+
+
+def user_for_api_token(plain: str, now: datetime | None = None) -> User | None:
+    if not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(plain)))
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    token.last_used_at = now or utcnow()
+    return token.user
+
+
+def api_tokens(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+def revoke_api_token(user: User, token_id: int, now: datetime | None = None) -> None:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound(_l("Nicht gefunden."))
+    token.revoked_at = token.revoked_at or now or utcnow()

@@ -1,0 +1,12 @@
+"""Registers every domain's command group."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from booking.accounts.cli import users_cli
+    from booking.demo import demo_cli
+    from booking.tenants.cli import tenants_cli
+
+    for group in (tenants_cli, users_cli, demo_cli):
+        app.cli.add_command(group)

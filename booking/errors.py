@@ -1,0 +1,106 @@
+"""The one place where domain errors and HTTP errors become answers: JSON in
+the API.md shape under ``/<tenant>/api/``, an error page everywhere else."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from booking.core import DomainError
+
+log = logging.getLogger(__name__)
+API_PATH = re.compile(r"^/[^/]+/api/")
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "bad_request",
+    415: "bad_request",
+    422: "validation",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+
+def wants_json() -> bool:
+    return bool(API_PATH.match(request.path))
+
+
+def error_json(status: int, code: str, message: str, details: dict | None = None):
+    body = {"error": {"code": code, "message": str(message), "details": details or {}}}
+    return jsonify(_plain(body)), status
+
+
+def _plain(value):
+    """Lazy translation strings → str, recursively (for JSON)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("Die Anfrage ist ungültig."),
+        401: _("Bitte melden Sie sich an."),
+        403: _("Dafür fehlt Ihnen die Berechtigung."),
+        404: _("Diese Seite gibt es nicht."),
+        405: _("Diese Methode ist hier nicht erlaubt."),
+        429: _("Zu viele Anfragen. Bitte warten Sie einen Moment."),
+        500: _("Ein interner Fehler ist aufgetreten. Bitte versuchen Sie es später erneut."),
+    }
+
+
+def render_error(status: int, message: str | None = None):
+    message = message or _messages().get(status) or _messages()[400]
+    if wants_json():
+        return error_json(status, HTTP_CODES.get(status, "error"), message)
+    template = "errors/error.html"
+    return render_template(template, status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        if wants_json():
+            return error_json(error.status, error.code, error.message, error.details)
+        return render_error(error.status, str(error.message))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(_error):
+        return render_error(
+            400,
+            _(
+                "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und senden Sie es erneut."
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        status = error.code or 500
+        if status == 429:
+            return render_error(429)
+        description = None
+        if wants_json() and status == 400 and error.description:
+            description = error.description
+        return render_error(status, description)
+
+    @app.errorhandler(Exception)
+    def _unhandled(error: Exception):
+        from booking.extensions import db
+
+        db.session.rollback()
+        log.exception("unhandled error in %s %s", request.method, request.endpoint)
+        return render_error(500)

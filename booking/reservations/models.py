@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from booking.accounts.models import Organisation, User
+from booking.core import UTCDateTime, utcnow
+from booking.extensions import db
+from booking.resources.models import Resource
+
+BOOKING_STATUSES = ("requested", "confirmed", "held", "rejected", "cancelled", "expired")
+# Statuses whose occurrences hold claims (``requested`` only where the
+# resource's ``request_blocks`` is set).
+CLAIMING_STATUSES = ("requested", "confirmed", "held")
+
+
+class Booking(db.Model):
+    """A reservation of one resource: one occurrence, or a weekly series."""
+
+    __tablename__ = "booking"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('requested', 'confirmed', 'held', 'rejected', 'cancelled', 'expired')",
+            name="status_known",
+        ),
+        Index("ix_booking_tenant_status", "tenant_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    customer_category: Mapped[str] = mapped_column(String(20), default="resident")
+    # The series rule as given (``{"freq", "interval", "until"|"count"}``), or None.
+    recurrence: Mapped[dict | None] = mapped_column(db.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    resource: Mapped[Resource] = relationship()
+    user: Mapped[User | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+    occurrences: Mapped[list[Occurrence]] = relationship(
+        back_populates="booking", order_by="Occurrence.start_at", cascade="all, delete-orphan"
+    )
+
+
+class Occurrence(db.Model):
+    """One date of a booking. ``sequence`` rises on every change (iCalendar)."""
+
+    __tablename__ = "occurrence"
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="ordered"),
+        Index("ix_occurrence_resource_start", "resource_id", "start_at"),
+        Index("ix_occurrence_tenant_start", "tenant_id", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    booking_id: Mapped[int] = mapped_column(
+        ForeignKey("booking.id", ondelete="CASCADE"), index=True
+    )
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resource.id"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sequence: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    booking: Mapped[Booking] = relationship(back_populates="occurrences")
+    claims: Mapped[list[Claim]] = relationship(
+        back_populates="occurrence", cascade="all, delete-orphan"
+    )
+
+    @property
+    def status(self) -> str:
+        return "cancelled" if self.cancelled_at else self.booking.status
+
+
+class Claim(db.Model):
+    """An occurrence's hold on one leaf unit for ``[start - buffer, end + buffer)``.
+    PostgreSQL: an EXCLUDE constraint over active claims (migration 0002).
+    SQLite: checked under ``BEGIN IMMEDIATE`` in ``reservations.engine``."""
+
+    __tablename__ = "claim"
+    __table_args__ = (
+        CheckConstraint("start_at < end_at", name="ordered"),
+        Index("ix_claim_unit_start", "unit_id", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"))
+    occurrence_id: Mapped[int] = mapped_column(
+        ForeignKey("occurrence.id", ondelete="CASCADE"), index=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("resource.id"))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    occurrence: Mapped[Occurrence] = relationship(back_populates="claims")

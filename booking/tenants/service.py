@@ -1,0 +1,91 @@
+"""Creating municipalities and scoping every query to one of them."""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, select
+
+from booking.core import NotFound, ValidationFailed
+from booking.extensions import db
+from booking.tenants.models import STATES, Tenant
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+# First path segments the application uses itself.
+RESERVED_SLUGS = {"account", "static", "api", "admin", "lang", "health", "favicon.ico"}
+
+M = TypeVar("M")
+
+
+def validate_tenant_fields(slug: str, name: str, timezone: str, state: str) -> None:
+    errors: dict[str, list[str]] = {}
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+        errors["slug"] = [
+            _l(
+                "Kürzel: 2–63 Zeichen, nur Kleinbuchstaben, Ziffern und Bindestrich, "
+                "nicht reserviert (account, static, api, admin, lang)."
+            )
+        ]
+    if not name.strip():
+        errors["name"] = [_l("Der Name darf nicht leer sein.")]
+    try:
+        if timezone not in available_timezones():
+            raise ZoneInfoNotFoundError(timezone)
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["timezone"] = [_l("Unbekannte Zeitzone: %(tz)s (z. B. Europe/Berlin).", tz=timezone)]
+    if state not in STATES:
+        errors["state"] = [
+            _l(
+                "Unbekanntes Bundesland: %(state)s (eines von %(all)s).",
+                state=state,
+                all=", ".join(STATES),
+            )
+        ]
+    if errors:
+        raise ValidationFailed(_l("Die Angaben zur Kommune sind ungültig."), errors)
+
+
+def create_tenant(
+    slug: str, name: str, timezone: str = "Europe/Berlin", state: str = "HE"
+) -> Tenant:
+    slug = slug.strip().lower()
+    validate_tenant_fields(slug, name, timezone, state)
+    if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise ValidationFailed(
+            _l("Das Kürzel ist vergeben."), {"slug": [_l("%(slug)s gibt es schon.", slug=slug)]}
+        )
+    tenant = Tenant(slug=slug, name=name.strip(), timezone=timezone, state=state)
+    db.session.add(tenant)
+    db.session.flush()
+    return tenant
+
+
+def get_tenant_by_slug(slug: str) -> Tenant | None:
+    return db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+
+
+def list_tenants() -> list[Tenant]:
+    return list(db.session.scalars(select(Tenant).order_by(Tenant.name)))
+
+
+def scoped(model: type[M], tenant: Tenant) -> Select:
+    """``select(model)`` limited to one municipality's rows: the only way to
+    query a tenant-owned table."""
+    return select(model).where(model.tenant_id == tenant.id)  # type: ignore[attr-defined]
+
+
+def get_scoped(model: type[M], tenant: Tenant, object_id: object) -> M:
+    """The object of this tenant with that id, or ``NotFound`` (also for an
+    object of another tenant: never reveal that it exists)."""
+    try:
+        key = int(object_id)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise NotFound(_l("Nicht gefunden.")) from None
+    obj = db.session.get(model, key)
+    if obj is None or obj.tenant_id != tenant.id:  # type: ignore[attr-defined]
+        raise NotFound(_l("Nicht gefunden."))
+    return obj

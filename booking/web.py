@@ -1,0 +1,133 @@
+"""Request-wide wiring: tenant from the URL, locale and time zone, security
+headers, template filters, safe redirects."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from urllib.parse import urljoin, urlsplit
+
+from flask import Flask, abort, current_app, g, request, session
+from flask_babel import format_currency, format_date, format_datetime, format_time, gettext
+from flask_login import current_user
+
+from booking.extensions import db, login_manager
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'self'; object-src 'none'"
+)
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    user = current_user if current_user and current_user.is_authenticated else None
+    if user is not None and user.locale in languages:
+        return user.locale
+    if session.get("lang") in languages:
+        return session["lang"]
+    return request.accept_languages.best_match(languages) or "de"
+
+
+def select_timezone() -> str:
+    tenant = getattr(g, "tenant", None)
+    return tenant.timezone if tenant is not None else "Europe/Berlin"
+
+
+def is_safe_redirect(target: str | None) -> bool:
+    """Only paths on this site: no scheme change, no other host, no ``//evil``."""
+    if not target or "\\" in target or any(c in target for c in "\r\n\t"):
+        return False
+    base = urlsplit(request.host_url)
+    joined = urlsplit(urljoin(request.host_url, target))
+    return (
+        target.startswith("/")
+        and not target.startswith("//")
+        and joined.scheme in ("http", "https")
+        and joined.netloc == base.netloc
+    )
+
+
+def money(cents: int | None, currency: str = "EUR") -> str:
+    if cents is None:
+        return ""
+    return format_currency(Decimal(cents) / 100, currency)
+
+
+def init_app(app: Flask) -> None:
+    from booking.tenants.service import get_tenant_by_slug
+
+    @app.url_value_preprocessor
+    def _pull_tenant(_endpoint, values) -> None:
+        if values and "tenant" in values:
+            tenant = get_tenant_by_slug(values.pop("tenant"))
+            if tenant is None:
+                abort(404)
+            g.tenant = tenant
+
+    @app.url_defaults
+    def _add_tenant(endpoint, values) -> None:
+        tenant = getattr(g, "tenant", None)
+        if (
+            tenant is not None
+            and "tenant" not in values
+            and app.url_map.is_endpoint_expecting(endpoint, "tenant")
+        ):
+            values["tenant"] = tenant.slug
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    @app.context_processor
+    def _template_globals() -> dict:
+        from flask_babel import get_locale
+
+        tenant = getattr(g, "tenant", None)
+        roles: set[str] = set()
+        if tenant is not None and current_user.is_authenticated:
+            roles = current_user.roles_in(tenant.id)
+        return {
+            "tenant": tenant,
+            "tenant_roles": roles,
+            "current_locale": str(get_locale() or "de"),
+            "languages": app.config["LANGUAGES"],
+        }
+
+    app.jinja_env.filters["datetime"] = lambda v, fmt="medium": (
+        format_datetime(v, fmt) if isinstance(v, datetime) else ""
+    )
+    app.jinja_env.filters["date"] = lambda v, fmt="medium": (
+        format_date(v, fmt) if isinstance(v, date) else ""
+    )
+    app.jinja_env.filters["time"] = lambda v, fmt="short": (
+        format_time(v, fmt) if isinstance(v, datetime) else ""
+    )
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    @login_manager.user_loader
+    def _load_user(user_id: str):
+        from booking.accounts.models import User
+
+        try:
+            uid, version = (int(part) for part in user_id.split(":"))
+        except ValueError:
+            return None
+        user = db.session.get(User, uid)
+        if user is None or user.session_version != version:
+            return None
+        return user
+
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Bitte melden Sie sich an, um diese Seite zu sehen."
+    login_manager.login_message_category = "info"
+    login_manager.localize_callback = gettext

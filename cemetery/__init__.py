@@ -1,0 +1,1 @@
+"""Cemeteries, plots, grave rights and burials (uses booking's services)."""

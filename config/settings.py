@@ -1,0 +1,100 @@
+"""Default settings. Every value can be overridden by an environment variable of
+the same name (see README, "Configuration"); ``validate`` runs at start-up."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work; the message says which setting to fix."""
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(value: str) -> int:
+    return int(value.strip())
+
+
+# name -> (default, parser). Only these are read from the environment.
+DEFAULTS: dict[str, tuple[object, object]] = {
+    "ENV": ("development", str),
+    "SECRET_KEY": (DEV_SECRET_KEY, str),
+    "DATABASE_URL": ("", str),
+    "BASE_URL": ("http://127.0.0.1:5000", str),
+    "RATELIMIT_STORAGE_URI": ("memory://", str),
+    "RATELIMIT_ENABLED": (True, _bool),
+    "MAIL_SERVER": ("", str),
+    "MAIL_PORT": (25, _int),
+    "MAIL_USERNAME": ("", str),
+    "MAIL_PASSWORD": ("", str),
+    "MAIL_USE_TLS": (False, _bool),
+    "MAIL_USE_SSL": (False, _bool),
+    "MAIL_DEFAULT_SENDER": ("Kommunalbuchung <noreply@localhost>", str),
+    "STRIPE_SECRET_KEY": ("", str),
+    "STRIPE_PUBLISHABLE_KEY": ("", str),
+    "STRIPE_WEBHOOK_SECRET": ("", str),
+    "STRIPE_API_BASE": ("", str),
+    "SERIES_MAX_OCCURRENCES": (60, _int),
+    "RUN_SCHEDULER_IN_APP": (False, _bool),
+    "LOG_LEVEL": ("INFO", str),
+}
+
+
+def load(overrides: dict | None = None) -> dict:
+    """Defaults, then the environment, then explicit overrides (tests)."""
+    config: dict = {}
+    for name, (default, parse) in DEFAULTS.items():
+        raw = os.environ.get(name)
+        config[name] = parse(raw) if raw not in (None, "") else default  # type: ignore[operator]
+    if overrides:
+        config.update(overrides)
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{ROOT / 'instance' / 'kommunalbuchung.sqlite'}"
+    config["DATABASE_URL"] = normalise_database_url(config["DATABASE_URL"])
+    config.setdefault("SQLALCHEMY_DATABASE_URI", config["DATABASE_URL"])
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    config.setdefault("RATELIMIT_STORAGE_URI", config["RATELIMIT_STORAGE_URI"])
+    config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    config.setdefault("BABEL_DEFAULT_LOCALE", "de")
+    config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Berlin")
+    config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "translations"))
+    config.setdefault("LANGUAGES", ("de", "en"))
+    secure = config["BASE_URL"].startswith("https://")
+    config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    config.setdefault("SESSION_COOKIE_SECURE", secure)
+    config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    config.setdefault("REMEMBER_COOKIE_SECURE", secure)
+    config.setdefault("PREFERRED_URL_SCHEME", "https" if secure else "http")
+    config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    return config
+
+
+def normalise_database_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` mean psycopg 3 here."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def validate(config: dict) -> None:
+    if config["ENV"] == "production":
+        key = config["SECRET_KEY"]
+        if key == DEV_SECRET_KEY or len(key) < 32:
+            raise ConfigError(
+                "SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production, e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+    if not config["BASE_URL"].startswith(("http://", "https://")):
+        raise ConfigError("BASE_URL must start with http:// or https://")
+    if config["SERIES_MAX_OCCURRENCES"] < 1:
+        raise ConfigError("SERIES_MAX_OCCURRENCES must be at least 1")

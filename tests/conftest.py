@@ -1,0 +1,196 @@
+"""Fixtures: the app on every configured database, a client, a CLI runner and
+factories. Every test that uses ``app`` starts from empty tables.
+
+Databases: SQLite always; PostgreSQL too when ``TEST_DATABASE_URL`` is set
+(``make test`` sets it when a local server answers). Under ``CI=true`` a
+missing PostgreSQL is an error, not a skip."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from booking import create_app
+from booking.accounts import service as accounts
+from booking.accounts.models import User
+from booking.extensions import db, limiter
+from booking.tenants.models import Tenant
+from booking.tenants.service import create_tenant
+
+CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+PASSWORD = "korrekt-pferd-batterie"
+
+
+def database_params() -> list:
+    if TEST_DATABASE_URL:
+        return ["sqlite", "postgresql"]
+    if CI:
+        raise pytest.UsageError("CI=true needs TEST_DATABASE_URL (PostgreSQL); see README.")
+    skip = pytest.mark.skip(
+        reason="PostgreSQL not configured: start a server and set "
+        "TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test"
+    )
+    return ["sqlite", pytest.param("postgresql", marks=skip)]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database" in metafunc.fixturenames:
+        metafunc.parametrize("database", database_params(), indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def database(request) -> str:
+    return request.param
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def make_app(url: str, **overrides) -> Flask:
+    config = {
+        "ENV": "testing",
+        "TESTING": True,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "WTF_CSRF_ENABLED": False,
+        "BASE_URL": "http://localhost",
+        "SERVER_NAME": "localhost",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def _app(database: str, tmp_path_factory) -> Iterator[Flask]:
+    from flask_migrate import upgrade
+
+    if database == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    else:
+        url = TEST_DATABASE_URL
+        _reset_postgres(url)
+    app = make_app(url)
+    with app.app_context():
+        upgrade()  # the real migrations, not create_all
+        db.engine.dispose()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def clean_database() -> None:
+    db.session.remove()
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+    limiter.reset()
+
+
+@pytest.fixture
+def app(_app: Flask) -> Iterator[Flask]:
+    with _app.app_context():
+        clean_database()
+        yield _app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_tenant(app: Flask) -> Callable[..., Tenant]:
+    counter = iter(range(1, 10_000))
+
+    def make(slug: str | None = None, **kwargs) -> Tenant:
+        tenant = create_tenant(
+            slug or f"gemeinde-{next(counter)}", kwargs.pop("name", "Gemeinde"), **kwargs
+        )
+        db.session.commit()
+        return tenant
+
+    return make
+
+
+@pytest.fixture
+def tenant(make_tenant) -> Tenant:
+    return make_tenant("musterhausen", name="Gemeinde Musterhausen")
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(email: str | None = None, *, tenant: Tenant | None = None, roles=(), **kwargs) -> User:
+        user = accounts.create_user(
+            email or f"person{next(counter)}@example.org",
+            kwargs.pop("password", PASSWORD),
+            confirmed=kwargs.pop("confirmed", True),
+            **kwargs,
+        )
+        for role in roles:
+            accounts.grant_role(tenant, None, user, role)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[[User], None]:
+    """Sign a user in through the real login form."""
+
+    def do_login(user: User, password: str = PASSWORD) -> None:
+        response = client.post("/account/login", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+    return do_login
+
+
+@pytest.fixture
+def api(app: Flask, client: FlaskClient):
+    """``api(user)`` returns a small client that sends that user's bearer token."""
+
+    class Api:
+        def __init__(self, user: User, tenant_slug: str):
+            _token, self.token = accounts.create_api_token(user, "test")
+            db.session.commit()
+            self.base = f"/{tenant_slug}/api/v1"
+
+        def _call(self, method: str, path: str, json=None, **kwargs):
+            headers = {"Authorization": f"Bearer {self.token}"}
+            return client.open(
+                self.base + path, method=method, json=json, headers=headers, **kwargs
+            )
+
+        def get(self, path, **kw):
+            return self._call("GET", path, **kw)
+
+        def post(self, path, json=None, **kw):
+            return self._call("POST", path, json=json, **kw)
+
+        def delete(self, path, **kw):
+            return self._call("DELETE", path, **kw)
+
+    def make(user: User, tenant: Tenant) -> Api:
+        return Api(user, tenant.slug)
+
+    return make
