@@ -42,7 +42,6 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "STRIPE_WEBHOOK_SECRET": ("", str),
     "STRIPE_API_BASE": ("", str),
     "SERIES_MAX_OCCURRENCES": (60, _int),
-    "RUN_SCHEDULER_IN_APP": (False, _bool),
     "LOG_LEVEL": ("INFO", str),
 }
 

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Iterator
 
 import pytest
-from flask import Flask
+from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
@@ -41,7 +41,10 @@ def database_params() -> list:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database" in metafunc.fixturenames:
-        metafunc.parametrize("database", database_params(), indirect=True, scope="session")
+        params = database_params()
+        if metafunc.definition.get_closest_marker("postgres_only"):
+            params = params[1:]  # PostgreSQL-specific: runs once, on PostgreSQL
+        metafunc.parametrize("database", params, indirect=True, scope="session")
 
 
 @pytest.fixture(scope="session")
@@ -82,12 +85,21 @@ def _app(database: str, tmp_path_factory) -> Iterator[Flask]:
         url = TEST_DATABASE_URL
         _reset_postgres(url)
     app = make_app(url)
+    request_started.connect(_fresh_g, app)
     with app.app_context():
         upgrade()  # the real migrations, not create_all
         db.engine.dispose()
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+def _fresh_g(sender, **_extra) -> None:
+    """Tests keep one app context around their requests (so the test and the
+    request share the database session); give every request an empty ``g``
+    as it has in production (Flask-Login and Flask-Babel cache there)."""
+    for name in list(g):
+        g.pop(name)
 
 
 def clean_database() -> None:
