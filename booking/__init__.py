@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
 
+from booking import logs
 from config import settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,9 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     app.config.update(settings.load(config))
 
-    logging.basicConfig(
-        level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(app.config["LOG_LEVEL"])
 
     from booking import models, web  # noqa: F401  (models: every table registered)
     from booking.extensions import babel, csrf, db, limiter, login_manager, migrate

@@ -43,13 +43,13 @@ def seed() -> list[tuple[str, str, str | None]]:
 @click.option("--if-empty", is_flag=True, help="Do nothing when a municipality exists.")
 def seed_command(if_empty: bool) -> None:
     """Create the demo municipality 'musterhausen' and print its accounts."""
-    if db.session.scalar(select(Tenant.id).where(Tenant.slug == DEMO_SLUG)) is not None or (
-        if_empty and db.session.scalar(select(Tenant.id).limit(1)) is not None
-    ):
-        click.echo("Demo data already present (or database not empty): nothing to do.")
+    demo_present = db.session.scalar(select(Tenant.id).where(Tenant.slug == DEMO_SLUG))
+    if demo_present is None and if_empty and db.session.scalar(select(Tenant.id).limit(1)):
+        click.echo("The database holds municipalities already: no demo data added.")
         return
-    created = seed()
-    db.session.commit()
+    if demo_present is None:
+        seed()
+        db.session.commit()
     click.echo(f"Demo municipality: /{DEMO_SLUG}/  — accounts (password {DEMO_PASSWORD}):")
-    for email, _name, role in created:
+    for email, _name, role in DEMO_ACCOUNTS:
         click.echo(f"  {email:<40} {role or 'citizen / club member'}")

@@ -1,0 +1,32 @@
+"""Logging set-up: secrets in URLs (confirmation, reset and feed tokens) never
+reach a log line, whichever server writes the access log."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# /account/confirm/<token>, /account/reset/<token>, /…/feeds/<token>.ics, ?token=…
+SECRET_IN_URL = re.compile(r"(/account/(?:confirm|reset)/|/feeds/|[?&](?:token|key)=)[^\s/?&\"]+")
+ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
+
+
+def redact(text: str) -> str:
+    return SECRET_IN_URL.sub(r"\1[redacted]", text)
+
+
+class RedactSecrets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def configure(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ACCESS_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+            logger.addFilter(RedactSecrets())

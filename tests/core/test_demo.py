@@ -1,0 +1,34 @@
+from sqlalchemy import func, select
+
+from booking.accounts.models import User
+from booking.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from booking.extensions import db
+from booking.tenants.models import Tenant
+
+
+def test_demo_seed_creates_the_municipality_and_prints_working_accounts(runner, client):
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    for email, _name, _role in DEMO_ACCOUNTS:
+        assert email in result.output
+    assert client.get("/musterhausen/").status_code == 200
+    response = client.post(
+        "/account/login", data={"email": DEMO_ACCOUNTS[0][0], "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+
+
+def test_demo_seed_twice_adds_nothing_and_still_prints_the_accounts(runner):
+    runner.invoke(args=["demo", "seed"])
+    users = db.session.scalar(select(func.count()).select_from(User))
+    result = runner.invoke(args=["demo", "seed", "--if-empty"])
+    assert result.exit_code == 0
+    assert DEMO_ACCOUNTS[0][0] in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == users
+
+
+def test_demo_seed_if_empty_leaves_a_real_installation_alone(runner, make_tenant):
+    make_tenant("musterstadt")
+    result = runner.invoke(args=["demo", "seed", "--if-empty"])
+    assert result.exit_code == 0
+    assert db.session.scalar(select(Tenant.slug).where(Tenant.slug == "musterhausen")) is None
