@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import urljoin, urlsplit
 
-from flask import Flask, abort, current_app, g, request, session
+from flask import Flask, abort, current_app, g, has_request_context, request, session
 from flask_babel import format_currency, format_date, format_datetime, format_time, gettext
 from flask_login import current_user
 
@@ -22,6 +22,8 @@ CSP = (
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI, jobs: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     user = current_user if current_user and current_user.is_authenticated else None
     if user is not None and user.locale in languages:
         return user.locale
