@@ -1,0 +1,68 @@
+"""Every page passes axe-core (WCAG 2.1 A and AA). A new page is one line in
+PAGES: its path, who is signed in (None: nobody) and, for error pages, the
+expected status."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pytest
+from playwright.sync_api import Page
+
+from booking.demo import DEMO_PASSWORD
+from tests.e2e.helpers import CHECKED_PATHS, MAIN_PAGES, login, visit
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = "admin@musterhausen.example"
+
+
+class P(NamedTuple):
+    path: str
+    login_as: str | None = None
+    status: int | None = None  # None: any status below 400
+
+
+PAGES = [
+    P("/"),
+    P("/musterhausen/"),
+    P("/account/login"),
+    P("/account/register"),
+    P("/account/forgot"),
+    P("/musterhausen/gibt-es-nicht", status=404),
+    P("/gibt-es-nicht/", status=404),
+    P("/musterhausen/admin/", login_as=ADMIN),
+]
+
+
+def _id(entry: P) -> str:
+    return entry.path + (f" as {entry.login_as.split('@')[0]}" if entry.login_as else "")
+
+
+@pytest.mark.parametrize("entry", PAGES, ids=_id)
+def test_page_is_accessible(page: Page, entry: P) -> None:
+    if entry.login_as:
+        login(page, entry.login_as, DEMO_PASSWORD)
+    visit(page, entry.path, status=entry.status)
+
+
+@pytest.mark.parametrize("path", ["/", "/musterhausen/", "/account/login"])
+def test_page_reflows_at_320_css_pixels(page: Page, path: str) -> None:
+    """WCAG 1.4.10: at 320 px width nothing scrolls sideways."""
+    page.set_viewport_size({"width": 320, "height": 640})
+    visit(page, path, check=False)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{path} is {overflow}px wider than a 320px viewport"
+
+
+def test_main_pages_were_all_checked(request: pytest.FixtureRequest) -> None:
+    """Runs last: the main pages all passed axe in this session. Skipped when
+    only some of the browser tests were selected."""
+    selected = {item.nodeid.split("::")[-1] for item in request.session.items}
+    needed = {f"test_page_is_accessible[{_id(entry)}]" for entry in PAGES}
+    needed.add("test_register_confirm_login_profile_and_language")
+    if not needed <= selected:
+        pytest.skip("only part of the browser tests ran")
+    expected = MAIN_PAGES | {entry.path for entry in PAGES}
+    missing = sorted(expected - CHECKED_PATHS)
+    assert not missing, f"never checked with axe: {missing}"
