@@ -1,0 +1,706 @@
+"""Halls, rooms and their parts, opening hours, caretakers and closures: the
+rules, no request. ``actor=None`` means the system itself (CLI, demo seed,
+other services acting on a user's behalf after their own access check)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from itertools import pairwise
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from booking.accounts.models import Membership, User
+from booking.audit import service as audit
+from booking.core import Forbidden, NotFound, ValidationFailed, utcnow
+from booking.extensions import db
+from booking.resources.models import (
+    RESOURCE_KINDS,
+    Closure,
+    OpeningHours,
+    Resource,
+    ResourceCaretaker,
+)
+from booking.tenants.models import Tenant
+from booking.tenants.service import get_scoped, scoped
+
+MINUTES_PER_DAY = 1440
+
+# Every settable field with its kind of value; the API accepts exactly these.
+TEXT_FIELDS = ("name", "kind", "address", "description", "accessibility")
+BOOL_FIELDS = ("bookable", "public", "requires_approval", "request_blocks", "observe_holidays")
+INT_FIELDS = (
+    "capacity",
+    "parent_id",
+    "buffer_before_min",
+    "buffer_after_min",
+    "min_notice_hours",
+    "max_advance_days",
+    "min_duration_min",
+    "max_duration_min",
+)
+FIELDS = TEXT_FIELDS + BOOL_FIELDS + INT_FIELDS
+# Integers that may be empty (None); the others default to 0.
+NULLABLE_INTS = (
+    "capacity",
+    "parent_id",
+    "max_advance_days",
+    "min_duration_min",
+    "max_duration_min",
+)
+# Upper bounds keep values sane (and inside a 32-bit integer column).
+INT_LIMITS = {
+    "capacity": (1, 100_000),
+    "buffer_before_min": (0, MINUTES_PER_DAY),
+    "buffer_after_min": (0, MINUTES_PER_DAY),
+    "min_notice_hours": (0, 24 * 366),
+    "max_advance_days": (0, 366 * 10),
+    "min_duration_min": (1, MINUTES_PER_DAY * 366),
+    "max_duration_min": (1, MINUTES_PER_DAY * 366),
+}
+TEXT_LIMITS = {"name": 200, "address": 300, "description": 10_000, "accessibility": 10_000}
+DEFAULTS: dict[str, Any] = {
+    "capacity": None,
+    "parent_id": None,
+    "address": None,
+    "description": None,
+    "accessibility": None,
+    "bookable": True,
+    "public": True,
+    "requires_approval": False,
+    "request_blocks": True,
+    "observe_holidays": True,
+    "buffer_before_min": 0,
+    "buffer_after_min": 0,
+    "min_notice_hours": 0,
+    "max_advance_days": None,
+    "min_duration_min": None,
+    "max_duration_min": None,
+}
+
+
+# --- access --------------------------------------------------------------------
+
+
+def can_manage_resources(user: User | None, tenant: Tenant) -> bool:
+    """Create and change halls, parts, opening hours, caretakers: admins."""
+    return user is not None and user.has_role(tenant.id, "admin")
+
+
+def can_manage_closures(user: User | None, tenant: Tenant) -> bool:
+    """Enter and lift closures (Sperrzeiten): admins and clerks."""
+    return user is not None and user.has_role(tenant.id, "admin", "clerk")
+
+
+def _require(allowed: bool, actor: User | None) -> None:
+    if actor is not None and not allowed:
+        raise Forbidden(_l("Dafür fehlt Ihnen die Berechtigung."))
+
+
+# --- the tree of parts -------------------------------------------------------------
+
+
+def leaf_units(resource: Resource) -> list[int]:
+    """Ids of the leaf resources under ``resource`` (itself when it has no
+    parts), ascending: the units a booking of it claims."""
+    units: list[int] = []
+    stack = [resource]
+    while stack:
+        node = stack.pop()
+        if node.children:
+            stack.extend(node.children)
+        else:
+            units.append(node.id)
+    return sorted(units)
+
+
+def ancestors(resource: Resource) -> list[Resource]:
+    """Parent, grandparent … (nearest first)."""
+    chain: list[Resource] = []
+    seen = {resource.id}
+    node = resource.parent
+    while node is not None and node.id not in seen:
+        chain.append(node)
+        seen.add(node.id)
+        node = node.parent
+    return chain
+
+
+def descendants(resource: Resource) -> list[Resource]:
+    found: list[Resource] = []
+    stack = list(resource.children)
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack.extend(node.children)
+    return found
+
+
+def root_of(resource: Resource) -> Resource:
+    chain = ancestors(resource)
+    return chain[-1] if chain else resource
+
+
+def resources_sharing_units(resource: Resource) -> list[Resource]:
+    """Every resource whose bookings can conflict with ``resource``'s: itself,
+    its ancestors and its parts (siblings share no unit)."""
+    related = [resource, *ancestors(resource), *descendants(resource)]
+    return sorted(related, key=lambda r: r.id)
+
+
+def _future_claims_on(tenant: Tenant, unit_ids: Iterable[int], now: datetime) -> bool:
+    from booking.reservations.models import Claim  # the engine's table, read only
+
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return False
+    return (
+        db.session.scalar(
+            select(Claim.id)
+            .where(
+                Claim.tenant_id == tenant.id,
+                Claim.active.is_(True),
+                Claim.end_at > now,
+                Claim.unit_id.in_(ids),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+def _check_int(name: str, value: Any, errors: dict[str, list], *, nullable: bool) -> int | None:
+    if value is None or value == "":
+        if nullable:
+            return None
+        errors[name] = [_l("Bitte eine ganze Zahl angeben.")]
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors[name] = [_l("Bitte eine ganze Zahl angeben.")]
+        return None
+    low, high = INT_LIMITS.get(name, (1, 2**31 - 1))
+    if value < low:
+        errors[name] = [_l("Mindestens 1.") if low == 1 else _l("Darf nicht negativ sein.")]
+    elif value > high:
+        errors[name] = [_l("Höchstens %(n)d.", n=high)]
+    return value
+
+
+def _check_values(
+    tenant: Tenant, values: dict[str, Any], resource: Resource | None
+) -> dict[str, list]:
+    """Type and rule checks on the complete set of values; returns the errors."""
+    errors: dict[str, list] = {}
+    for name in TEXT_FIELDS:
+        value = values.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            errors[name] = [_l("Bitte einen Text angeben.")]
+            continue
+        value = value.strip()
+        values[name] = value if value or name in ("name", "kind") else None
+        if name in TEXT_LIMITS and len(value) > TEXT_LIMITS[name]:
+            errors[name] = [_l("Höchstens %(n)d Zeichen.", n=TEXT_LIMITS[name])]
+    if "name" not in errors and not values.get("name"):
+        errors["name"] = [_l("Bitte einen Namen angeben.")]
+    if "kind" not in errors and values.get("kind") not in RESOURCE_KINDS:
+        errors["kind"] = [_l("Eine von: %(kinds)s", kinds=", ".join(RESOURCE_KINDS))]
+    for name in BOOL_FIELDS:
+        if not isinstance(values.get(name), bool):
+            errors[name] = [_l("Bitte ja oder nein (true/false) angeben.")]
+    for name in INT_FIELDS:
+        if name == "parent_id":
+            continue
+        values[name] = _check_int(name, values.get(name), errors, nullable=name in NULLABLE_INTS)
+    low, high = values.get("min_duration_min"), values.get("max_duration_min")
+    if (
+        "min_duration_min" not in errors
+        and "max_duration_min" not in errors
+        and low is not None
+        and high is not None
+        and low > high
+    ):
+        errors["max_duration_min"] = [
+            _l("Die Höchstdauer darf nicht kürzer als die Mindestdauer sein.")
+        ]
+
+    name = values.get("name")
+    if "name" not in errors and name:
+        clash = select(Resource.id).where(
+            Resource.tenant_id == tenant.id, func.lower(Resource.name) == name.lower()
+        )
+        if resource is not None:
+            clash = clash.where(Resource.id != resource.id)
+        if db.session.scalar(clash.limit(1)) is not None:
+            errors["name"] = [_l("Eine Ressource mit diesem Namen gibt es schon.")]
+
+    parent_id = values.get("parent_id")
+    if parent_id is not None and parent_id != "":
+        if isinstance(parent_id, bool) or not isinstance(parent_id, int):
+            errors["parent_id"] = [_l("Bitte eine ganze Zahl angeben.")]
+        else:
+            parent = db.session.get(Resource, parent_id)
+            if parent is None or parent.tenant_id != tenant.id:
+                # Another municipality's resource looks exactly like a missing one.
+                errors["parent_id"] = [_l("Diese übergeordnete Ressource gibt es nicht.")]
+            elif resource is not None and (
+                parent.id == resource.id or resource in ancestors(parent)
+            ):
+                errors["parent_id"] = [
+                    _l("Eine Ressource kann nicht Teil von sich selbst oder ihren Teilen sein.")
+                ]
+    else:
+        values["parent_id"] = None
+    return errors
+
+
+def _snapshot(resource: Resource) -> dict[str, Any]:
+    return {name: getattr(resource, name) for name in FIELDS}
+
+
+def _check_structure_change(
+    tenant: Tenant, resource: Resource | None, new_parent_id: int | None, now: datetime
+) -> None:
+    """Moving a part (or adding one) changes which units a booking of the
+    hall claims. Claims already written would then be wrong, so the tree of
+    parts is frozen while it has bookings to come."""
+    old_parent = resource.parent if resource is not None else None
+    if resource is not None and (old_parent.id if old_parent else None) == new_parent_id:
+        return
+    trees: list[Resource] = []
+    if resource is not None:
+        trees.append(root_of(resource))
+    if new_parent_id is not None:
+        new_parent = db.session.get(Resource, new_parent_id)
+        if new_parent is not None:
+            trees.append(root_of(new_parent))
+    units = [unit for tree in trees for unit in leaf_units(tree)]
+    # A leaf that becomes a parent stops being a unit: its own claims count too.
+    units.extend(tree.id for tree in trees)
+    units.extend(r.id for tree in trees for r in descendants(tree))
+    if _future_claims_on(tenant, units, now):
+        raise ValidationFailed(
+            _l("Die Aufteilung kann nicht geändert werden, solange noch Buchungen anstehen."),
+            {
+                "parent_id": [
+                    _l(
+                        "Für diese Halle oder ihre Teile gibt es kommende Buchungen; "
+                        "bitte erst diese stornieren oder eine neue Ressource anlegen."
+                    )
+                ]
+            },
+        )
+
+
+def _unknown_fields(data: Mapping[str, Any]) -> dict[str, list]:
+    return {key: [_l("Unbekanntes Feld.")] for key in data if key not in FIELDS}
+
+
+def create_resource(
+    tenant: Tenant, actor: User | None, now: datetime | None = None, **data: Any
+) -> Resource:
+    """A new hall, room, part (``parent_id``), chapel, crew or equipment.
+    ``data``: any of ``FIELDS``; ``name`` and ``kind`` are required."""
+    _require(can_manage_resources(actor, tenant), actor)
+    now = now or utcnow()
+    errors = _unknown_fields(data)
+    values = {**DEFAULTS, **{k: v for k, v in data.items() if k in FIELDS}}
+    errors.update(_check_values(tenant, values, None))
+    if errors:
+        raise ValidationFailed(_l("Die Angaben zur Ressource sind ungültig."), errors)
+    _check_structure_change(tenant, None, values["parent_id"], now)
+    parent_id = values.pop("parent_id")
+    resource = Resource(tenant_id=tenant.id, created_at=now, **values)
+    resource.parent = db.session.get(Resource, parent_id) if parent_id is not None else None
+    db.session.add(resource)
+    db.session.flush()
+    audit.record(tenant, actor, "resource.create", resource, after=_snapshot(resource), now=now)
+    return resource
+
+
+def update_resource(
+    tenant: Tenant,
+    actor: User | None,
+    resource: Resource,
+    now: datetime | None = None,
+    **changes: Any,
+) -> Resource:
+    """Change any of ``FIELDS``; fields not given stay as they are."""
+    _require(can_manage_resources(actor, tenant), actor)
+    if resource.tenant_id != tenant.id:
+        raise NotFound(_l("Nicht gefunden."))
+    now = now or utcnow()
+    before = _snapshot(resource)
+    errors = _unknown_fields(changes)
+    values = {**before, **{k: v for k, v in changes.items() if k in FIELDS}}
+    errors.update(_check_values(tenant, values, resource))
+    if errors:
+        raise ValidationFailed(_l("Die Angaben zur Ressource sind ungültig."), errors)
+    _check_structure_change(tenant, resource, values["parent_id"], now)
+    parent_id = values.pop("parent_id")
+    for name, value in values.items():
+        setattr(resource, name, value)
+    if resource.parent_id != parent_id:
+        # Through the relationship, so both sides (``children``) stay in step.
+        resource.parent = db.session.get(Resource, parent_id) if parent_id is not None else None
+    db.session.flush()
+    after = _snapshot(resource)
+    if after != before:
+        audit.record(
+            tenant,
+            actor,
+            "resource.update",
+            resource,
+            before={k: v for k, v in before.items() if after[k] != v},
+            after={k: v for k, v in after.items() if before[k] != v},
+            now=now,
+        )
+    return resource
+
+
+def get_resource(tenant: Tenant, resource_id: object) -> Resource:
+    return get_scoped(Resource, tenant, resource_id)
+
+
+def list_resources(tenant: Tenant) -> list[Resource]:
+    """All resources of the municipality, each top-level one followed by its parts."""
+    everything = list(db.session.scalars(scoped(Resource, tenant).order_by(Resource.name)))
+    ordered: list[Resource] = []
+
+    def walk(node: Resource) -> None:
+        ordered.append(node)
+        for child in sorted(node.children, key=lambda r: r.name):
+            walk(child)
+
+    for top in (r for r in everything if r.parent_id is None):
+        walk(top)
+    return ordered
+
+
+def depth(resource: Resource) -> int:
+    return len(ancestors(resource))
+
+
+def public_resources(
+    tenant: Tenant, kind: str | None = None, min_capacity: int | None = None
+) -> list[Resource]:
+    """The public catalogue: public, bookable top-level resources, optionally
+    of one kind and with at least ``min_capacity`` places."""
+    query = scoped(Resource, tenant).where(
+        Resource.parent_id.is_(None), Resource.public.is_(True), Resource.bookable.is_(True)
+    )
+    if kind:
+        query = query.where(Resource.kind == kind)
+    if min_capacity is not None:
+        query = query.where(Resource.capacity >= min_capacity)
+    return list(db.session.scalars(query.order_by(Resource.name)))
+
+
+def public_parts(resource: Resource) -> list[Resource]:
+    return sorted((r for r in resource.children if r.public and r.bookable), key=lambda r: r.name)
+
+
+def resources_for_caretaker(tenant: Tenant, user: User) -> list[Resource]:
+    """The resources a caretaker looks after: those assigned and their parts."""
+    assigned = db.session.scalars(
+        scoped(Resource, tenant)
+        .join(ResourceCaretaker, ResourceCaretaker.resource_id == Resource.id)
+        .where(ResourceCaretaker.user_id == user.id)
+    ).all()
+    found: dict[int, Resource] = {}
+    for resource in assigned:
+        for r in (resource, *descendants(resource)):
+            found[r.id] = r
+    return sorted(found.values(), key=lambda r: (r.name, r.id))
+
+
+# --- opening hours -------------------------------------------------------------------
+
+
+def set_opening_hours(
+    tenant: Tenant,
+    actor: User | None,
+    resource: Resource,
+    rows: Iterable[tuple[int, int, int]],
+    now: datetime | None = None,
+) -> list[OpeningHours]:
+    """Replace the opening hours with ``rows`` of ``(weekday, opens_min,
+    closes_min)``: weekday 0 = Monday, minutes after local midnight, closing
+    1440 = midnight. No rows: open around the clock."""
+    _require(can_manage_resources(actor, tenant), actor)
+    if resource.tenant_id != tenant.id:
+        raise NotFound(_l("Nicht gefunden."))
+    rows = list(rows)
+    errors: dict[str, list] = {}
+    clean: list[tuple[int, int, int]] = []
+    for row in rows:
+        try:
+            weekday, opens, closes = row
+        except (TypeError, ValueError):
+            errors.setdefault("hours", []).append(_l("Ungültige Zeile."))
+            continue
+        if not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in (weekday, opens, closes)
+        ):
+            errors.setdefault("hours", []).append(_l("Ungültige Zeile."))
+            continue
+        key = f"day_{weekday}" if 0 <= weekday <= 6 else "hours"
+        if not 0 <= weekday <= 6:
+            errors.setdefault(key, []).append(_l("Wochentag 0 (Montag) bis 6 (Sonntag)."))
+        elif not 0 <= opens < closes <= MINUTES_PER_DAY:
+            errors.setdefault(key, []).append(
+                _l("Die Öffnungszeit muss vor der Schließzeit am selben Tag liegen.")
+            )
+        else:
+            clean.append((weekday, opens, closes))
+    clean.sort()
+    for (day_a, _open_a, close_a), (day_b, open_b, _close_b) in pairwise(clean):
+        if day_a == day_b and open_b < close_a:
+            errors.setdefault(f"day_{day_a}", []).append(
+                _l("Die Zeiten an diesem Tag überschneiden sich.")
+            )
+    if errors:
+        raise ValidationFailed(_l("Die Öffnungszeiten sind ungültig."), errors)
+    before = [(h.weekday, h.opens_min, h.closes_min) for h in resource.opening_hours]
+    resource.opening_hours.clear()
+    db.session.flush()
+    for weekday, opens, closes in clean:
+        resource.opening_hours.append(
+            OpeningHours(weekday=weekday, opens_min=opens, closes_min=closes)
+        )
+    db.session.flush()
+    if before != clean:
+        audit.record(
+            tenant,
+            actor,
+            "resource.opening_hours",
+            resource,
+            before={"hours": [list(r) for r in before]},
+            after={"hours": [list(r) for r in clean]},
+            now=now,
+        )
+    return list(resource.opening_hours)
+
+
+# --- caretakers --------------------------------------------------------------------------
+
+
+def caretakers_of(resource: Resource) -> list[User]:
+    ids = [c.user_id for c in resource.caretakers]
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.name, User.email))
+    )
+
+
+def add_caretaker(
+    tenant: Tenant,
+    actor: User | None,
+    resource: Resource,
+    user: User,
+    now: datetime | None = None,
+) -> ResourceCaretaker:
+    _require(can_manage_resources(actor, tenant), actor)
+    if resource.tenant_id != tenant.id:
+        raise NotFound(_l("Nicht gefunden."))
+    holds_role = db.session.scalar(
+        select(Membership.id).where(
+            Membership.tenant_id == tenant.id,
+            Membership.user_id == user.id,
+            Membership.role == "caretaker",
+        )
+    )
+    if holds_role is None:
+        raise ValidationFailed(
+            _l("Nur Personen mit der Rolle Hausmeister können zugeordnet werden."),
+            {"user_id": [_l("Diese Person hat hier nicht die Rolle Hausmeister.")]},
+        )
+    for existing in resource.caretakers:
+        if existing.user_id == user.id:
+            return existing
+    link = ResourceCaretaker(user_id=user.id)
+    resource.caretakers.append(link)
+    db.session.flush()
+    audit.record(
+        tenant, actor, "resource.caretaker_add", resource, after={"user_id": user.id}, now=now
+    )
+    return link
+
+
+def remove_caretaker(
+    tenant: Tenant,
+    actor: User | None,
+    resource: Resource,
+    user_id: int,
+    now: datetime | None = None,
+) -> None:
+    _require(can_manage_resources(actor, tenant), actor)
+    if resource.tenant_id != tenant.id:
+        raise NotFound(_l("Nicht gefunden."))
+    link = next((c for c in resource.caretakers if c.user_id == user_id), None)
+    if link is None:
+        raise NotFound(_l("Diese Person ist hier nicht zugeordnet."))
+    resource.caretakers.remove(link)
+    db.session.flush()
+    audit.record(
+        tenant, actor, "resource.caretaker_remove", resource, before={"user_id": user_id}, now=now
+    )
+
+
+# --- closures (Sperrzeiten) --------------------------------------------------------------
+
+
+def _closure_json(closure: Closure) -> dict[str, Any]:
+    return {
+        "resource_id": closure.resource_id,
+        "start": closure.start_at.isoformat(),
+        "end": closure.end_at.isoformat(),
+        "reason": closure.reason,
+    }
+
+
+def create_closure(
+    tenant: Tenant,
+    actor: User | None,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    reason: str | None,
+    resource: Resource | None = None,
+    now: datetime | None = None,
+) -> Closure:
+    """Close one resource (with its parts), or without ``resource`` every
+    resource of the municipality, for ``[start, end)``."""
+    _require(can_manage_closures(actor, tenant), actor)
+    if resource is not None and resource.tenant_id != tenant.id:
+        raise NotFound(_l("Nicht gefunden."))
+    now = now or utcnow()
+    errors: dict[str, list] = {}
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if not reason:
+        errors["reason"] = [_l("Bitte einen Grund angeben.")]
+    elif len(reason) > 300:
+        errors["reason"] = [_l("Höchstens %(n)d Zeichen.", n=300)]
+    for name, value in (("start", start), ("end", end)):
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            errors[name] = [_l("Bitte Datum und Uhrzeit angeben.")]
+    if "start" not in errors and "end" not in errors and start >= end:  # type: ignore[operator]
+        errors["end"] = [_l("Das Ende muss nach dem Beginn liegen.")]
+    if errors:
+        raise ValidationFailed(_l("Die Angaben zur Sperrzeit sind ungültig."), errors)
+    closure = Closure(
+        tenant_id=tenant.id,
+        resource_id=resource.id if resource is not None else None,
+        start_at=start,
+        end_at=end,
+        reason=reason,
+        created_by_id=actor.id if actor is not None else None,
+        created_at=now,
+    )
+    db.session.add(closure)
+    db.session.flush()
+    audit.record(tenant, actor, "closure.create", closure, after=_closure_json(closure), now=now)
+    return closure
+
+
+def delete_closure(
+    tenant: Tenant, actor: User | None, closure_id: object, now: datetime | None = None
+) -> None:
+    _require(can_manage_closures(actor, tenant), actor)
+    closure = get_scoped(Closure, tenant, closure_id)
+    audit.record(tenant, actor, "closure.delete", closure, before=_closure_json(closure), now=now)
+    db.session.delete(closure)
+    db.session.flush()
+
+
+def list_closures(
+    tenant: Tenant,
+    resource: Resource | None = None,
+    *,
+    ending_after: datetime | None = None,
+    include_tenant_wide: bool = True,
+) -> list[Closure]:
+    """Closures of the municipality, or those that apply to ``resource`` (its
+    own, its ancestors' and, with ``include_tenant_wide``, the tenant-wide ones)."""
+    query = scoped(Closure, tenant)
+    if resource is not None:
+        ids = [resource.id, *(r.id for r in ancestors(resource))]
+        condition = Closure.resource_id.in_(ids)
+        if include_tenant_wide:
+            condition = condition | Closure.resource_id.is_(None)
+        query = query.where(condition)
+    if ending_after is not None:
+        query = query.where(Closure.end_at > ending_after)
+    return list(db.session.scalars(query.order_by(Closure.start_at, Closure.id)))
+
+
+# --- demo data --------------------------------------------------------------------------
+
+
+def seed_demo_resources(tenant: Tenant, caretaker: User | None) -> dict[str, Resource]:
+    """The demo municipality's halls (``flask demo seed``)."""
+    dgh = create_resource(
+        tenant,
+        None,
+        name="Dorfgemeinschaftshaus",
+        kind="hall",
+        capacity=120,
+        address="Hauptstraße 1, 12345 Musterhausen",
+        description=(
+            "Großer Saal, teilbar in Saal A und Saal B, mit Küche und Bühne. "
+            "Für Feiern, Versammlungen und Vereinsabende."
+        ),
+        accessibility="Stufenloser Zugang, barrierefreies WC, induktive Höranlage im Saal A.",
+        buffer_after_min=30,
+    )
+    parts = {}
+    for label in ("Saal A", "Saal B"):
+        parts[label] = create_resource(
+            tenant,
+            None,
+            name=label,
+            kind="room",
+            capacity=60,
+            parent_id=dgh.id,
+            address=dgh.address,
+            buffer_after_min=30,
+        )
+    every_day = [(day, 8 * 60, MINUTES_PER_DAY) for day in range(7)]
+    for resource in (dgh, *parts.values()):
+        set_opening_hours(tenant, None, resource, every_day)
+    sports = create_resource(
+        tenant,
+        None,
+        name="Sporthalle",
+        kind="sports_hall",
+        capacity=200,
+        address="Schulweg 5, 12345 Musterhausen",
+        description="Dreifeldhalle an der Grundschule. Buchungen werden von der Verwaltung geprüft.",
+        accessibility="Zugang über Rampe am Nebeneingang.",
+        requires_approval=True,
+    )
+    room = create_resource(
+        tenant,
+        None,
+        name="Mehrzweckraum",
+        kind="room",
+        capacity=40,
+        address="Rathausplatz 2, 12345 Musterhausen",
+        description="Raum im Erdgeschoss des Rathauses für Sitzungen und Kurse.",
+        accessibility="Stufenloser Zugang, Aufzug vorhanden.",
+    )
+    if caretaker is not None:
+        add_caretaker(tenant, None, dgh, caretaker)
+    return {
+        "Dorfgemeinschaftshaus": dgh,
+        **parts,
+        "Sporthalle": sports,
+        "Mehrzweckraum": room,
+    }
