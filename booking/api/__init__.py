@@ -1,6 +1,9 @@
 """JSON API v1 (see shared API.md). Each module adds its routes to ``bp``."""
 
-from booking.api import me  # noqa: F401  (registers routes on bp)
+from booking.api import (
+    me,  # noqa: F401  (registers routes on bp)
+    resources,  # noqa: F401
+)
 from booking.api.base import bp
 
 __all__ = ["bp"]

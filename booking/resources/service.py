@@ -27,6 +27,7 @@ from booking.tenants.models import Tenant
 from booking.tenants.service import get_scoped, scoped
 
 MINUTES_PER_DAY = 1440
+MAX_KEY = 2**31 - 1
 
 # Every settable field with its kind of value; the API accepts exactly these.
 TEXT_FIELDS = ("name", "kind", "address", "description", "accessibility")
@@ -171,6 +172,22 @@ def _future_claims_on(tenant: Tenant, unit_ids: Iterable[int], now: datetime) ->
     )
 
 
+def _is_key(value: object) -> bool:
+    """A possible primary key: PostgreSQL refuses integers past 32 bits with
+    an error rather than finding nothing."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_KEY
+
+
+def _scoped_get(model: type, tenant: Tenant, object_id: object):
+    try:
+        key = int(object_id)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        key = 0
+    if not _is_key(key):
+        raise NotFound(_l("Nicht gefunden."))
+    return get_scoped(model, tenant, key)
+
+
 # --- validation ----------------------------------------------------------------------
 
 
@@ -245,7 +262,7 @@ def _check_values(
         if isinstance(parent_id, bool) or not isinstance(parent_id, int):
             errors["parent_id"] = [_l("Bitte eine ganze Zahl angeben.")]
         else:
-            parent = db.session.get(Resource, parent_id)
+            parent = db.session.get(Resource, parent_id) if _is_key(parent_id) else None
             if parent is None or parent.tenant_id != tenant.id:
                 # Another municipality's resource looks exactly like a missing one.
                 errors["parent_id"] = [_l("Diese übergeordnete Ressource gibt es nicht.")]
@@ -303,12 +320,19 @@ def _unknown_fields(data: Mapping[str, Any]) -> dict[str, list]:
 
 
 def create_resource(
-    tenant: Tenant, actor: User | None, now: datetime | None = None, **data: Any
+    tenant: Tenant,
+    actor: User | None,
+    data: Mapping[str, Any] | None = None,
+    *,
+    now: datetime | None = None,
+    **fields: Any,
 ) -> Resource:
-    """A new hall, room, part (``parent_id``), chapel, crew or equipment.
-    ``data``: any of ``FIELDS``; ``name`` and ``kind`` are required."""
+    """A new hall, room, part (``parent_id``), chapel, crew or equipment from
+    ``data`` (e.g. a JSON body, values unchecked) and/or keyword ``fields``:
+    any of ``FIELDS``; ``name`` and ``kind`` are required."""
     _require(can_manage_resources(actor, tenant), actor)
     now = now or utcnow()
+    data = {**(data or {}), **fields}
     errors = _unknown_fields(data)
     values = {**DEFAULTS, **{k: v for k, v in data.items() if k in FIELDS}}
     errors.update(_check_values(tenant, values, None))
@@ -328,14 +352,18 @@ def update_resource(
     tenant: Tenant,
     actor: User | None,
     resource: Resource,
+    data: Mapping[str, Any] | None = None,
+    *,
     now: datetime | None = None,
-    **changes: Any,
+    **fields: Any,
 ) -> Resource:
-    """Change any of ``FIELDS``; fields not given stay as they are."""
+    """Change any of ``FIELDS`` (from ``data`` and/or keyword ``fields``);
+    fields not given stay as they are."""
     _require(can_manage_resources(actor, tenant), actor)
     if resource.tenant_id != tenant.id:
         raise NotFound(_l("Nicht gefunden."))
     now = now or utcnow()
+    changes = {**(data or {}), **fields}
     before = _snapshot(resource)
     errors = _unknown_fields(changes)
     values = {**before, **{k: v for k, v in changes.items() if k in FIELDS}}
@@ -365,7 +393,12 @@ def update_resource(
 
 
 def get_resource(tenant: Tenant, resource_id: object) -> Resource:
-    return get_scoped(Resource, tenant, resource_id)
+    """This municipality's resource, or ``NotFound`` (also for another's)."""
+    return _scoped_get(Resource, tenant, resource_id)
+
+
+def get_closure(tenant: Tenant, closure_id: object) -> Closure:
+    return _scoped_get(Closure, tenant, closure_id)
 
 
 def list_resources(tenant: Tenant) -> list[Resource]:
@@ -614,7 +647,7 @@ def delete_closure(
     tenant: Tenant, actor: User | None, closure_id: object, now: datetime | None = None
 ) -> None:
     _require(can_manage_closures(actor, tenant), actor)
-    closure = get_scoped(Closure, tenant, closure_id)
+    closure = get_closure(tenant, closure_id)
     audit.record(tenant, actor, "closure.delete", closure, before=_closure_json(closure), now=now)
     db.session.delete(closure)
     db.session.flush()
