@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     web.init_app(app)
 
     from booking.accounts.views import bp as accounts_bp
+    from booking.accounts.views import orgs_bp
     from booking.admin.views import bp as admin_bp
     from booking.api import bp as api_bp
     from booking.tenants.views import bp as tenants_bp
@@ -45,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(public_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(orgs_bp)
     app.register_blueprint(tenants_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(cemetery_bp)

@@ -23,8 +23,10 @@ from booking.accounts.models import (
     User,
 )
 from booking.audit import service as audit
-from booking.core import Forbidden, NotFound, ValidationFailed, utcnow
+from booking.core import DomainError, Forbidden, NotFound, ValidationFailed, utcnow
 from booking.extensions import db
+from booking.notifications.models import OutboxMessage
+from booking.notifications.service import queue_mail
 from booking.tenants.models import Tenant
 
 MIN_PASSWORD_LENGTH = 10
@@ -77,6 +79,18 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
+def find_active_user(email: str) -> User | None:
+    """The account a password-reset mail goes to, if any."""
+    user = find_user(email)
+    return user if user is not None and user.active else None
+
+
+def find_unconfirmed_user(email: str) -> User | None:
+    """The account a new confirmation mail goes to, if any."""
+    user = find_active_user(email)
+    return user if user is not None and user.email_confirmed_at is None else None
+
+
 def create_user(
     email: str,
     password: str,
@@ -121,6 +135,70 @@ def set_password(user: User, password: str) -> None:
     validate_password(password)
     user.password_hash = hash_password(password)
     user.session_version += 1
+
+
+class EmailNotConfirmed(DomainError):
+    """The credentials are right but the address is not confirmed yet."""
+
+    status = 403
+    code = "email_not_confirmed"
+
+
+def log_in(email: str, password: str) -> User:
+    """The user who may sign in with these credentials. Only someone who knows
+    the password learns that the address is still unconfirmed."""
+    user = authenticate(email, password)
+    if user is None:
+        raise ValidationFailed(_l("E-Mail-Adresse oder Passwort ist falsch."))
+    if user.email_confirmed_at is None:
+        raise EmailNotConfirmed(
+            _l("Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse über den Link in unserer E-Mail.")
+        )
+    return user
+
+
+def register(
+    email: str, password: str, *, name: str = "", locale: str | None = None
+) -> tuple[User, bool]:
+    """Self-registration: a new unconfirmed user and True, or, for an address
+    that is already registered, that user and False. The caller answers both
+    the same way (and mails the owner), so the form reveals no addresses."""
+    email = normalise_email(email)
+    validate_password(password)
+    existing = find_user(email)
+    if existing is not None:
+        return existing, False
+    return create_user(email, password, name=name, locale=locale), True
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    if not check_password(user, current_password):
+        raise ValidationFailed(
+            _l("Das aktuelle Passwort stimmt nicht."),
+            {"current_password": [_l("Das aktuelle Passwort stimmt nicht.")]},
+        )
+    set_password(user, new_password)
+
+
+def reset_password(user: User, password: str, now: datetime | None = None) -> None:
+    """Set a new password from a reset link. The link proved the address, so
+    an unconfirmed address counts as confirmed from now on."""
+    set_password(user, password)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = now or utcnow()
+
+
+def queue_account_mail(
+    kind: str, user: User, subject: str, body: str, *, tenant: Tenant | None = None
+) -> OutboxMessage:
+    """Queue an account mail (``confirm``, ``reset``, ``exists``) under the key
+    ``<kind>:<user id>:<n>``, n counting that user's mails of that kind."""
+    sent = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.key.like(f"{kind}:{user.id}:%"))
+    )
+    return queue_mail(f"{kind}:{user.id}:{sent + 1}", user.email, subject, body, tenant=tenant)
 
 
 def update_profile(user: User, *, name: str, locale: str | None) -> None:
@@ -226,6 +304,29 @@ def revoke_role(tenant: Tenant, actor: User | None, user: User, role: str) -> No
     audit.record(tenant, actor, "role.revoke", user, before={"role": role})
 
 
+def grant_role_by_email(tenant: Tenant, actor: User | None, email: str, role: str) -> Membership:
+    user = find_user(email)
+    if user is None:
+        raise ValidationFailed(
+            _l("Unbekannte E-Mail-Adresse."),
+            {"email": [_l("Unter dieser Adresse ist niemand registriert.")]},
+        )
+    return grant_role(tenant, actor, user, role)
+
+
+def roles_by_tenant(user: User) -> list[tuple[Tenant, list[str]]]:
+    """The user's roles, grouped by municipality (for the profile page)."""
+    roles: dict[int, list[str]] = {}
+    for membership in user.memberships:
+        roles.setdefault(membership.tenant_id, []).append(membership.role)
+    if not roles:
+        return []
+    tenants = db.session.scalars(
+        select(Tenant).where(Tenant.id.in_(roles)).order_by(Tenant.name)
+    ).all()
+    return [(t, sorted(roles[t.id], key=ROLES.index)) for t in tenants]
+
+
 def staff(tenant: Tenant) -> list[Membership]:
     return list(
         db.session.scalars(
@@ -328,6 +429,25 @@ def remove_member(organisation: Organisation, actor: User, user_id: int) -> None
         raise ValidationFailed(_l("Die letzte verantwortliche Person kann nicht entfernt werden."))
     organisation.members.remove(member)
     db.session.flush()
+
+
+def can_view_organisation(user: User, organisation: Organisation) -> bool:
+    if user.has_role(organisation.tenant_id, "admin", "clerk"):
+        return True
+    return any(m.user_id == user.id for m in organisation.members)
+
+
+def visible_organisations(user: User, tenant: Tenant) -> list[Organisation]:
+    """All of the tenant's organisations for admin and clerk, else the user's own."""
+    if user.has_role(tenant.id, "admin", "clerk"):
+        return list(
+            db.session.scalars(
+                select(Organisation)
+                .where(Organisation.tenant_id == tenant.id)
+                .order_by(Organisation.name)
+            )
+        )
+    return organisations_of(user, tenant)
 
 
 def organisations_of(user: User, tenant: Tenant) -> list[Organisation]:

@@ -1,28 +1,460 @@
-from flask import Blueprint
+"""Accounts: sign-in, registration, password reset and profile (``/account``),
+and the organisations of one municipality (``/<tenant>/organisations``)."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale, get_locale, refresh
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_fresh, login_required, login_user, logout_user
+
+from booking.accounts import service
+from booking.accounts.forms import (
+    ORGANISATION_KIND_LABELS,
+    ROLE_LABELS,
+    AddMemberForm,
+    ApiTokenForm,
+    ChangePasswordForm,
+    EmailForm,
+    LoginForm,
+    OrganisationForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    add_errors,
+)
+from booking.accounts.models import Organisation, User
+from booking.core import ValidationFailed
+from booking.extensions import db, limiter, login_manager
+from booking.tenants.models import Tenant
+from booking.tenants.service import get_scoped, get_tenant_by_slug
+from booking.web import is_safe_redirect
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
+orgs_bp = Blueprint("orgs", __name__, url_prefix="/<tenant>/organisations")
 
 
-@bp.get("/login")
+@bp.record_once
+def _harden_sessions(_state) -> None:
+    # A session cookie replayed from another address or browser is dropped.
+    login_manager.session_protection = "strong"
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+def _email_key() -> str:
+    """Rate-limit key: the e-mail address typed into the form."""
+    return "email:" + request.form.get("email", "").strip().lower()
+
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def _absolute(endpoint: str, **values) -> str:
+    """A link for a mail: BASE_URL plus the path, whatever host the request came to."""
+    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def _next_target() -> str | None:
+    target = request.args.get("next")
+    return target if is_safe_redirect(target) else None
+
+
+def _queue(kind: str, user: User, subject, template: str, tenant: Tenant | None, **ctx) -> None:
+    """Render an account mail in the recipient's language and queue it."""
+    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        body = render_template(f"accounts/mail/{template}", user=user, tenant=tenant, **ctx)
+        service.queue_account_mail(kind, user, str(subject), body, tenant=tenant)
+
+
+def _send_confirmation(user: User, tenant: Tenant | None = None) -> None:
+    link = _absolute("accounts.confirm", token=service.make_confirm_token(_secret(), user))
+    subject = _l("Bitte bestätigen Sie Ihre E-Mail-Adresse")
+    _queue("confirm", user, subject, "confirm.txt", tenant, link=link)
+
+
+def _send_reset(user: User, tenant: Tenant | None = None) -> None:
+    link = _absolute("accounts.reset", token=service.make_reset_token(_secret(), user))
+    _queue("reset", user, _l("Passwort zurücksetzen"), "reset.txt", tenant, link=link)
+
+
+def _send_already_registered(user: User, tenant: Tenant | None = None) -> None:
+    _queue(
+        "exists",
+        user,
+        _l("Sie haben schon ein Konto"),
+        "exists.txt",
+        tenant,
+        login_link=_absolute("accounts.login"),
+        reset_link=_absolute("accounts.reset", token=service.make_reset_token(_secret(), user)),
+    )
+
+
+# --- sign-in -------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+@limiter.limit("10/minute", methods=["POST"], key_func=_email_key)
 def login():
-    return "TODO"
+    target = _next_target()
+    if request.method == "GET" and current_user.is_authenticated and login_fresh():
+        return redirect(target or url_for("public.index"))
+    form = LoginForm()
+    unconfirmed = None
+    if form.validate_on_submit():
+        try:
+            user = service.log_in(form.email.data, form.password.data)
+        except service.EmailNotConfirmed as error:
+            db.session.rollback()
+            unconfirmed = form.email.data
+            form.form_errors.append(str(error.message))
+        except ValidationFailed as error:
+            db.session.rollback()
+            form.form_errors.append(str(error.message))
+        else:
+            login_user(user, remember=form.remember.data)
+            db.session.commit()  # a password hash may have been upgraded
+            flash(_("Sie sind angemeldet."), "success")
+            return redirect(target or url_for("public.index"))
+    return render_template("accounts/login.html", form=form, unconfirmed=unconfirmed)
 
 
 @bp.post("/logout")
 def logout():
-    return "TODO"
+    logout_user()
+    flash(_("Sie sind abgemeldet."), "info")
+    return redirect(url_for("public.index"))
 
 
-@bp.get("/register")
+# --- registration and e-mail confirmation ----------------------------------------------
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("5/minute", methods=["POST"])
 def register():
-    return "TODO"
+    if current_user.is_authenticated:
+        return redirect(url_for(".profile"))
+    form = RegisterForm()
+    if request.method == "GET":
+        form.tenant.data = request.args.get("tenant", "")
+    if form.validate_on_submit():
+        tenant = get_tenant_by_slug(form.tenant.data) if form.tenant.data else None
+        try:
+            user, created = service.register(
+                form.email.data,
+                form.password.data,
+                name=form.name.data,
+                locale=str(get_locale() or "de"),
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            add_errors(form, error)
+        else:
+            # The same answer for a new and a known address; the owner of a
+            # known address gets a note with a sign-in and a reset link instead.
+            if created:
+                _send_confirmation(user, tenant)
+            else:
+                _send_already_registered(user, tenant)
+            db.session.commit()
+            flash(
+                _(
+                    "Fast geschafft: Wir haben Ihnen eine E-Mail geschickt. Bitte bestätigen "
+                    "Sie Ihre Adresse über den Link darin."
+                ),
+                "success",
+            )
+            return redirect(url_for(".login"))
+    return render_template("accounts/register.html", form=form)
 
 
-@bp.get("/profile")
+@bp.get("/confirm/<token>")
+def confirm(token: str):
+    try:
+        service.confirm_email(_secret(), token)
+    except ValidationFailed as error:
+        db.session.rollback()
+        return render_template(
+            "accounts/link_failed.html", message=error.message, resend_form=EmailForm()
+        ), 400
+    db.session.commit()
+    flash(_("Danke! Ihre E-Mail-Adresse ist bestätigt. Sie können sich jetzt anmelden."), "success")
+    return redirect(url_for(".login"))
+
+
+@bp.post("/resend-confirmation")
+@limiter.limit("5/minute")
+@limiter.limit("5/hour", key_func=_email_key)
+def resend_confirmation():
+    form = EmailForm()
+    if not form.validate_on_submit():
+        flash(_("Bitte geben Sie Ihre E-Mail-Adresse an."), "error")
+        return redirect(url_for(".login"))
+    user = service.find_unconfirmed_user(form.email.data)
+    if user is not None:
+        _send_confirmation(user)
+        db.session.commit()
+    flash(
+        _(
+            "Falls zu dieser Adresse ein unbestätigtes Konto besteht, haben wir den "
+            "Bestätigungslink erneut geschickt."
+        ),
+        "info",
+    )
+    return redirect(url_for(".login"))
+
+
+# --- forgotten password -------------------------------------------------------------
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit("5/minute", methods=["POST"])
+@limiter.limit("5/hour", methods=["POST"], key_func=_email_key)
+def forgot():
+    form = EmailForm()
+    if form.validate_on_submit():
+        user = service.find_active_user(form.email.data)
+        if user is not None:
+            _send_reset(user)
+            db.session.commit()
+        # The same answer whether or not the address has an account.
+        flash(
+            _(
+                "Falls zu dieser Adresse ein Konto besteht, haben wir Ihnen einen Link zum "
+                "Zurücksetzen des Passworts geschickt. Er gilt zwei Stunden."
+            ),
+            "info",
+        )
+        return redirect(url_for(".login"))
+    return render_template("accounts/forgot.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str):
+    try:
+        user = service.user_for_reset_token(_secret(), token)
+    except ValidationFailed as error:
+        return render_template("accounts/link_failed.html", message=error.message), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.reset_password(user, form.password.data)
+        except ValidationFailed as error:
+            db.session.rollback()
+            add_errors(form, error)
+        else:
+            db.session.commit()
+            logout_user()
+            flash(
+                _("Ihr Passwort ist geändert. Bitte melden Sie sich mit dem neuen Passwort an."),
+                "success",
+            )
+            return redirect(url_for(".login"))
+    return render_template("accounts/reset.html", form=form)
+
+
+# --- profile and API tokens -----------------------------------------------------------
+
+
+def _render_profile(
+    *,
+    profile_form: ProfileForm | None = None,
+    password_form: ChangePasswordForm | None = None,
+    token_form: ApiTokenForm | None = None,
+    new_token: str | None = None,
+):
+    user = _me()
+    if profile_form is None:
+        profile_form = ProfileForm(formdata=None, obj=user)
+        profile_form.locale.data = user.locale or str(get_locale() or "de")
+    response = current_app.make_response(
+        render_template(
+            "accounts/profile.html",
+            profile_form=profile_form,
+            password_form=password_form or ChangePasswordForm(prefix="pw", formdata=None),
+            token_form=token_form or ApiTokenForm(prefix="token", formdata=None),
+            tokens=service.api_tokens(user),
+            roles=service.roles_by_tenant(user),
+            role_labels=ROLE_LABELS,
+            new_token=new_token,
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
 def profile():
-    return "TODO"
+    if request.method == "GET":
+        return _render_profile()
+    form = ProfileForm()
+    if form.validate_on_submit():
+        service.update_profile(_me(), name=form.name.data, locale=form.locale.data)
+        db.session.commit()
+        session["lang"] = form.locale.data
+        refresh()  # the confirmation already in the new language
+        flash(_("Ihre Angaben sind gespeichert."), "success")
+        return redirect(url_for(".profile"))
+    return _render_profile(profile_form=form)
 
 
-@bp.get("/<tenant>/organisations")
-def organisations():
-    return "TODO"
+@bp.post("/profile/password")
+@limiter.limit("10/minute")
+@login_required
+def change_password():
+    form = ChangePasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        user = _me()
+        try:
+            service.change_password(user, form.current_password.data, form.password.data)
+        except ValidationFailed as error:
+            db.session.rollback()
+            add_errors(form, error)
+        else:
+            db.session.commit()
+            login_user(user)  # the session follows the new session version
+            flash(_("Ihr Passwort ist geändert. Andere Sitzungen sind abgemeldet."), "success")
+            return redirect(url_for(".profile"))
+    return _render_profile(password_form=form)
+
+
+@bp.post("/tokens")
+@login_required
+def create_token():
+    form = ApiTokenForm(prefix="token")
+    if form.validate_on_submit():
+        _token, plain = service.create_api_token(_me(), form.token_name.data)
+        db.session.commit()
+        # Shown on this page once; never put into the session or a flash.
+        return _render_profile(new_token=plain)
+    return _render_profile(token_form=form)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    service.revoke_api_token(_me(), token_id)
+    db.session.commit()
+    flash(_("Das Token ist widerrufen und funktioniert nicht mehr."), "success")
+    return redirect(url_for(".profile"))
+
+
+# --- organisations (per municipality) --------------------------------------------------
+
+
+def _visible_organisation(org_id: int) -> Organisation:
+    organisation = get_scoped(Organisation, g.tenant, org_id)
+    if not service.can_view_organisation(_me(), organisation):
+        abort(403)
+    return organisation
+
+
+def _render_detail(organisation: Organisation, form: AddMemberForm | None = None):
+    members = sorted(
+        organisation.members, key=lambda m: (not m.is_manager, m.user.display_name.lower())
+    )
+    return render_template(
+        "accounts/organisation_detail.html",
+        organisation=organisation,
+        members=members,
+        can_manage=service.can_manage_organisation(_me(), organisation),
+        form=form or AddMemberForm(formdata=None),
+        kind_labels=ORGANISATION_KIND_LABELS,
+    )
+
+
+@orgs_bp.get("/")
+@login_required
+def index():
+    return render_template(
+        "accounts/organisations.html",
+        organisations=service.visible_organisations(_me(), g.tenant),
+        all_of_tenant=_me().has_role(g.tenant.id, "admin", "clerk"),
+        kind_labels=ORGANISATION_KIND_LABELS,
+    )
+
+
+@orgs_bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    form = OrganisationForm()
+    form.limit_kinds(staff=_me().has_role(g.tenant.id, "admin", "clerk"))
+    if form.validate_on_submit():
+        try:
+            organisation = service.create_organisation(
+                g.tenant,
+                _me(),
+                name=form.name.data,
+                kind=form.kind.data,
+                is_local=form.is_local.data,
+                email=form.email.data,
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            add_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Die Organisation „%(name)s“ ist angelegt.", name=organisation.name), "success")
+            return redirect(url_for(".detail", org_id=organisation.id))
+    return render_template("accounts/organisation_form.html", form=form)
+
+
+@orgs_bp.get("/<int:org_id>")
+@login_required
+def detail(org_id: int):
+    return _render_detail(_visible_organisation(org_id))
+
+
+@orgs_bp.post("/<int:org_id>/members")
+@login_required
+def add_member(org_id: int):
+    organisation = _visible_organisation(org_id)
+    form = AddMemberForm()
+    if form.validate_on_submit():
+        try:
+            member = service.add_member(
+                organisation, _me(), form.email.data, is_manager=form.is_manager.data
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            add_errors(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _("%(name)s gehört jetzt zur Organisation.", name=member.user.display_name),
+                "success",
+            )
+            return redirect(url_for(".detail", org_id=organisation.id))
+    return _render_detail(organisation, form)
+
+
+@orgs_bp.post("/<int:org_id>/members/<int:user_id>/remove")
+@login_required
+def remove_member(org_id: int, user_id: int):
+    organisation = _visible_organisation(org_id)
+    try:
+        service.remove_member(organisation, _me(), user_id)
+    except ValidationFailed as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Die Person gehört nicht mehr zur Organisation."), "success")
+    return redirect(url_for(".detail", org_id=org_id))

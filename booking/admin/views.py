@@ -1,11 +1,154 @@
-from flask import Blueprint, render_template
+"""Tenant administration: staff roles, the mail outbox and the audit log."""
 
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from booking.accounts import service as accounts
 from booking.accounts.access import role_required
+from booking.accounts.forms import ROLE_LABELS, add_errors
+from booking.accounts.models import Membership, User
+from booking.admin.forms import GrantRoleForm
+from booking.audit.models import AuditEntry
+from booking.core import ValidationFailed
+from booking.extensions import db
+from booking.notifications import service as notifications
+from booking.tenants.service import get_scoped, scoped
 
 bp = Blueprint("admin", __name__, url_prefix="/<tenant>/admin")
+
+AUDIT_LIMIT = 200
+ACTION_LABELS = {
+    "role.grant": _l("Rolle vergeben"),
+    "role.revoke": _l("Rolle entzogen"),
+    "organisation.create": _l("Organisation angelegt"),
+}
+OBJECT_LABELS = {
+    "User": _l("Person"),
+    "Organisation": _l("Organisation"),
+    "Booking": _l("Buchung"),
+    "Resource": _l("Ressource"),
+    "Invoice": _l("Gebührenbescheid"),
+    "GraveRight": _l("Nutzungsrecht"),
+    "Burial": _l("Bestattung"),
+}
+
+
+def _me() -> User:
+    return current_user._get_current_object()
 
 
 @bp.get("/")
 @role_required("admin", "clerk")
 def index():
     return render_template("admin/index.html")
+
+
+# --- roles ---------------------------------------------------------------------
+
+
+def _render_roles(form: GrantRoleForm):
+    return render_template(
+        "admin/roles.html",
+        form=form,
+        memberships=accounts.staff(g.tenant),
+        role_labels=ROLE_LABELS,
+    )
+
+
+@bp.get("/roles")
+@role_required("admin")
+def roles():
+    return _render_roles(GrantRoleForm(formdata=None))
+
+
+@bp.post("/roles")
+@role_required("admin")
+def grant_role():
+    form = GrantRoleForm()
+    if form.validate_on_submit():
+        try:
+            membership = accounts.grant_role_by_email(
+                g.tenant, _me(), form.email.data, form.role.data
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            add_errors(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(person)s hat jetzt die Rolle „%(role)s“.",
+                    person=membership.user.display_name,
+                    role=ROLE_LABELS[membership.role],
+                ),
+                "success",
+            )
+            return redirect(url_for(".roles"))
+    return _render_roles(form)
+
+
+@bp.post("/roles/<int:membership_id>/revoke")
+@role_required("admin")
+def revoke_role(membership_id: int):
+    membership = get_scoped(Membership, g.tenant, membership_id)
+    person, role = membership.user, membership.role
+    try:
+        accounts.revoke_role(g.tenant, _me(), person, role)
+    except ValidationFailed as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(
+            _(
+                "%(person)s hat die Rolle „%(role)s“ nicht mehr.",
+                person=person.display_name,
+                role=ROLE_LABELS[role],
+            ),
+            "success",
+        )
+    return redirect(url_for(".roles"))
+
+
+# --- outbox and audit log -----------------------------------------------------------
+
+
+@bp.get("/outbox")
+@role_required("admin")
+def outbox():
+    return render_template(
+        "admin/outbox.html",
+        messages=notifications.outbox(g.tenant),
+        mail_configured=bool(current_app.config.get("MAIL_SERVER")),
+    )
+
+
+@bp.get("/audit")
+@role_required("admin", "clerk")
+def audit():
+    entries = db.session.scalars(
+        scoped(AuditEntry, g.tenant)
+        .options(selectinload(AuditEntry.actor))
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(AUDIT_LIMIT)
+    ).all()
+    person_ids = {e.object_id for e in entries if e.object_type == "User" and e.object_id}
+    people = (
+        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(person_ids)))}
+        if person_ids
+        else {}
+    )
+    return render_template(
+        "admin/audit.html",
+        entries=entries,
+        people=people,
+        limit=AUDIT_LIMIT,
+        action_labels=ACTION_LABELS,
+        object_labels=OBJECT_LABELS,
+    )
