@@ -1,0 +1,259 @@
+"""The conflict engine: which units a resource occupies, which claims stand in
+the way, and writing claims so that two active ones never overlap on a unit.
+
+Conflicts are checked on *units*, the leaf resources: booking a hall with
+halves A and B claims A and B; booking half A claims A only. Each claim covers
+``[start - buffer_before, end + buffer_after)`` (half-open).
+
+Correctness on both databases, same code:
+
+* PostgreSQL: an ``EXCLUDE USING gist`` constraint over active claims
+  (migration 0002) is the guarantee. Claims are inserted inside a SAVEPOINT;
+  a 23P01 violation rolls back just the savepoint and becomes ``ClaimsTaken``
+  with the claims that won, re-read after the rollback.
+* SQLite: every transaction starts with ``BEGIN IMMEDIATE`` (see
+  ``booking.extensions``), so ``find_conflicts`` followed by ``write_claims``
+  in the same transaction cannot race another writer.
+
+``find_conflicts`` answers for a whole series in one query. It uses the
+``(unit_id, start_at)`` index with a bounded lower limit: no claim is longer
+than ``MAX_CLAIM``, so a claim overlapping ``[s, e)`` starts after
+``s - MAX_CLAIM`` and the query never scans a unit's whole history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from booking.extensions import db
+from booking.reservations.models import Claim, Occurrence
+from booking.resources.models import Resource
+
+# The longest claim (occurrence plus buffers) the engine accepts. Longer
+# bookings are refused by the service; the bound keeps overlap queries short.
+MAX_CLAIM = timedelta(days=14)
+EXCLUSION_VIOLATION = "23P01"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """An active claim that overlaps the requested period number ``index``."""
+
+    index: int
+    unit_id: int
+    start: datetime
+    end: datetime
+    occurrence_id: int
+
+
+class ClaimsTaken(Exception):
+    """Another transaction claimed a unit first (PostgreSQL race)."""
+
+    def __init__(self, hits: list[Hit]):
+        super().__init__(f"{len(hits)} conflicting claims")
+        self.hits = hits
+
+
+# --- units -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Family:
+    """Where a resource sits in its tenant's tree: the leaf ``units`` a
+    booking of it claims, and every resource ``related`` to it by sharing a
+    unit (its ancestors, itself and its descendants)."""
+
+    units: list[int]
+    related: set[int]
+
+
+def family(resource: Resource) -> Family:
+    """One query over the tenant's resources (a few dozen rows)."""
+    children: dict[int, list[int]] = {}
+    parents: dict[int, int | None] = {}
+    rows = db.session.execute(
+        select(Resource.id, Resource.parent_id).where(Resource.tenant_id == resource.tenant_id)
+    )
+    for rid, parent_id in rows:
+        parents[rid] = parent_id
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(rid)
+    below, stack = [], [resource.id]
+    while stack:
+        node = stack.pop()
+        below.append(node)
+        stack.extend(children.get(node, ()))
+    related = set(below)
+    parent = parents.get(resource.id)
+    while parent is not None and parent not in related:
+        related.add(parent)
+        parent = parents.get(parent)
+    units = sorted(rid for rid in below if rid not in children)
+    return Family(units, related)
+
+
+def leaf_unit_ids(resource: Resource) -> list[int]:
+    """The leaf resources a booking of ``resource`` occupies (itself if a leaf)."""
+    return family(resource).units
+
+
+def related_resource_ids(resource: Resource) -> set[int]:
+    """Every resource sharing a unit with ``resource``."""
+    return family(resource).related
+
+
+def claim_period(resource: Resource, start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The interval an occurrence holds: its own plus the resource's buffers."""
+    return (
+        start - timedelta(minutes=resource.buffer_before_min or 0),
+        end + timedelta(minutes=resource.buffer_after_min or 0),
+    )
+
+
+# --- checking --------------------------------------------------------------
+
+
+def find_conflicts(
+    unit_ids: Sequence[int],
+    periods: Sequence[tuple[datetime, datetime]],
+    *,
+    exclude_occurrence_ids: Iterable[int] = (),
+) -> list[Hit]:
+    """Active claims on ``unit_ids`` overlapping any of ``periods``, in one
+    query. Each hit names the index of the period it blocks (a claim that
+    blocks several periods appears once per period)."""
+    if not unit_ids or not periods:
+        return []
+    overlaps = [
+        and_(Claim.start_at > start - MAX_CLAIM, Claim.start_at < end, Claim.end_at > start)
+        for start, end in periods
+    ]
+    query = select(Claim.unit_id, Claim.start_at, Claim.end_at, Claim.occurrence_id).where(
+        Claim.active.is_(True),
+        Claim.unit_id.in_(list(unit_ids)),
+        or_(*overlaps),
+    )
+    excluded = list(exclude_occurrence_ids)
+    if excluded:
+        query = query.where(Claim.occurrence_id.not_in(excluded))
+    rows = db.session.execute(query).all()
+    hits = []
+    for index, (start, end) in enumerate(periods):
+        for unit_id, claim_start, claim_end, occurrence_id in rows:
+            if claim_start < end and claim_end > start:
+                hits.append(Hit(index, unit_id, claim_start, claim_end, occurrence_id))
+    return hits
+
+
+def claimed_periods(
+    unit_ids: Sequence[int], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """Periods of active claims on the units overlapping ``[start, end)``."""
+    if not unit_ids:
+        return []
+    rows = db.session.execute(
+        select(Claim.start_at, Claim.end_at)
+        .where(
+            Claim.active.is_(True),
+            Claim.unit_id.in_(list(unit_ids)),
+            Claim.start_at > start - MAX_CLAIM,
+            Claim.start_at < end,
+            Claim.end_at > start,
+        )
+        .order_by(Claim.start_at)
+    )
+    return [(row.start_at, row.end_at) for row in rows]
+
+
+# --- writing ---------------------------------------------------------------
+
+
+def _is_exclusion_violation(error: IntegrityError) -> bool:
+    orig = error.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code == EXCLUSION_VIOLATION
+
+
+def write_claims(
+    resource: Resource, unit_ids: Sequence[int], occurrences: Sequence[Occurrence]
+) -> int:
+    """One active claim per (occurrence, unit); the occurrences are flushed.
+    On SQLite the caller has run ``find_conflicts`` in this transaction; on
+    PostgreSQL the exclusion constraint decides, and a lost race raises
+    ``ClaimsTaken`` (only the savepoint is rolled back). Returns the count."""
+    periods = [claim_period(resource, occ.start_at, occ.end_at) for occ in occurrences]
+    rows = [
+        {
+            "tenant_id": occ.tenant_id,
+            "occurrence_id": occ.id,
+            "unit_id": unit_id,
+            "start_at": start,
+            "end_at": end,
+            "active": True,
+        }
+        for occ, (start, end) in zip(occurrences, periods, strict=True)
+        for unit_id in unit_ids
+    ]
+    if not rows:
+        return 0
+    session = db.session
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(Claim), rows)
+    else:
+        try:
+            with session.begin_nested():
+                session.execute(insert(Claim), rows)
+        except IntegrityError as error:
+            if not _is_exclusion_violation(error):
+                raise
+            raise ClaimsTaken(find_conflicts(unit_ids, periods)) from None
+    for occ in occurrences:
+        session.expire(occ, ["claims"])
+    return len(rows)
+
+
+def move_claims(resource: Resource, occurrence: Occurrence) -> None:
+    """Give the occurrence's active claims its new period (after a move).
+    PostgreSQL re-checks the constraint on UPDATE; a lost race raises
+    ``ClaimsTaken`` and leaves the claims where they were."""
+    start, end = claim_period(resource, occurrence.start_at, occurrence.end_at)
+    statement = (
+        update(Claim)
+        .where(Claim.occurrence_id == occurrence.id, Claim.active.is_(True))
+        .values(start_at=start, end_at=end)
+    )
+    session = db.session
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(statement)
+    else:
+        try:
+            with session.begin_nested():
+                session.execute(statement)
+        except IntegrityError as error:
+            if not _is_exclusion_violation(error):
+                raise
+            units = leaf_unit_ids(resource)
+            raise ClaimsTaken(
+                find_conflicts(units, [(start, end)], exclude_occurrence_ids=[occurrence.id])
+            ) from None
+    session.expire(occurrence, ["claims"])
+
+
+def release_claims(occurrences: Iterable[Occurrence]) -> None:
+    """Deactivate the occurrences' claims (cancel, reject, expire)."""
+    occurrences = list(occurrences)
+    ids = [occ.id for occ in occurrences]
+    if not ids:
+        return
+    db.session.execute(
+        update(Claim)
+        .where(Claim.occurrence_id.in_(ids), Claim.active.is_(True))
+        .values(active=False)
+    )
+    for occ in occurrences:
+        db.session.expire(occ, ["claims"])

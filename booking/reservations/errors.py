@@ -1,0 +1,78 @@
+"""Domain errors of reservations; ``booking.errors`` maps them to answers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+
+from booking.core import Conflict
+
+
+@dataclass(frozen=True)
+class ConflictItem:
+    """A requested date that cannot be had, and the unit that is taken."""
+
+    start: datetime
+    end: datetime
+    resource_id: int
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A free alternative: another resource at the same time, or the same
+    resource at another time."""
+
+    resource_id: int
+    start: datetime
+    end: datetime
+
+
+class BookingConflict(Conflict):
+    """409: a unit is already claimed. ``details`` carries ``conflicts`` and
+    ``suggestions`` as RFC 3339 in the tenant's offset (API.md)."""
+
+    def __init__(
+        self,
+        conflicts: Sequence[ConflictItem],
+        suggestions: Sequence[Suggestion] = (),
+        *,
+        timezone: str = "Europe/Berlin",
+        message=None,
+    ):
+        tz = ZoneInfo(timezone)
+        if message is None:
+            message = (
+                _l("Der gewünschte Zeitraum ist bereits belegt.")
+                if len({c.start for c in conflicts}) <= 1
+                else _l(
+                    "%(n)d der gewünschten Termine sind bereits belegt.",
+                    n=len({c.start for c in conflicts}),
+                )
+            )
+        super().__init__(
+            message,
+            {
+                "conflicts": [
+                    {
+                        "start": c.start.astimezone(tz).isoformat(),
+                        "end": c.end.astimezone(tz).isoformat(),
+                        "resource_id": c.resource_id,
+                    }
+                    for c in conflicts
+                ],
+                "suggestions": [
+                    {
+                        "resource_id": s.resource_id,
+                        "start": s.start.astimezone(tz).isoformat(),
+                        "end": s.end.astimezone(tz).isoformat(),
+                    }
+                    for s in suggestions
+                ],
+            },
+        )
+        self.conflicts = list(conflicts)
+        self.suggestions = list(suggestions)

@@ -1,0 +1,276 @@
+"""When a resource can be booked: opening hours (in the tenant's local time),
+closures (Sperrzeiten), public holidays of the tenant's state, and the busy
+view of a resource (occupied intervals without any personal data).
+
+All functions take and return aware UTC instants; local wall-clock time is
+only used inside, with ``zoneinfo``, so DST changes never shift a rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+import holidays
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from booking.extensions import db
+from booking.reservations.engine import claimed_periods, leaf_unit_ids, related_resource_ids
+from booking.resources.models import Closure, Resource
+from booking.tenants.models import Tenant
+
+
+class Interval(NamedTuple):
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A closure or a public holiday: nothing may be booked in it."""
+
+    start: datetime
+    end: datetime
+    kind: str  # "closure" | "holiday"
+    label: str
+
+
+# --- local time ------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def tenant_zone(tenant: Tenant) -> ZoneInfo:
+    return zone(tenant.timezone)
+
+
+def local_instant(day: date, minutes: int, tz: ZoneInfo) -> datetime:
+    """``minutes`` after local midnight of ``day`` (1440 = next midnight), as UTC."""
+    naive = datetime.combine(day, time()) + timedelta(minutes=minutes)
+    return naive.replace(tzinfo=tz).astimezone(UTC)
+
+
+def local_days(start: datetime, end: datetime, tz: ZoneInfo) -> list[date]:
+    """Every local date touched by ``[start, end)``."""
+    first = start.astimezone(tz).date()
+    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def merge(intervals: Iterable[tuple[datetime, datetime]]) -> list[Interval]:
+    """Sorted, overlapping or touching intervals joined."""
+    merged: list[Interval] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1].end:
+            if end > merged[-1].end:
+                merged[-1] = Interval(merged[-1].start, end)
+        else:
+            merged.append(Interval(start, end))
+    return merged
+
+
+# --- opening hours ---------------------------------------------------------
+
+
+def open_intervals(
+    tenant: Tenant, resource: Resource, start: datetime, end: datetime
+) -> list[Interval]:
+    """The resource's open periods around ``[start, end)``, merged across
+    midnight. Without opening-hours rows a resource is always open."""
+    rows = resource.opening_hours
+    if not rows:
+        return [Interval(start, end)]
+    tz = tenant_zone(tenant)
+    days = local_days(start, end, tz)
+    days = [days[0] - timedelta(days=1), *days, days[-1] + timedelta(days=1)]
+    found = [
+        (local_instant(day, row.opens_min, tz), local_instant(day, row.closes_min, tz))
+        for day in days
+        for row in rows
+        if row.weekday == day.weekday()
+    ]
+    return merge(found)
+
+
+def within_opening_hours(
+    tenant: Tenant, resource: Resource, start: datetime, end: datetime
+) -> bool:
+    return any(
+        iv.start <= start and end <= iv.end for iv in open_intervals(tenant, resource, start, end)
+    )
+
+
+# --- closures and holidays -------------------------------------------------
+
+
+@lru_cache(maxsize=512)
+def _holidays(state: str, year: int) -> tuple[tuple[date, str], ...]:
+    calendar = holidays.Germany(subdiv=state, years=year, language="de")
+    return tuple(sorted(calendar.items()))
+
+
+def holiday_intervals(tenant: Tenant, start: datetime, end: datetime) -> list[Blocked]:
+    """Public holidays of the tenant's state touching ``[start, end)``, each
+    the whole local day."""
+    tz = tenant_zone(tenant)
+    days = local_days(start, end, tz)
+    first, last = days[0], days[-1]
+    found = []
+    for year in range(first.year, last.year + 1):
+        for day, name in _holidays(tenant.state, year):
+            if first <= day <= last:
+                found.append(
+                    Blocked(
+                        local_instant(day, 0, tz), local_instant(day, 1440, tz), "holiday", name
+                    )
+                )
+    return found
+
+
+def closures(
+    tenant: Tenant,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    related_ids: Iterable[int] | None = None,
+) -> list[Closure]:
+    """Closures overlapping ``[start, end)`` that apply to the resource: its
+    own, those of a resource sharing a unit with it, and tenant-wide ones."""
+    if related_ids is None:
+        related_ids = related_resource_ids(resource)
+    return list(
+        db.session.scalars(
+            select(Closure)
+            .where(
+                Closure.tenant_id == tenant.id,
+                or_(Closure.resource_id.is_(None), Closure.resource_id.in_(list(related_ids))),
+                Closure.start_at < end,
+                Closure.end_at > start,
+            )
+            .order_by(Closure.start_at)
+        )
+    )
+
+
+def blocked_intervals(
+    tenant: Tenant,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    related_ids: Iterable[int] | None = None,
+) -> list[Blocked]:
+    """Closures and (unless the resource ignores them) holidays in the window."""
+    blocked = [
+        Blocked(c.start_at, c.end_at, "closure", c.reason)
+        for c in closures(tenant, resource, start, end, related_ids)
+    ]
+    if resource.observe_holidays:
+        blocked.extend(holiday_intervals(tenant, start, end))
+    return sorted(blocked, key=lambda b: (b.start, b.end))
+
+
+# --- busy view -------------------------------------------------------------
+
+
+def busy_intervals(
+    tenant: Tenant, resource: Resource, start: datetime, end: datetime
+) -> list[Interval]:
+    """Occupied intervals of the resource within ``[start, end)``: claims on
+    its leaf units, closures and holidays, merged and clipped to the window.
+    Times only, no personal data."""
+    occupied = claimed_periods(leaf_unit_ids(resource), start, end)
+    occupied.extend((b.start, b.end) for b in blocked_intervals(tenant, resource, start, end))
+    return [
+        Interval(max(iv.start, start), min(iv.end, end))
+        for iv in merge(occupied)
+        if iv.end > start and iv.start < end
+    ]
+
+
+# --- booking rules ---------------------------------------------------------
+
+# Rules a booking must meet; staff (admin, clerk) may override each with a
+# reason. ``closure`` and ``holiday`` dates can be skipped in a series instead.
+RULES = ("opening_hours", "closure", "holiday", "notice", "advance", "duration")
+CLOSED_RULES = ("closure", "holiday")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """Date number ``index`` breaks ``rule``; ``field`` names the input to fix."""
+
+    index: int
+    rule: str
+    field: str
+    message: str
+
+
+def rule_violations(
+    tenant: Tenant,
+    resource: Resource,
+    dates: list[tuple[datetime, datetime]],
+    *,
+    now: datetime,
+    related_ids: Iterable[int] | None = None,
+) -> list[Violation]:
+    """Every rule each of ``dates`` breaks. At most two queries for a whole
+    series (opening hours, closures); holidays come from the ``holidays``
+    package."""
+    if not dates:
+        return []
+    tz = tenant_zone(tenant)
+    window = Interval(min(s for s, _e in dates), max(e for _s, e in dates))
+    blocked = blocked_intervals(tenant, resource, *window, related_ids=related_ids)
+    notice = timedelta(hours=resource.min_notice_hours or 0)
+    today = now.astimezone(tz).date()
+    found: list[Violation] = []
+    for index, (start, end) in enumerate(dates):
+
+        def add(rule: str, field: str, message, index: int = index) -> None:
+            found.append(Violation(index, rule, field, message))
+
+        minutes = (end - start) / timedelta(minutes=1)
+        if resource.min_duration_min and minutes < resource.min_duration_min:
+            add("duration", "end", _l("Mindestens %(n)d Minuten.", n=resource.min_duration_min))
+        if resource.max_duration_min and minutes > resource.max_duration_min:
+            add("duration", "end", _l("Höchstens %(n)d Minuten.", n=resource.max_duration_min))
+        if start < now:
+            add("notice", "start", _l("Der Beginn liegt in der Vergangenheit."))
+        elif start < now + notice:
+            add(
+                "notice",
+                "start",
+                _l(
+                    "Bitte mindestens %(n)d Stunden im Voraus buchen.",
+                    n=resource.min_notice_hours,
+                ),
+            )
+        if (
+            resource.max_advance_days is not None
+            and (start.astimezone(tz).date() - today).days > resource.max_advance_days
+        ):
+            add(
+                "advance",
+                "start",
+                _l(
+                    "Höchstens %(n)d Tage im Voraus buchbar.",
+                    n=resource.max_advance_days,
+                ),
+            )
+        if not within_opening_hours(tenant, resource, start, end):
+            add("opening_hours", "start", _l("Außerhalb der Öffnungszeiten."))
+        for block in blocked:
+            if block.start < end and block.end > start:
+                if block.kind == "closure":
+                    add("closure", "start", _l("Gesperrt: %(reason)s", reason=block.label))
+                else:
+                    add("holiday", "start", _l("Feiertag: %(name)s", name=block.label))
+    return found
