@@ -1,6 +1,8 @@
 """JSON API v1 (see shared API.md). Each module adds its routes to ``bp``."""
 
 from booking.api import (
+    bookings,  # noqa: F401
+    busy,  # noqa: F401
     me,  # noqa: F401  (registers routes on bp)
     resources,  # noqa: F401
 )
