@@ -40,6 +40,10 @@ def create_app(config: dict | None = None) -> Flask:
     from booking.accounts.views import orgs_bp
     from booking.admin.views import bp as admin_bp
     from booking.api import bp as api_bp
+    from booking.reservations.views import bp as reservations_bp
+    from booking.reservations.views import caretaker_bp, staff_bp
+    from booking.resources.views import admin_bp as resources_admin_bp
+    from booking.resources.views import bp as resources_bp
     from booking.tenants.views import bp as tenants_bp
     from booking.tenants.views import public_bp
     from cemetery.views import bp as cemetery_bp
@@ -50,6 +54,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(tenants_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(cemetery_bp)
+    app.register_blueprint(resources_bp)
+    app.register_blueprint(resources_admin_bp)
+    app.register_blueprint(reservations_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(caretaker_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
 

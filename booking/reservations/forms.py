@@ -1,0 +1,277 @@
+"""Forms of the hall-booking screens. They check the shape of the input
+(dates parse, end after start, a sane series); the booking rules themselves
+live in ``reservations.service`` and are re-checked there."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+TIME_FORMATS = ["%H:%M", "%H:%M:%S", "%H.%M"]
+MAX_INTERVAL_WEEKS = 52
+
+
+def _date_field(label, *validators, **kwargs) -> DateField:
+    return DateField(
+        label,
+        validators=list(validators),
+        format=DATE_FORMATS,
+        invalid_value_message=_l("Bitte ein Datum angeben, z. B. 06.03.2027."),
+        **kwargs,
+    )
+
+
+def _time_field(label, *validators, **kwargs) -> TimeField:
+    return TimeField(
+        label,
+        validators=list(validators),
+        format=TIME_FORMATS,
+        invalid_value_message=_l("Bitte eine Uhrzeit angeben, z. B. 18:00."),
+        **kwargs,
+    )
+
+
+def add_error(form: FlaskForm, name: str | None, message) -> None:
+    """Attach an error found after ``validate()`` (e.g. by the service) to a
+    field, or to the form as a whole when there is no such field."""
+    if name and name in form:
+        form[name].errors = [*form[name].errors, message]
+    else:
+        form.form_errors.append(message)
+
+
+class BookingForm(FlaskForm):
+    """The booking of one hall: one date, or a weekly series."""
+
+    title = StringField(
+        _l("Anlass / Titel"),
+        validators=[DataRequired(_l("Bitte einen Titel angeben.")), Length(max=200)],
+        description=_l("Wird in Ihren Buchungen und für die Verwaltung angezeigt."),
+    )
+    date = _date_field(_l("Datum"), InputRequired(_l("Bitte ein Datum angeben.")))
+    start_time = _time_field(_l("Von (Uhrzeit)"), InputRequired(_l("Bitte eine Uhrzeit angeben.")))
+    end_time = _time_field(_l("Bis (Uhrzeit)"), InputRequired(_l("Bitte eine Uhrzeit angeben.")))
+    organisation = SelectField(
+        _l("Buchen für"),
+        choices=[],
+        validate_choice=True,
+        description=_l("Als Privatperson oder für eine Organisation, der Sie angehören."),
+    )
+    note = TextAreaField(_l("Hinweis an die Verwaltung"), validators=[Optional(), Length(max=2000)])
+    repeat = BooleanField(_l("Wöchentlich wiederholen"))
+    interval = IntegerField(
+        _l("Alle wie viele Wochen"),
+        default=1,
+        validators=[
+            Optional(),
+            NumberRange(
+                min=1,
+                max=MAX_INTERVAL_WEEKS,
+                message=_l("Bitte eine Zahl von 1 bis %(n)d.", n=MAX_INTERVAL_WEEKS),
+            ),
+        ],
+        description=_l("1 = jede Woche, 2 = jede zweite Woche …"),
+    )
+    until = _date_field(
+        _l("Wiederholen bis (Datum)"),
+        Optional(),
+        description=_l("Entweder ein Enddatum oder eine Anzahl angeben."),
+    )
+    count = IntegerField(
+        _l("Anzahl der Termine"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, message=_l("Mindestens ein Termin.")),
+        ],
+    )
+    skip_holidays = BooleanField(_l("Feiertage und Sperrzeiten überspringen"), default=True)
+    on_conflict = RadioField(
+        _l("Wenn ein Termin schon belegt ist"),
+        choices=[
+            SelectChoice("reject", _l("Nichts buchen (alle Termine oder keiner)")),
+            SelectChoice("skip", _l("Die freien Termine buchen, belegte auslassen")),
+        ],
+        default="reject",
+        validators=[InputRequired()],
+    )
+    override_reason = TextAreaField(
+        _l("Begründung für eine Ausnahme (Sperrzeit, Fristen, Dauer)"),
+        validators=[Optional(), Length(max=500)],
+        description=_l(
+            "Nur Verwaltung: mit Begründung werden Sperrzeiten und Buchungsregeln "
+            "übergangen; die Ausnahme wird protokolliert."
+        ),
+    )
+
+    def __init__(self, *args, organisations=(), staff: bool = False, max_count: int = 60, **kw):
+        super().__init__(*args, **kw)
+        self.organisation.choices = [SelectChoice("", _l("Privat (als Person)"))] + [
+            SelectChoice(str(o.id), o.name) for o in organisations
+        ]
+        self.max_count = max_count
+        if not staff:
+            del self.override_reason
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        start, end = self.start_time.data, self.end_time.data
+        if isinstance(start, time) and isinstance(end, time) and end <= start:
+            add_error(self, "end_time", _l("Das Ende muss nach dem Beginn liegen."))
+            ok = False
+        if self.repeat.data:
+            ok = self._validate_series() and ok
+        return ok
+
+    def _validate_series(self) -> bool:
+        ok = True
+        until, count = self.until.data, self.count.data
+        if until is None and count is None and not self.until.errors and not self.count.errors:
+            add_error(self, "until", _l("Bitte ein Enddatum oder eine Anzahl der Termine angeben."))
+            ok = False
+        if until is not None and count is not None:
+            add_error(self, "count", _l("Bitte nur Enddatum oder Anzahl angeben, nicht beides."))
+            ok = False
+        if isinstance(until, date) and isinstance(self.date.data, date) and until < self.date.data:
+            add_error(self, "until", _l("Das Enddatum liegt vor dem ersten Termin."))
+            ok = False
+        if count is not None and count > self.max_count:
+            add_error(self, "count", _l("Höchstens %(n)d Termine je Serie.", n=self.max_count))
+            ok = False
+        return ok and not (self.until.errors or self.count.errors or self.interval.errors)
+
+    # --- values for the service ------------------------------------------------
+
+    def recurrence(self) -> dict | None:
+        if not self.repeat.data:
+            return None
+        rule: dict = {"freq": "weekly", "interval": self.interval.data or 1}
+        if self.until.data is not None:
+            rule["until"] = self.until.data.isoformat()
+        else:
+            rule["count"] = self.count.data
+        return rule
+
+    def organisation_label(self) -> str:
+        for choice in self.organisation.choices:
+            if choice.value == (self.organisation.data or ""):
+                return str(choice.label)
+        return ""
+
+    def organisation_id(self) -> int | None:
+        return int(self.organisation.data) if self.organisation.data else None
+
+    def hidden_values(self) -> list[tuple[str, str]]:
+        """The entered values as (name, value) pairs for the hidden fields of
+        the confirmation step; the server parses and checks them again."""
+        pairs: list[tuple[str, str]] = []
+        for f in self:
+            if f.type in ("CSRFTokenField", "SubmitField"):
+                continue
+            if f.type == "BooleanField":
+                if f.data:
+                    pairs.append((f.name, "y"))
+                continue
+            value = f._value() if f.type != "RadioField" else (f.data or "")
+            if value not in (None, ""):
+                pairs.append((f.name, str(value)))
+        return pairs
+
+
+def prefill_from_args(args) -> dict:
+    """Initial values from the query string (the suggestion links)."""
+    data: dict = {}
+    for name, formats, parse in (
+        ("date", DATE_FORMATS, lambda v, f: datetime.strptime(v, f).date()),
+        ("start_time", TIME_FORMATS, lambda v, f: datetime.strptime(v, f).time()),
+        ("end_time", TIME_FORMATS, lambda v, f: datetime.strptime(v, f).time()),
+    ):
+        raw = args.get(name, "")
+        for fmt in formats:
+            try:
+                data[name] = parse(raw, fmt)
+                break
+            except ValueError:
+                continue
+    if args.get("title"):
+        data["title"] = args["title"][:200]
+    return data
+
+
+class CancelForm(FlaskForm):
+    """Confirmation of a cancellation; the reason is optional."""
+
+    reason = TextAreaField(
+        _l("Grund (freiwillig)"),
+        validators=[Optional(), Length(max=500)],
+    )
+
+
+class DecisionForm(FlaskForm):
+    """Approve or reject a requested booking (one per row, with a prefix)."""
+
+    reason = TextAreaField(
+        _l("Begründung (freiwillig, wird der buchenden Person mitgeteilt)"),
+        validators=[Optional(), Length(max=500)],
+    )
+
+
+class MoveForm(FlaskForm):
+    """Move one date of a booking (staff)."""
+
+    date = _date_field(_l("Neues Datum"), InputRequired(_l("Bitte ein Datum angeben.")))
+    start_time = _time_field(_l("Von (Uhrzeit)"), InputRequired(_l("Bitte eine Uhrzeit angeben.")))
+    end_time = _time_field(_l("Bis (Uhrzeit)"), InputRequired(_l("Bitte eine Uhrzeit angeben.")))
+    reason = TextAreaField(_l("Grund"), validators=[Optional(), Length(max=500)])
+    override_reason = TextAreaField(
+        _l("Begründung für eine Ausnahme (Sperrzeit, Fristen, Dauer)"),
+        validators=[Optional(), Length(max=500)],
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        start, end = self.start_time.data, self.end_time.data
+        if isinstance(start, time) and isinstance(end, time) and end <= start:
+            add_error(self, "end_time", _l("Das Ende muss nach dem Beginn liegen."))
+            ok = False
+        return ok
+
+
+class FreeSearchForm(FlaskForm):
+    """'Which halls are free then?' — a GET form, no CSRF needed."""
+
+    class Meta:
+        csrf = False
+
+    date = _date_field(_l("Datum"), InputRequired(_l("Bitte ein Datum angeben.")))
+    start_time = _time_field(
+        _l("Von"), InputRequired(_l("Bitte eine Uhrzeit angeben.")), name="from"
+    )
+    end_time = _time_field(_l("Bis"), InputRequired(_l("Bitte eine Uhrzeit angeben.")), name="to")
+    min_capacity = IntegerField(
+        _l("Mindestens Plätze"),
+        validators=[Optional(), NumberRange(min=1, max=100000, message=_l("Bitte eine Zahl ≥ 1."))],
+    )
+    kind = SelectField(_l("Art"), choices=[], default="", validate_choice=True)
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        start, end = self.start_time.data, self.end_time.data
+        if isinstance(start, time) and isinstance(end, time) and end <= start:
+            add_error(self, "end_time", _l("Das Ende muss nach dem Beginn liegen."))
+            ok = False
+        return ok

@@ -1,0 +1,227 @@
+"""Read-only questions the booking screens ask: local days and weeks, the
+busy view of a week, which halls are free, who is booked where. Plain
+functions over the session; they change nothing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from booking.accounts.models import User
+from booking.audit.models import AuditEntry
+from booking.extensions import db
+from booking.reservations.models import CLAIMING_STATUSES, Booking, Occurrence
+from booking.resources import availability
+from booking.resources.models import Closure, Resource
+from booking.tenants.models import Tenant
+
+DAYS_PER_WEEK = 7
+# Dates outside these years are typing errors (and would overflow ``date``).
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+# --- local time ----------------------------------------------------------------
+
+
+def tenant_zone(tenant: Tenant) -> ZoneInfo:
+    return availability.tenant_zone(tenant)
+
+
+def local_instant(tenant: Tenant, day: date, at: time) -> datetime:
+    """Wall-clock ``at`` on ``day`` in the tenant's zone, as aware UTC."""
+    return datetime.combine(day, at).replace(tzinfo=tenant_zone(tenant)).astimezone(UTC)
+
+
+def day_bounds(tenant: Tenant, day: date, days: int = 1) -> tuple[datetime, datetime]:
+    """``[local midnight of day, local midnight days later)`` in UTC."""
+    return (
+        local_instant(tenant, day, time()),
+        local_instant(tenant, day + timedelta(days=days), time()),
+    )
+
+
+def local_today(tenant: Tenant, now: datetime) -> date:
+    return now.astimezone(tenant_zone(tenant)).date()
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def parse_day(raw: Any, default: date | None) -> date | None:
+    """An ISO date (query string, stored rule); anything unparsable means ``default``."""
+    if not isinstance(raw, str) or not raw:
+        return default
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return default
+    return day if MIN_YEAR <= day.year <= MAX_YEAR else default
+
+
+def split_by_day(
+    tenant: Tenant, start: datetime, end: datetime, days: list[date]
+) -> dict[date, tuple[datetime, datetime]]:
+    """The parts of ``[start, end)`` on each of the local ``days``."""
+    parts = {}
+    for day in days:
+        day_start, day_end = day_bounds(tenant, day)
+        if start < day_end and end > day_start:
+            parts[day] = (max(start, day_start), min(end, day_end))
+    return parts
+
+
+# --- the busy view of one resource ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BusySlot:
+    start: datetime
+    end: datetime
+    kind: str  # "busy" (booked) | "closed" (closure) | "holiday"
+    label: str = ""  # a holiday's public name; never a booking's title
+    whole_day: bool = False
+
+
+def busy_week(
+    tenant: Tenant, resource: Resource, monday: date
+) -> list[tuple[date, list[BusySlot]]]:
+    """Seven local days from ``monday``, each with its occupied and closed
+    periods: times only, no titles or names. Bookings (with buffers) come
+    from the engine's claims, closures and holidays from ``availability``."""
+    from booking.reservations.engine import claimed_periods, leaf_unit_ids
+
+    days = [monday + timedelta(days=n) for n in range(DAYS_PER_WEEK)]
+    start, end = day_bounds(tenant, monday, DAYS_PER_WEEK)
+    periods: list[tuple[datetime, datetime, str, str]] = [
+        (iv.start, iv.end, "busy", "")
+        for iv in availability.merge(claimed_periods(leaf_unit_ids(resource), start, end))
+    ]
+    for blocked in availability.blocked_intervals(tenant, resource, start, end):
+        if blocked.kind == "holiday":
+            periods.append((blocked.start, blocked.end, "holiday", blocked.label))
+        else:
+            periods.append((blocked.start, blocked.end, "closed", ""))
+    by_day: dict[date, list[BusySlot]] = {day: [] for day in days}
+    for p_start, p_end, kind, label in sorted(periods, key=lambda p: (p[0], p[1])):
+        for day, (s, e) in split_by_day(tenant, p_start, p_end, days).items():
+            whole = (s, e) == day_bounds(tenant, day)
+            by_day[day].append(BusySlot(s, e, kind, label, whole))
+    return [(day, by_day[day]) for day in days]
+
+
+def is_free(tenant: Tenant, resource: Resource, start: datetime, end: datetime) -> bool:
+    """Open then, and nothing booked or closed in ``[start, end)``."""
+    return availability.within_opening_hours(
+        tenant, resource, start, end
+    ) and not availability.busy_intervals(tenant, resource, start, end)
+
+
+def free_resources(
+    tenant: Tenant, candidates: list[Resource], start: datetime, end: datetime
+) -> list[Resource]:
+    return [r for r in candidates if is_free(tenant, r, start, end)]
+
+
+# --- occurrences for staff screens ---------------------------------------------------
+
+
+def active_occurrences(
+    tenant: Tenant, start: datetime, end: datetime, resource_ids: list[int] | None = None
+) -> list[Occurrence]:
+    """Occurrences overlapping ``[start, end)`` that still stand (not
+    cancelled, booking requested/held/confirmed), with booking, booker and
+    organisation loaded; sorted by start."""
+    query = (
+        select(Occurrence)
+        .join(Booking, Booking.id == Occurrence.booking_id)
+        .where(
+            Occurrence.tenant_id == tenant.id,
+            Occurrence.cancelled_at.is_(None),
+            Booking.status.in_(CLAIMING_STATUSES),
+            Occurrence.start_at < end,
+            Occurrence.end_at > start,
+        )
+        .options(
+            selectinload(Occurrence.booking).selectinload(Booking.user),
+            selectinload(Occurrence.booking).selectinload(Booking.organisation),
+            selectinload(Occurrence.booking).selectinload(Booking.resource),
+        )
+        .order_by(Occurrence.start_at, Occurrence.id)
+    )
+    if resource_ids is not None:
+        query = query.where(Occurrence.resource_id.in_(resource_ids))
+    return list(db.session.scalars(query))
+
+
+def closures_between(
+    tenant: Tenant, start: datetime, end: datetime, resource_ids: list[int] | None = None
+) -> list[Closure]:
+    query = select(Closure).where(
+        Closure.tenant_id == tenant.id, Closure.start_at < end, Closure.end_at > start
+    )
+    if resource_ids is not None:
+        query = query.where(
+            or_(Closure.resource_id.is_(None), Closure.resource_id.in_(resource_ids))
+        )
+    return list(db.session.scalars(query.order_by(Closure.start_at)))
+
+
+def calendar_grid(
+    tenant: Tenant, resources: list[Resource], days: list[date]
+) -> dict[tuple[int, date], list[dict[str, Any]]]:
+    """``(resource_id, day) -> entries`` for the staff calendar; an entry is an
+    occurrence (with its booking) or a closure, clipped to the day."""
+    start, _ = day_bounds(tenant, days[0])
+    _, end = day_bounds(tenant, days[-1])
+    ids = [r.id for r in resources]
+    grid: dict[tuple[int, date], list[dict[str, Any]]] = defaultdict(list)
+    for occ in active_occurrences(tenant, start, end, ids):
+        for day, (s, e) in split_by_day(tenant, occ.start_at, occ.end_at, days).items():
+            grid[(occ.resource_id, day)].append(
+                {"kind": "booking", "start": s, "end": e, "occurrence": occ}
+            )
+    for closure in closures_between(tenant, start, end, ids):
+        targets = ids if closure.resource_id is None else [closure.resource_id]
+        for day, (s, e) in split_by_day(tenant, closure.start_at, closure.end_at, days).items():
+            for rid in targets:
+                grid[(rid, day)].append(
+                    {"kind": "closure", "start": s, "end": e, "closure": closure}
+                )
+    for entries in grid.values():
+        entries.sort(key=lambda x: (x["start"], x["end"]))
+    return grid
+
+
+def pending_since(booking: Booking) -> datetime:
+    return booking.created_at
+
+
+# --- history -------------------------------------------------------------------------
+
+
+def booking_history(tenant: Tenant, booking: Booking) -> list[AuditEntry]:
+    """Audit entries of the booking and of each of its dates, oldest first."""
+    occurrence_ids = [o.id for o in booking.occurrences]
+    conditions = [and_(AuditEntry.object_type == "Booking", AuditEntry.object_id == booking.id)]
+    if occurrence_ids:
+        conditions.append(
+            and_(AuditEntry.object_type == "Occurrence", AuditEntry.object_id.in_(occurrence_ids))
+        )
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.tenant_id == tenant.id, or_(*conditions))
+            .options(selectinload(AuditEntry.actor))
+            .order_by(AuditEntry.created_at, AuditEntry.id)
+        )
+    )
+
+
+def display_name(user: User | None) -> str:
+    return user.display_name if user is not None else "—"

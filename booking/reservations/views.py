@@ -1,0 +1,772 @@
+"""Web screens of hall booking: the week view and free-hall search, the
+booking form (preview, then confirm), "Meine Buchungen", a booking's page
+with its actions, the clerk's approval queue and calendar, the caretaker's
+schedule and day sheet. Thin: parse, check access, call the service, commit
+once, render or redirect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_date, format_datetime, format_time, to_user_timezone
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+from wtforms import SelectChoice
+
+from booking.accounts import service as accounts
+from booking.accounts.access import role_required
+from booking.core import NotFound, ValidationFailed, utcnow
+from booking.extensions import db
+from booking.feeds import ics
+from booking.reservations import queries
+from booking.reservations import service as bookings
+from booking.reservations.errors import BookingConflict
+from booking.reservations.forms import (
+    BookingForm,
+    CancelForm,
+    DecisionForm,
+    FreeSearchForm,
+    MoveForm,
+    add_error,
+    prefill_from_args,
+)
+from booking.reservations.models import Booking, Occurrence
+from booking.resources import service as resources
+from booking.resources.models import RESOURCE_KINDS, Resource
+from booking.tenants.service import get_scoped
+
+bp = Blueprint("reservations", __name__, url_prefix="/<tenant>")
+staff_bp = Blueprint("staff", __name__, url_prefix="/<tenant>/staff")
+caretaker_bp = Blueprint("caretaker", __name__, url_prefix="/<tenant>/caretaker")
+
+STAFF_ROLES = ("admin", "clerk")
+# Service field names → form fields, for ValidationFailed.fields.
+FIELD_MAP = {
+    "start": "start_time",
+    "end": "end_time",
+    "title": "title",
+    "note": "note",
+    "organisation_id": "organisation",
+    "organisation": "organisation",
+    "recurrence": "until",
+    "until": "until",
+    "count": "count",
+    "interval": "interval",
+    "override_reason": "override_reason",
+    "date": "date",
+}
+
+
+def kind_labels() -> dict[str, str]:
+    return {
+        "hall": _("Halle"),
+        "room": _("Raum"),
+        "sports_hall": _("Sporthalle"),
+        "chapel": _("Trauerhalle"),
+        "crew": _("Bestattungsteam"),
+        "equipment": _("Ausstattung"),
+    }
+
+
+def actor():
+    """The signed-in user itself (not the proxy), for the services."""
+    return current_user._get_current_object()
+
+
+def is_staff() -> bool:
+    return current_user.is_authenticated and current_user.has_role(g.tenant.id, *STAFF_ROLES)
+
+
+def get_booking(booking_id: int) -> Booking:
+    """The booking if the signed-in person may see it; else 404 (whether it
+    belongs to someone else or to another municipality)."""
+    booking = get_scoped(Booking, g.tenant, booking_id)
+    if not bookings.can_view_booking(actor(), booking):
+        raise NotFound(_("Nicht gefunden."))
+    return booking
+
+
+def get_occurrence(booking: Booking, occurrence_id: int) -> Occurrence:
+    occurrence = next((o for o in booking.occurrences if o.id == occurrence_id), None)
+    if occurrence is None:
+        raise NotFound(_("Nicht gefunden."))
+    return occurrence
+
+
+def require_manage(booking: Booking) -> None:
+    if not bookings.can_manage_booking(actor(), booking):
+        abort(403)
+
+
+def bookable_resource(resource_id: int) -> Resource:
+    """A resource the signed-in person may book (staff: also non-public ones)."""
+    resource = get_scoped(Resource, g.tenant, resource_id)
+    if not resource.bookable or not (resource.public or is_staff()):
+        raise NotFound(_("Nicht gefunden."))
+    return resource
+
+
+def visible_resource(resource_id: int) -> Resource:
+    resource = get_scoped(Resource, g.tenant, resource_id)
+    if not resource.public and not is_staff():
+        raise NotFound(_("Nicht gefunden."))
+    return resource
+
+
+# --- template filters (registered app-wide by this blueprint) ----------------------
+
+
+def _is_local_midnight(value: datetime) -> bool:
+    local = to_user_timezone(value)
+    return local.hour == 0 and local.minute == 0
+
+
+@bp.app_template_filter("timerange")
+def timerange(start: datetime, end: datetime) -> str:
+    """ "18:00–23:00" in local time; an end at midnight reads 24:00."""
+    if _is_local_midnight(end) and to_user_timezone(end).date() > to_user_timezone(start).date():
+        return f"{format_time(start, 'short')}–24:00"
+    return f"{format_time(start, 'short')}–{format_time(end, 'short')}"
+
+
+@bp.app_template_filter("timespan")
+def timespan(start: datetime, end: datetime) -> str:
+    """ "Sa., 06.03.2027, 18:00–23:00"; over several days with both dates."""
+    local_start, local_end = to_user_timezone(start), to_user_timezone(end)
+    day = f"{format_date(start, 'EEE')}, {format_date(start)}"
+    same_day = local_end.date() == local_start.date() or (
+        _is_local_midnight(end) and local_end.date() - local_start.date() == timedelta(days=1)
+    )
+    if same_day:
+        return f"{day}, {timerange(start, end)}"
+    return f"{day}, {format_time(start, 'short')} – {format_datetime(end, 'short')}"
+
+
+def hall_url(resource: Resource) -> str | None:
+    """The hall's page in the public catalogue (built by the resources screens)."""
+    if "resources.detail" not in current_app.view_functions:
+        return None
+    try:
+        return url_for("resources.detail", resource_id=resource.id)
+    except BuildError:
+        return None
+
+
+# --- week view and free search ----------------------------------------------------
+
+
+@bp.get("/halls/<int:resource_id>/week")
+def week(resource_id: int):
+    resource = visible_resource(resource_id)
+    today = queries.local_today(g.tenant, utcnow())
+    monday = queries.monday_of(queries.parse_day(request.args.get("start"), today))
+    days = queries.busy_week(g.tenant, resource, monday)
+    return render_template(
+        "booking/reservations/week.html",
+        resource=resource,
+        monday=monday,
+        sunday=monday + timedelta(days=6),
+        days=days,
+        today=today,
+        prev_week=monday - timedelta(days=7),
+        next_week=monday + timedelta(days=7),
+        parts=resources.public_parts(resource),
+        hall_url=hall_url(resource),
+    )
+
+
+@bp.get("/halls/free")
+def free():
+    form = FreeSearchForm(request.args)
+    labels = kind_labels()
+    form.kind.choices = [SelectChoice("", _("Alle Arten"))] + [
+        SelectChoice(kind, labels[kind])
+        for kind in RESOURCE_KINDS
+        if kind not in ("chapel", "crew")
+    ]
+    results = None
+    start = end = None
+    searched = bool(request.args)
+    if searched and form.validate():
+        start = queries.local_instant(g.tenant, form.date.data, form.start_time.data)
+        end = queries.local_instant(g.tenant, form.date.data, form.end_time.data)
+        candidates = resources.public_resources(
+            g.tenant, kind=form.kind.data or None, min_capacity=form.min_capacity.data
+        )
+        results = queries.free_resources(g.tenant, candidates, start, end)
+    status = 422 if searched and form.errors else 200
+    return render_template(
+        "booking/reservations/free.html",
+        form=form,
+        results=results,
+        start=start,
+        end=end,
+        kinds=labels,
+    ), status
+
+
+# --- the booking form -------------------------------------------------------------
+
+
+@dataclass
+class Preview:
+    status: str
+    dates: list[tuple[datetime, datetime]]
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    fee_cents: int = 0
+
+
+def _fee_cents(booking: Booking) -> int:
+    for name in ("fee_cents", "amount_cents"):
+        value = getattr(booking, name, None)
+        if isinstance(value, int):
+            return value
+    fee = getattr(booking, "fee", None)
+    if isinstance(fee, int):
+        return fee
+    if isinstance(fee, dict):
+        return int(fee.get("amount_cents") or 0)
+    cents = getattr(fee, "amount_cents", None)
+    return cents if isinstance(cents, int) else 0
+
+
+def _skipped_list(skipped) -> list[dict[str, Any]]:
+    items = []
+    for item in skipped or ():
+        if isinstance(item, dict):
+            items.append(item)
+        else:
+            items.append(
+                {
+                    "start": getattr(item, "start", None),
+                    "end": getattr(item, "end", None),
+                    "reason": getattr(item, "reason", ""),
+                    "label": getattr(item, "label", ""),
+                }
+            )
+    for item in items:
+        for key in ("start", "end"):
+            if isinstance(item.get(key), str):
+                item[key] = datetime.fromisoformat(item[key])
+    return items
+
+
+def _split_result(result) -> tuple[Booking, list]:
+    """``create_booking`` answers a ``BookingResult`` (booking, skipped)."""
+    if isinstance(result, Booking):
+        return result, []
+    if isinstance(result, tuple):
+        return result[0], list(result[1] or ())
+    return result.booking, list(getattr(result, "skipped", ()) or ())
+
+
+def _booking_args(form: BookingForm, resource: Resource) -> dict[str, Any]:
+    start = queries.local_instant(g.tenant, form.date.data, form.start_time.data)
+    end = queries.local_instant(g.tenant, form.date.data, form.end_time.data)
+    recurrence = form.recurrence()
+    if recurrence is not None and form.skip_holidays.data:
+        recurrence["skip_closed"] = True
+    organisation = None
+    org_id = form.organisation_id()
+    if org_id is not None:
+        organisation = next(
+            (o for o in accounts.organisations_of(actor(), g.tenant) if o.id == org_id), None
+        )
+    override = None
+    if "override_reason" in form and is_staff():
+        override = (form.override_reason.data or "").strip() or None
+    return {
+        "tenant": g.tenant,
+        "actor": actor(),
+        "resource": resource,
+        "start": start,
+        "end": end,
+        "title": form.title.data.strip(),
+        "recurrence": recurrence,
+        "on_conflict": form.on_conflict.data or "reject",
+        "organisation": organisation,
+        "note": (form.note.data or "").strip() or None,
+        "override_reason": override,
+        "max_occurrences": current_app.config["SERIES_MAX_OCCURRENCES"],
+    }
+
+
+def _create(args: dict[str, Any]) -> tuple[Booking, list]:
+    kwargs = dict(args)
+    positional = [kwargs.pop(k) for k in ("tenant", "actor", "resource", "start", "end", "title")]
+    return _split_result(bookings.create_booking(*positional, **kwargs))
+
+
+def preview_booking(args: dict[str, Any]) -> Preview:
+    """What ``create_booking`` would do, inside a savepoint that is rolled
+    back: the dates, skipped dates, status and fee, or its error."""
+    savepoint = db.session.begin_nested()
+    try:
+        booking, skipped = _create(args)
+        db.session.flush()
+        return Preview(
+            status=booking.status,
+            dates=[(o.start_at, o.end_at) for o in booking.occurrences if o.cancelled_at is None],
+            skipped=_skipped_list(skipped),
+            fee_cents=_fee_cents(booking),
+        )
+    finally:
+        if savepoint.is_active:
+            savepoint.rollback()
+
+
+def _apply_validation(form: BookingForm, error: ValidationFailed) -> None:
+    fields = error.fields or {}
+    for name, messages in fields.items():
+        target = FIELD_MAP.get(name, name)
+        for message in messages if isinstance(messages, list | tuple) else [messages]:
+            add_error(form, target if target in form else None, message)
+    if not fields:
+        add_error(form, None, error.message)
+
+
+def _suggestion_links(form: BookingForm, conflict: BookingConflict) -> list[dict[str, Any]]:
+    tz = queries.tenant_zone(g.tenant)
+    names = {}
+    links = []
+    for suggestion in conflict.suggestions:
+        if suggestion.resource_id not in names:
+            resource = db.session.get(Resource, suggestion.resource_id)
+            if resource is None or resource.tenant_id != g.tenant.id:
+                continue
+            names[suggestion.resource_id] = resource.name
+        local_start = suggestion.start.astimezone(tz)
+        local_end = suggestion.end.astimezone(tz)
+        if local_end.date() != local_start.date() and local_end.time() != datetime.min.time():
+            continue  # the form books within one day
+        links.append(
+            {
+                "resource_name": names[suggestion.resource_id],
+                "start": suggestion.start,
+                "end": suggestion.end,
+                "url": url_for(
+                    "reservations.book",
+                    resource_id=suggestion.resource_id,
+                    title=form.title.data or "",
+                    date=local_start.date().isoformat(),
+                    start_time=local_start.strftime("%H:%M"),
+                    end_time=local_end.strftime("%H:%M"),
+                ),
+            }
+        )
+    return links
+
+
+def _conflict_view(conflict: BookingConflict | bookings.QueueItem) -> list[dict[str, Any]]:
+    """Distinct conflicting periods with the name of the taken resource."""
+    seen = set()
+    items = []
+    for item in conflict.conflicts:
+        key = (item.start, item.end, item.resource_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        resource = db.session.get(Resource, item.resource_id)
+        items.append(
+            {
+                "start": item.start,
+                "end": item.end,
+                "resource_name": resource.name
+                if resource is not None and resource.tenant_id == g.tenant.id
+                else "",
+            }
+        )
+    return items
+
+
+@bp.route("/halls/<int:resource_id>/book", methods=["GET", "POST"])
+@login_required
+def book(resource_id: int):
+    resource = bookable_resource(resource_id)
+    organisations = accounts.organisations_of(actor(), g.tenant)
+    options = {
+        "organisations": organisations,
+        "staff": is_staff(),
+        "max_count": current_app.config["SERIES_MAX_OCCURRENCES"],
+    }
+    context: dict[str, Any] = {"resource": resource, "fee_cents": 0}
+    if request.method == "GET":
+        form = BookingForm(formdata=None, data=prefill_from_args(request.args), **options)
+        return render_template("booking/reservations/book.html", form=form, **context)
+
+    form = BookingForm(**options)
+    action = request.form.get("action", "preview")
+    if action == "edit":
+        form.validate()
+        form.form_errors.clear()
+        for f in form:
+            f.errors = []
+        return render_template("booking/reservations/book.html", form=form, **context)
+    if not form.validate():
+        return render_template("booking/reservations/book.html", form=form, **context), 422
+
+    args = _booking_args(form, resource)
+    try:
+        if action == "confirm":
+            booking, skipped = _create(args)
+            db.session.commit()
+        else:
+            preview = preview_booking(args)
+            return render_template(
+                "booking/reservations/preview.html",
+                form=form,
+                preview=preview,
+                hidden=form.hidden_values(),
+                **context,
+            )
+    except BookingConflict as conflict:
+        db.session.rollback()
+        return render_template(
+            "booking/reservations/book.html",
+            form=form,
+            conflict=conflict,
+            conflicts=_conflict_view(conflict),
+            suggestions=_suggestion_links(form, conflict),
+            **context,
+        ), 409
+    except ValidationFailed as error:
+        db.session.rollback()
+        _apply_validation(form, error)
+        return render_template("booking/reservations/book.html", form=form, **context), 422
+
+    skipped = _skipped_list(skipped)
+    if booking.status == "requested":
+        flash(_("Ihre Anfrage ist eingegangen. Die Verwaltung prüft sie."), "success")
+    else:
+        flash(_("Ihre Buchung ist bestätigt."), "success")
+    if skipped:
+        flash(
+            _("%(n)d Termine waren belegt oder gesperrt und wurden ausgelassen.", n=len(skipped)),
+            "warning",
+        )
+    return redirect(url_for("reservations.detail", booking_id=booking.id))
+
+
+# --- my bookings, one booking ------------------------------------------------------------
+
+
+@bp.get("/bookings/mine")
+@login_required
+def mine():
+    now = utcnow()
+    items = bookings.bookings_of_user(g.tenant, actor())
+    return render_template("booking/reservations/mine.html", bookings=items, now=now)
+
+
+@bp.get("/bookings/<int:booking_id>")
+@login_required
+def detail(booking_id: int):
+    booking = get_booking(booking_id)
+    staff = is_staff()
+    return render_template(
+        "booking/reservations/detail.html",
+        booking=booking,
+        can_manage=bookings.can_manage_booking(actor(), booking),
+        staff=staff,
+        can_approve=booking.status == "requested" and bookings.can_approve(actor(), g.tenant),
+        history=queries.booking_history(g.tenant, booking) if staff else [],
+        decision_form=DecisionForm(prefix=f"b{booking.id}"),
+        recurrence_until=queries.parse_day((booking.recurrence or {}).get("until"), None),
+        now=utcnow(),
+    )
+
+
+@bp.get("/bookings/<int:booking_id>.ics")
+@login_required
+def ics_download(booking_id: int):
+    booking = get_booking(booking_id)
+    body = ics.booking_calendar(booking, g.tenant)
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{ics.booking_filename(booking)}"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(booking_id: int):
+    booking = get_booking(booking_id)
+    require_manage(booking)
+    form = CancelForm()
+    if request.method == "POST" and form.validate():
+        bookings.cancel_booking(
+            g.tenant, actor(), booking, reason=(form.reason.data or "").strip() or None
+        )
+        db.session.commit()
+        flash(_("Die Buchung ist storniert. Die Termine sind wieder frei."), "success")
+        return redirect(url_for("reservations.detail", booking_id=booking.id))
+    return render_template(
+        "booking/reservations/cancel.html", booking=booking, occurrence=None, form=form
+    )
+
+
+@bp.route(
+    "/bookings/<int:booking_id>/occurrences/<int:occurrence_id>/cancel", methods=["GET", "POST"]
+)
+@login_required
+def cancel_occurrence(booking_id: int, occurrence_id: int):
+    booking = get_booking(booking_id)
+    require_manage(booking)
+    occurrence = get_occurrence(booking, occurrence_id)
+    form = CancelForm()
+    if request.method == "POST" and form.validate():
+        bookings.cancel_occurrence(
+            g.tenant,
+            actor(),
+            occurrence,
+            reason=(form.reason.data or "").strip() or None,
+        )
+        db.session.commit()
+        flash(_("Der Termin ist abgesagt und wieder frei."), "success")
+        return redirect(url_for("reservations.detail", booking_id=booking.id))
+    return render_template(
+        "booking/reservations/cancel.html", booking=booking, occurrence=occurrence, form=form
+    )
+
+
+@bp.route(
+    "/bookings/<int:booking_id>/occurrences/<int:occurrence_id>/move", methods=["GET", "POST"]
+)
+@login_required
+def move(booking_id: int, occurrence_id: int):
+    booking = get_booking(booking_id)
+    occurrence = get_occurrence(booking, occurrence_id)
+    if not is_staff():
+        abort(403)
+    if occurrence.cancelled_at is not None:
+        raise NotFound(_("Nicht gefunden."))
+    tz = queries.tenant_zone(g.tenant)
+    local_start, local_end = occurrence.start_at.astimezone(tz), occurrence.end_at.astimezone(tz)
+    if request.method == "GET":
+        form = MoveForm(
+            formdata=None,
+            data={
+                "date": local_start.date(),
+                "start_time": local_start.time(),
+                "end_time": local_end.time(),
+            },
+        )
+    else:
+        form = MoveForm()
+    status = 200
+    conflicts = suggestions = None
+    if request.method == "POST":
+        if form.validate():
+            start = queries.local_instant(g.tenant, form.date.data, form.start_time.data)
+            end = queries.local_instant(g.tenant, form.date.data, form.end_time.data)
+            try:
+                bookings.move_occurrence(
+                    g.tenant,
+                    actor(),
+                    occurrence,
+                    start,
+                    end,
+                    reason=(form.reason.data or "").strip() or None,
+                    override_reason=(form.override_reason.data or "").strip() or None,
+                )
+                db.session.commit()
+                flash(_("Der Termin ist verlegt."), "success")
+                return redirect(url_for("reservations.detail", booking_id=booking.id))
+            except BookingConflict as conflict:
+                db.session.rollback()
+                conflicts = _conflict_view(conflict)
+                suggestions = [
+                    {"start": s.start, "end": s.end, "resource_name": ""}
+                    for s in conflict.suggestions
+                    if s.resource_id == booking.resource_id
+                ]
+                status = 409
+            except ValidationFailed as error:
+                db.session.rollback()
+                _apply_validation(form, error)
+                status = 422
+        else:
+            status = 422
+    return render_template(
+        "booking/reservations/move.html",
+        booking=booking,
+        occurrence=occurrence,
+        form=form,
+        conflicts=conflicts,
+        suggestions=suggestions,
+    ), status
+
+
+# --- clerk: approvals and calendar ----------------------------------------------------
+
+
+def _queue_entries() -> list[dict[str, Any]]:
+    """The approval queue, oldest first, with what stands in each one's way."""
+    entries = []
+    for item in bookings.approval_queue(g.tenant):
+        booking = item.booking
+        entries.append(
+            {
+                "booking": booking,
+                "conflicts": _conflict_view(item),
+                "competing": list(item.competing),
+                "form": DecisionForm(prefix=f"b{booking.id}"),
+            }
+        )
+    return entries
+
+
+@staff_bp.get("/approvals")
+@role_required(*STAFF_ROLES)
+def approvals():
+    return render_template("booking/staff/approvals.html", entries=_queue_entries())
+
+
+@staff_bp.post("/approvals/<int:booking_id>")
+@role_required(*STAFF_ROLES)
+def decide(booking_id: int):
+    booking = get_scoped(Booking, g.tenant, booking_id)
+    form = DecisionForm(prefix=f"b{booking.id}")
+    decision = request.form.get("decision")
+    back = request.form.get("back") == "detail"
+    target = (
+        url_for("reservations.detail", booking_id=booking.id)
+        if back
+        else url_for("staff.approvals")
+    )
+    if decision not in ("approve", "reject") or not form.validate():
+        flash(
+            _("Bitte Freigeben oder Ablehnen wählen (Begründung höchstens 500 Zeichen)."), "error"
+        )
+        return redirect(target)
+    reason = (form.reason.data or "").strip() or None
+    try:
+        if decision == "approve":
+            bookings.approve_booking(g.tenant, actor(), booking, reason=reason)
+            message = _("„%(title)s“ ist freigegeben.", title=booking.title)
+        else:
+            bookings.reject_booking(g.tenant, actor(), booking, reason=reason)
+            message = _("„%(title)s“ ist abgelehnt.", title=booking.title)
+    except BookingConflict as conflict:
+        db.session.rollback()
+        flash(
+            _(
+                "„%(title)s“ kann nicht freigegeben werden: %(msg)s",
+                title=booking.title,
+                msg=conflict.message,
+            ),
+            "error",
+        )
+        return redirect(target)
+    except ValidationFailed as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(target)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(target)
+
+
+@staff_bp.get("/calendar")
+@role_required(*STAFF_ROLES)
+def calendar():
+    today = queries.local_today(g.tenant, utcnow())
+    view = request.args.get("view", "week")
+    if view not in ("day", "week"):
+        view = "week"
+    day = queries.parse_day(request.args.get("date"), today)
+    if view == "week":
+        first = queries.monday_of(day)
+        days = [first + timedelta(days=n) for n in range(7)]
+        step = timedelta(days=7)
+    else:
+        days = [day]
+        step = timedelta(days=1)
+    all_resources = resources.list_resources(g.tenant)
+    grid = queries.calendar_grid(g.tenant, all_resources, days)
+    return render_template(
+        "booking/staff/calendar.html",
+        view=view,
+        day=day,
+        days=days,
+        today=today,
+        resources=all_resources,
+        depth=resources.depth,
+        grid=grid,
+        prev_date=days[0] - step if view == "week" else day - step,
+        next_date=days[0] + step if view == "week" else day + step,
+    )
+
+
+# --- caretaker ----------------------------------------------------------------------
+
+
+def caretaker_resources() -> list[Resource]:
+    """Staff see every resource; a caretaker the assigned ones, their parts,
+    and the halls they are part of (a booking of the whole hall uses them)."""
+    if is_staff():
+        return resources.list_resources(g.tenant)
+    assigned = resources.resources_for_caretaker(g.tenant, actor())
+    found = {r.id: r for r in assigned}
+    for r in assigned:
+        for ancestor in resources.ancestors(r):
+            found.setdefault(ancestor.id, ancestor)
+    return sorted(found.values(), key=lambda r: (r.name, r.id))
+
+
+def _schedule(resource_list: list[Resource], first: date, days: int) -> list[Occurrence]:
+    start, end = queries.day_bounds(g.tenant, first, days)
+    if not resource_list:
+        return []
+    return queries.active_occurrences(g.tenant, start, end, [r.id for r in resource_list])
+
+
+@caretaker_bp.get("/")
+@role_required("caretaker", *STAFF_ROLES)
+def index():
+    today = queries.local_today(g.tenant, utcnow())
+    monday = queries.monday_of(today)
+    assigned = caretaker_resources()
+    return render_template(
+        "booking/staff/caretaker.html",
+        today=today,
+        monday=monday,
+        sunday=monday + timedelta(days=6),
+        assigned=assigned,
+        today_items=_schedule(assigned, today, 1),
+        week_items=_schedule(assigned, monday, 7),
+    )
+
+
+@caretaker_bp.get("/day")
+@role_required("caretaker", *STAFF_ROLES)
+def day_sheet():
+    today = queries.local_today(g.tenant, utcnow())
+    day = queries.parse_day(request.args.get("date"), today)
+    assigned = caretaker_resources()
+    return render_template(
+        "booking/staff/day_sheet.html",
+        day=day,
+        today=today,
+        items=_schedule(assigned, day, 1),
+        prev_day=day - timedelta(days=1),
+        next_day=day + timedelta(days=1),
+    )
