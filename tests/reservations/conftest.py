@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
+from booking.accounts import service as accounts
 from booking.accounts.models import User
 from booking.core import utcnow
 from booking.extensions import db
@@ -17,6 +18,7 @@ from booking.reservations import service
 from booking.reservations.models import Booking
 from booking.resources.models import OpeningHours, Resource
 from booking.tenants.models import Tenant
+from tests.conftest import PASSWORD
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -47,24 +49,51 @@ def day() -> date:
     return workday()
 
 
-@pytest.fixture
-def admin(tenant, make_user) -> User:
-    return make_user("admin@example.org", tenant=tenant, roles=("admin",), name="Anna Admin")
+@pytest.fixture(scope="session")
+def _password_hash() -> str:
+    return accounts.hash_password(PASSWORD)
 
 
 @pytest.fixture
-def clerk(tenant, make_user) -> User:
-    return make_user("clerk@example.org", tenant=tenant, roles=("clerk",), name="Sven Clerk")
+def make_person(app, _password_hash) -> Callable[..., User]:
+    """``make_person(email, tenant=None, roles=())``: a confirmed user, fast
+    (the argon2 hash is computed once per session, not per user)."""
+
+    def make(email: str, *, tenant: Tenant | None = None, roles=(), name: str = "") -> User:
+        user = User(
+            email=email,
+            name=name,
+            password_hash=_password_hash,
+            email_confirmed_at=utcnow(),
+        )
+        db.session.add(user)
+        db.session.flush()
+        for role in roles:
+            accounts.grant_role(tenant, None, user, role)
+        db.session.commit()
+        return user
+
+    return make
 
 
 @pytest.fixture
-def citizen(make_user) -> User:
-    return make_user("citizen@example.org", name="Carla Citizen")
+def admin(tenant, make_person) -> User:
+    return make_person("admin@example.org", tenant=tenant, roles=("admin",), name="Anna Admin")
 
 
 @pytest.fixture
-def other_citizen(make_user) -> User:
-    return make_user("other@example.org", name="Otto Other")
+def clerk(tenant, make_person) -> User:
+    return make_person("clerk@example.org", tenant=tenant, roles=("clerk",), name="Sven Clerk")
+
+
+@pytest.fixture
+def citizen(make_person) -> User:
+    return make_person("citizen@example.org", name="Carla Citizen")
+
+
+@pytest.fixture
+def other_citizen(make_person) -> User:
+    return make_person("other@example.org", name="Otto Other")
 
 
 @pytest.fixture
