@@ -69,6 +69,7 @@ class BookingForm(FlaskForm):
     organisation = SelectField(
         _l("Buchen für"),
         choices=[],
+        default="",
         validate_choice=True,
         description=_l("Als Privatperson oder für eine Organisation, der Sie angehören."),
     )
@@ -186,7 +187,10 @@ class BookingForm(FlaskForm):
                 if f.data:
                     pairs.append((f.name, "y"))
                 continue
-            value = f._value() if f.type != "RadioField" else (f.data or "")
+            if f.type in ("RadioField", "SelectField"):
+                pairs.append((f.name, str(f.data or "")))
+                continue
+            value = f._value()
             if value not in (None, ""):
                 pairs.append((f.name, str(value)))
         return pairs

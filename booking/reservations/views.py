@@ -113,17 +113,19 @@ def require_manage(booking: Booking) -> None:
         abort(403)
 
 
-def bookable_resource(resource_id: int) -> Resource:
-    """A resource the signed-in person may book (staff: also non-public ones)."""
+def visible_resource(resource_id: int) -> Resource:
+    """A resource of the catalogue (staff: any resource of the municipality)."""
     resource = get_scoped(Resource, g.tenant, resource_id)
-    if not resource.bookable or not (resource.public or is_staff()):
+    hidden = not resource.public or any(not r.public for r in resources.ancestors(resource))
+    if hidden and not is_staff():
         raise NotFound(_("Nicht gefunden."))
     return resource
 
 
-def visible_resource(resource_id: int) -> Resource:
-    resource = get_scoped(Resource, g.tenant, resource_id)
-    if not resource.public and not is_staff():
+def bookable_resource(resource_id: int) -> Resource:
+    """A resource the signed-in person may book."""
+    resource = visible_resource(resource_id)
+    if not resource.bookable:
         raise NotFound(_("Nicht gefunden."))
     return resource
 
