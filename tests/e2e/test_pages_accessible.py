@@ -10,7 +10,15 @@ import pytest
 from playwright.sync_api import Page
 
 from booking.demo import DEMO_PASSWORD
-from tests.e2e.helpers import CHECKED_PATHS, MAIN_PAGES, login, visit
+from tests.e2e.helpers import (
+    CHECKED_PATHS,
+    MAIN_PAGES,
+    assert_accessible,
+    form_with,
+    login,
+    submit,
+    visit,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -53,6 +61,37 @@ def test_page_reflows_at_320_css_pixels(page: Page, path: str) -> None:
     visit(page, path, check=False)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{path} is {overflow}px wider than a 320px viewport"
+
+
+def test_form_errors_are_announced_and_accessible(page: Page) -> None:
+    """A rejected form: error summary with links to the fields, the fields
+    marked invalid and described by their message; still passes axe."""
+    visit(page, "/account/register", check=False)
+    form = form_with(page, "password_confirm")
+    form.locator('[name="email"]').fill("keine-adresse")
+    form.locator('[name="name"]').fill("Erika Muster")
+    form.locator('[name="password"]').fill("ein-langes-sicheres-passwort")
+    form.locator('[name="password_confirm"]').fill("ein-langes-sicheres-passwort")
+    response = submit(page, form)
+    assert response.status < 500
+    summary = page.locator(".error-summary")
+    assert summary.count() == 1, "no error summary after an invalid registration"
+    assert summary.locator('a[href="#email"]').count() == 1, summary.inner_text()
+    email = page.locator("#email")
+    assert email.get_attribute("aria-invalid") == "true"
+    described = (email.get_attribute("aria-describedby") or "").split()
+    assert "email-error" in described, described
+    assert_accessible(page)
+
+
+def test_failed_login_is_accessible(page: Page) -> None:
+    visit(page, "/account/login", check=False)
+    form = form_with(page, "password")
+    form.locator('[name="email"]').fill("admin@musterhausen.example")
+    form.locator('[name="password"]').fill("falsches-passwort")
+    submit(page, form)
+    assert page.locator(".error-summary").count() == 1
+    assert_accessible(page)
 
 
 def test_main_pages_were_all_checked(request: pytest.FixtureRequest) -> None:
