@@ -10,7 +10,8 @@ Correctness on both databases, same code:
 * PostgreSQL: an ``EXCLUDE USING gist`` constraint over active claims
   (migration 0002) is the guarantee. Claims are inserted inside a SAVEPOINT;
   a 23P01 violation rolls back just the savepoint and becomes ``ClaimsTaken``
-  with the claims that won, re-read after the rollback.
+  with the claims that won, re-read after the rollback (a deadlock between
+  two claimers, 40P01, is treated the same way).
 * SQLite: every transaction starts with ``BEGIN IMMEDIATE`` (see
   ``booking.extensions``), so ``find_conflicts`` followed by ``write_claims``
   in the same transaction cannot race another writer.
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from booking.extensions import db
 from booking.reservations.models import Claim, Occurrence
@@ -38,6 +39,10 @@ from booking.resources.models import Resource
 # bookings are refused by the service; the bound keeps overlap queries short.
 MAX_CLAIM = timedelta(days=14)
 EXCLUSION_VIOLATION = "23P01"
+# Two writers claiming overlapping units in opposite order: PostgreSQL
+# aborts one; for the loser that is a lost race like any other.
+DEADLOCK_DETECTED = "40P01"
+LOST_RACE = (EXCLUSION_VIOLATION, DEADLOCK_DETECTED)
 
 
 @dataclass(frozen=True)
@@ -173,10 +178,11 @@ def claimed_periods(
 # --- writing ---------------------------------------------------------------
 
 
-def _is_exclusion_violation(error: IntegrityError) -> bool:
+def _lost_race(error: DBAPIError) -> bool:
+    """A 23P01 exclusion violation (or a deadlock between two claimers)."""
     orig = error.orig
     code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    return code == EXCLUSION_VIOLATION
+    return code in LOST_RACE
 
 
 def write_claims(
@@ -208,8 +214,8 @@ def write_claims(
         try:
             with session.begin_nested():
                 session.execute(insert(Claim), rows)
-        except IntegrityError as error:
-            if not _is_exclusion_violation(error):
+        except DBAPIError as error:
+            if not _lost_race(error):
                 raise
             raise ClaimsTaken(find_conflicts(unit_ids, periods)) from None
     for occ in occurrences:
@@ -234,8 +240,8 @@ def move_claims(resource: Resource, occurrence: Occurrence) -> None:
         try:
             with session.begin_nested():
                 session.execute(statement)
-        except IntegrityError as error:
-            if not _is_exclusion_violation(error):
+        except DBAPIError as error:
+            if not _lost_race(error):
                 raise
             units = leaf_unit_ids(resource)
             raise ClaimsTaken(

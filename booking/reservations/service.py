@@ -473,6 +473,8 @@ def _conflict(
     now: datetime,
     exclude_occurrence_ids: Sequence[int] = (),
 ) -> BookingConflict:
+    if not items:
+        return BookingConflict([], timezone=tenant.timezone)
     first = items[0]
     return BookingConflict(
         items,
@@ -635,7 +637,9 @@ def _claim_or_skip(
             dates = [(o.start_at, o.end_at) for o in occurrences]
             items = _conflict_items(taken.hits, dates)
             lost = {hit.index for hit in taken.hits}
-            if on_conflict == "reject" or len(lost) == len(occurrences) or not lost:
+            if not lost:
+                continue  # the winner was released again meanwhile: try once more
+            if on_conflict == "reject" or len(lost) == len(occurrences):
                 raise _conflict(tenant, resource, items, now=now) from None
             for index in sorted(lost, reverse=True):
                 occ = occurrences[index]

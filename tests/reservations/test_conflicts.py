@@ -177,3 +177,75 @@ def test_busy_intervals_include_public_holidays_unless_ignored(tenant, make_reso
         availability.busy_intervals(tenant, hall, at(christmas, "00:00"), at(christmas, "23:00"))
         == []
     )
+
+
+def test_postgres_exclusion_violation_becomes_claims_taken(
+    database, tenant, citizen, make_resource, make_booking, day
+):
+    """Bypassing the check: the EXCLUDE constraint refuses, only the
+    savepoint is rolled back, and the winner is reported."""
+    if database != "postgresql":
+        pytest.skip("the exclusion constraint exists on PostgreSQL only")
+    room = make_resource()
+    winner = make_booking(room, at(day, "18:00"), at(day, "20:00"))
+    result = service.create_booking(
+        tenant, citizen, room, at(day, "08:00"), at(day, "09:00"), "Davor"
+    )
+    occurrence = result.booking.occurrences[0]
+    occurrence.start_at, occurrence.end_at = at(day, "19:00"), at(day, "21:00")
+    db.session.flush()
+    with pytest.raises(engine.ClaimsTaken) as caught:
+        engine.write_claims(room, [room.id], [occurrence])
+    (hit,) = caught.value.hits
+    assert (hit.unit_id, hit.occurrence_id) == (room.id, winner.occurrences[0].id)
+    # The transaction is still usable: the rest of it commits.
+    db.session.commit()
+    assert len(active_claims()) == 2
+
+
+def test_a_lost_race_in_skip_mode_drops_only_the_lost_date(
+    database, tenant, citizen, other_citizen, make_resource, make_booking, day, monkeypatch
+):
+    """Simulates another writer winning between check and write (possible on
+    PostgreSQL only): the pre-check sees nothing, the constraint refuses."""
+    if database != "postgresql":
+        pytest.skip("the exclusion constraint exists on PostgreSQL only")
+    room = make_resource(observe_holidays=False)
+    later = day + timedelta(weeks=1)
+    make_booking(room, at(later, "18:00"), at(later, "20:00"), actor=other_citizen)
+    real = engine.find_conflicts
+    calls = []
+
+    def blind_once(*args, **kwargs):
+        calls.append(1)
+        return [] if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "find_conflicts", blind_once)
+    result = service.create_booking(
+        tenant,
+        citizen,
+        room,
+        at(day, "18:00"),
+        at(day, "20:00"),
+        "Serie",
+        recurrence={"freq": "weekly", "count": 3},
+        on_conflict="skip",
+    )
+    db.session.commit()
+    assert [s.start for s in result.skipped] == [at(later, "18:00")]
+    assert [o.start_at for o in result.booking.occurrences] == [
+        at(day, "18:00"),
+        at(day + timedelta(weeks=2), "18:00"),
+    ]
+    assert len(active_claims()) == 3
+    calls.clear()
+    with pytest.raises(BookingConflict) as caught:
+        service.create_booking(
+            tenant,
+            citizen,
+            room,
+            at(day, "19:00"),
+            at(day, "21:00"),
+            "Zu spät",
+        )
+    assert [c.start for c in caught.value.conflicts] == [at(day, "19:00")]
