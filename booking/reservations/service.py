@@ -397,14 +397,15 @@ def _free_slots(
     units = engine.leaf_unit_ids(resource)
     taken = engine.claimed_periods(units, *span)
     if exclude_occurrence_ids:
-        own = set(
-            db.session.execute(
+        own = {
+            (row.start_at, row.end_at)
+            for row in db.session.execute(
                 select(Claim.start_at, Claim.end_at).where(
                     Claim.occurrence_id.in_(list(exclude_occurrence_ids)), Claim.active.is_(True)
                 )
-            ).all()
-        )
-        taken = [p for p in taken if tuple(p) not in own]
+            )
+        }
+        taken = [p for p in taken if p not in own]
     gaps = _subtract([span], availability.merge(taken))
     wall_time = start.astimezone(tz).replace(tzinfo=None).time()
     candidates = []
