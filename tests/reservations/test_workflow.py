@@ -182,7 +182,7 @@ def test_suggestions_stay_within_opening_hours_and_skip_closed_days(
 
 
 def test_occurrences_between_for_calendars(tenant, hall, make_booking, citizen, day):
-    whole, a, b = hall
+    _whole, a, b = hall
     on_a = make_booking(a, at(day, "10:00"), at(day, "12:00"))
     on_b = make_booking(b, at(day, "13:00"), at(day, "14:00"))
     cancelled = make_booking(a, at(day, "16:00"), at(day, "17:00"))
