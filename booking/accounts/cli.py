@@ -15,27 +15,38 @@ users_cli = AppGroup("users", help="User accounts, roles and API tokens.")
 @click.option("--password", required=True)
 @click.option("--name", default="")
 @click.option("--tenant", "tenant_slug", help="Municipality slug for --role.")
-@click.option("--role", type=click.Choice(["admin", "clerk", "caretaker", "funeral_home"]))
-def create(email: str, password: str, name: str, tenant_slug: str | None, role: str | None) -> None:
-    """Add a user (confirmed), or add a role to an existing one."""
-    if bool(tenant_slug) != bool(role):
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(["admin", "clerk", "caretaker", "funeral_home"]),
+    help="Role in --tenant; repeat the option for several roles.",
+)
+def create(
+    email: str, password: str, name: str, tenant_slug: str | None, roles: tuple[str, ...]
+) -> None:
+    """Add a user (confirmed), or add roles to an existing one."""
+    if bool(tenant_slug) != bool(roles):
         raise click.UsageError("--tenant and --role go together.")
+    tenant = None
+    if tenant_slug:
+        tenant = get_tenant_by_slug(tenant_slug)
+        if tenant is None:
+            raise click.ClickException(f"No municipality with slug {tenant_slug!r}.")
     try:
         user = service.find_user(email)
         created = user is None
         if user is None:
             user = service.create_user(email, password, name=name, confirmed=True)
-        if tenant_slug and role:
-            tenant = get_tenant_by_slug(tenant_slug)
-            if tenant is None:
-                raise click.ClickException(f"No municipality with slug {tenant_slug!r}.")
+        for role in roles:
             service.grant_role(tenant, None, user, role)
     except DomainError as error:
         fail(error)
     db.session.commit()
     what = "Created user" if created else "User exists:"
     click.echo(
-        f"{what} {user.email} (id {user.id})" + (f", role {role} in {tenant_slug}" if role else "")
+        f"{what} {user.email} (id {user.id})"
+        + (f", roles {', '.join(roles)} in {tenant_slug}" if roles else "")
     )
 
 
