@@ -1,0 +1,358 @@
+"""Halls for everyone (``resources``: the catalogue and a hall's page) and
+their administration (``resources_admin``: halls, parts, opening hours,
+caretakers, closures)."""
+
+from __future__ import annotations
+
+from datetime import UTC, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_time, get_day_names
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from booking.accounts import service as accounts
+from booking.accounts.access import role_required
+from booking.accounts.forms import add_errors
+from booking.core import ValidationFailed, utcnow
+from booking.extensions import db
+from booking.resources import service
+from booking.resources.forms import (
+    KIND_LABELS,
+    PUBLIC_KINDS,
+    CaretakerForm,
+    CatalogueFilterForm,
+    ClosureForm,
+    OpeningHoursForm,
+    ResourceForm,
+)
+from booking.resources.models import Resource
+from booking.web import is_safe_redirect
+
+bp = Blueprint("resources", __name__, url_prefix="/<tenant>/halls")
+admin_bp = Blueprint("resources_admin", __name__, url_prefix="/<tenant>/admin/resources")
+
+
+def actor():
+    """The signed-in user itself (not the proxy), for the services."""
+    return current_user._get_current_object()
+
+
+def is_staff() -> bool:
+    return current_user.is_authenticated and current_user.has_role(g.tenant.id, "admin", "clerk")
+
+
+# --- shared formatting --------------------------------------------------------------
+
+
+def weekday_names() -> dict[int, str]:
+    return dict(get_day_names("wide", locale=get_locale()))
+
+
+def clock(minutes: int) -> str:
+    if minutes >= 1440:
+        return _("24:00")
+    return format_time(time(minutes // 60, minutes % 60), "short", locale=get_locale())
+
+
+def opening_week(resource: Resource) -> list[dict[str, Any]] | None:
+    """Seven days with their formatted times, or None: open around the clock."""
+    if not resource.opening_hours:
+        return None
+    names = weekday_names()
+    week = []
+    for day in range(7):
+        spans = [
+            f"{clock(h.opens_min)}–{clock(h.closes_min)}"
+            for h in resource.opening_hours
+            if h.weekday == day
+        ]
+        week.append({"name": names[day], "spans": spans})
+    return week
+
+
+@bp.app_template_global()
+def resource_kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
+# --- public pages ----------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    form = CatalogueFilterForm(request.args)
+    form.kind.choices = [SelectChoice("", _("Alle Arten"))] + [
+        SelectChoice(k, KIND_LABELS[k]) for k in PUBLIC_KINDS
+    ]
+    kind = min_capacity = None
+    status = 200
+    if request.args:
+        if form.validate():
+            kind = form.kind.data or None
+            min_capacity = form.min_capacity.data
+        else:
+            status = 422
+    halls = service.public_resources(g.tenant, kind=kind, min_capacity=min_capacity)
+    return render_template(
+        "booking/resources/index.html",
+        form=form,
+        halls=[(hall, service.public_parts(hall)) for hall in halls],
+        filtered=bool(kind or min_capacity),
+    ), status
+
+
+@bp.get("/<int:resource_id>")
+def detail(resource_id: int):
+    resource = service.get_resource(g.tenant, resource_id)
+    hidden = not resource.public or any(not r.public for r in service.ancestors(resource))
+    if hidden and not is_staff():
+        abort(404)
+    return render_template(
+        "booking/resources/detail.html",
+        resource=resource,
+        parts=service.public_parts(resource),
+        week=opening_week(resource),
+        hidden=hidden,
+    )
+
+
+# --- administration: halls and parts ------------------------------------------------------
+
+
+def parent_choices(exclude: Resource | None = None) -> list[SelectChoice]:
+    """Every resource that can be a parent: not ``exclude`` nor one of its parts."""
+    banned = set()
+    if exclude is not None:
+        banned = {exclude.id, *(r.id for r in service.descendants(exclude))}
+    choices = [SelectChoice("", _("— keine (eigenständig) —"))]
+    for r in service.list_resources(g.tenant):
+        if r.id not in banned:
+            choices.append(SelectChoice(str(r.id), "— " * service.depth(r) + r.name))
+    return choices
+
+
+@admin_bp.get("/")
+@role_required("admin")
+def index_admin():
+    return render_template(
+        "admin/resources/index.html",
+        resources=service.list_resources(g.tenant),
+        depth=service.depth,
+    )
+
+
+@admin_bp.route("/new", methods=["GET", "POST"])
+@role_required("admin")
+def create():
+    form = ResourceForm()
+    form.parent_id.choices = parent_choices()
+    if request.method == "GET":
+        parent_id = request.args.get("parent_id", "")
+        if parent_id in {c.value for c in form.parent_id.choices}:
+            form.parent_id.data = parent_id
+            if parent_id:
+                form.kind.data = "room"
+    if form.validate_on_submit():
+        try:
+            resource = service.create_resource(g.tenant, actor(), form.service_data())
+        except ValidationFailed as error:
+            db.session.rollback()
+            add_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("„%(name)s“ wurde angelegt.", name=resource.name), "success")
+            return redirect(url_for(".show", resource_id=resource.id))
+    status = 422 if form.errors else 200
+    return render_template("admin/resources/form.html", form=form, resource=None), status
+
+
+@admin_bp.get("/<int:resource_id>")
+@role_required("admin")
+def show(resource_id: int):
+    resource = service.get_resource(g.tenant, resource_id)
+    assigned = service.caretakers_of(resource)
+    caretaker_form = CaretakerForm()
+    caretaker_form.user_id.choices = caretaker_choices(resource)
+    return render_template(
+        "admin/resources/show.html",
+        resource=resource,
+        ancestors=list(reversed(service.ancestors(resource))),
+        week=opening_week(resource),
+        caretakers=assigned,
+        caretaker_form=caretaker_form,
+        closures=service.list_closures(g.tenant, resource),
+    )
+
+
+@admin_bp.route("/<int:resource_id>/edit", methods=["GET", "POST"])
+@role_required("admin")
+def edit(resource_id: int):
+    resource = service.get_resource(g.tenant, resource_id)
+    form = ResourceForm(obj=resource)
+    form.parent_id.choices = parent_choices(exclude=resource)
+    if request.method == "GET":
+        form.parent_id.data = str(resource.parent_id) if resource.parent_id else ""
+    if form.validate_on_submit():
+        try:
+            service.update_resource(g.tenant, actor(), resource, form.service_data())
+        except ValidationFailed as error:
+            db.session.rollback()
+            add_errors(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _("Die Änderungen an „%(name)s“ sind gespeichert.", name=resource.name), "success"
+            )
+            return redirect(url_for(".show", resource_id=resource.id))
+    status = 422 if form.errors else 200
+    return render_template("admin/resources/form.html", form=form, resource=resource), status
+
+
+@admin_bp.route("/<int:resource_id>/hours", methods=["GET", "POST"])
+@role_required("admin")
+def hours(resource_id: int):
+    resource = service.get_resource(g.tenant, resource_id)
+    form = OpeningHoursForm()
+    split_days: list[int] = []
+    if request.method == "GET":
+        split_days = form.load(
+            [(h.weekday, h.opens_min, h.closes_min) for h in resource.opening_hours]
+        )
+    if form.validate_on_submit():
+        try:
+            service.set_opening_hours(g.tenant, actor(), resource, form.rows())
+        except ValidationFailed as error:
+            db.session.rollback()
+            form.add_service_errors(error.fields)
+        else:
+            db.session.commit()
+            flash(
+                _("Die Öffnungszeiten von „%(name)s“ sind gespeichert.", name=resource.name),
+                "success",
+            )
+            return redirect(url_for(".show", resource_id=resource.id))
+    names = weekday_names()
+    for day in range(7):
+        form[f"day_{day}_opens"].label.text = _("%(day)s: öffnet um", day=names[day])
+        form[f"day_{day}_closes"].label.text = _("%(day)s: schließt um", day=names[day])
+    status = 422 if form.errors else 200
+    return render_template(
+        "admin/resources/hours.html",
+        form=form,
+        resource=resource,
+        days=[(day, names[day]) for day in range(7)],
+        split_days=[names[d] for d in split_days],
+    ), status
+
+
+# --- administration: caretakers ----------------------------------------------------------
+
+
+def caretaker_choices(resource: Resource) -> list[SelectChoice]:
+    assigned = {c.user_id for c in resource.caretakers}
+    return [
+        SelectChoice(str(u.id), f"{u.display_name} ({u.email})" if u.name else u.email)
+        for u in accounts.users_with_role(g.tenant, "caretaker")
+        if u.id not in assigned
+    ]
+
+
+@admin_bp.post("/<int:resource_id>/caretakers")
+@role_required("admin")
+def add_caretaker(resource_id: int):
+    resource = service.get_resource(g.tenant, resource_id)
+    form = CaretakerForm()
+    form.user_id.choices = caretaker_choices(resource)
+    if not form.validate_on_submit():
+        flash(_("Bitte einen Hausmeister aus der Liste wählen."), "error")
+        return redirect(url_for(".show", resource_id=resource.id))
+    user = db.session.get(accounts.User, int(form.user_id.data))
+    try:
+        service.add_caretaker(g.tenant, actor(), resource, user)
+    except ValidationFailed as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(
+            _("%(who)s betreut jetzt „%(name)s“.", who=user.display_name, name=resource.name),
+            "success",
+        )
+    return redirect(url_for(".show", resource_id=resource.id))
+
+
+@admin_bp.post("/<int:resource_id>/caretakers/<int:user_id>/remove")
+@role_required("admin")
+def remove_caretaker(resource_id: int, user_id: int):
+    resource = service.get_resource(g.tenant, resource_id)
+    service.remove_caretaker(g.tenant, actor(), resource, user_id)
+    db.session.commit()
+    flash(_("Die Zuordnung wurde aufgehoben."), "success")
+    return redirect(url_for(".show", resource_id=resource.id))
+
+
+# --- administration: closures ---------------------------------------------------------------
+
+
+def closure_target_choices() -> list[SelectChoice]:
+    choices = [SelectChoice("", _("Alle Hallen und Räume der Gemeinde"))]
+    for r in service.list_resources(g.tenant):
+        choices.append(SelectChoice(str(r.id), "— " * service.depth(r) + r.name))
+    return choices
+
+
+@admin_bp.route("/closures", methods=["GET", "POST"])
+@role_required("admin", "clerk")
+def closures():
+    form = ClosureForm()
+    form.resource_id.choices = closure_target_choices()
+    if request.method == "GET" and request.args.get("resource_id", "") in {
+        c.value for c in form.resource_id.choices
+    }:
+        form.resource_id.data = request.args.get("resource_id", "")
+    if form.validate_on_submit():
+        zone = ZoneInfo(g.tenant.timezone)
+        resource = (
+            service.get_resource(g.tenant, form.resource_id.data) if form.resource_id.data else None
+        )
+        try:
+            closure = service.create_closure(
+                g.tenant,
+                actor(),
+                resource=resource,
+                start=form.start.data.replace(tzinfo=zone).astimezone(UTC),
+                end=form.end.data.replace(tzinfo=zone).astimezone(UTC),
+                reason=form.reason.data,
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            add_errors(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _("Die Sperrzeit „%(reason)s“ ist eingetragen.", reason=closure.reason), "success"
+            )
+            return redirect(url_for(".closures"))
+    status = 422 if form.errors else 200
+    show_past = request.args.get("past") == "1"
+    listed = service.list_closures(g.tenant, ending_after=None if show_past else utcnow())
+    return render_template(
+        "admin/resources/closures.html", form=form, closures=listed, show_past=show_past
+    ), status
+
+
+@admin_bp.post("/closures/<int:closure_id>/delete")
+@role_required("admin", "clerk")
+def delete_closure(closure_id: int):
+    closure = service.get_closure(g.tenant, closure_id)
+    reason = closure.reason
+    service.delete_closure(g.tenant, actor(), closure.id)
+    db.session.commit()
+    flash(_("Die Sperrzeit „%(reason)s“ wurde aufgehoben.", reason=reason), "success")
+    target = request.form.get("next", "")
+    return redirect(target if is_safe_redirect(target) else url_for(".closures"))
