@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from booking.accounts import service as accounts
 from booking.extensions import db
+from booking.resources import service as resources
 from booking.tenants.models import Tenant
 from booking.tenants.service import create_tenant
 
@@ -36,6 +37,7 @@ def seed() -> list[tuple[str, str, str | None]]:
     accounts.create_organisation(
         tenant, users["verein@musterhausen.example"], name="TSV Musterhausen 1890 e. V."
     )
+    resources.seed_demo_resources(tenant, users["hausmeister@musterhausen.example"])
     return list(DEMO_ACCOUNTS)
 
 

@@ -580,3 +580,19 @@ def test_invalid_closure_form_saves_nothing(client, tenant, login, clerk, overri
     assert response.status_code == 422
     assert "error-summary" in text_of(response)
     assert count(Closure) == 0
+
+
+# --- demo data ------------------------------------------------------------------------------------
+
+
+def test_demo_seed_brings_the_halls(runner, client):
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    dgh = db.session.scalar(select(Resource).where(Resource.name == "Dorfgemeinschaftshaus"))
+    assert sorted(part.name for part in dgh.children) == ["Saal A", "Saal B"]
+    assert [c.user_id for c in dgh.caretakers]
+    html = text_of(client.get("/musterhausen/halls/"))
+    for name in ("Dorfgemeinschaftshaus", "Saal A", "Saal B", "Sporthalle", "Mehrzweckraum"):
+        assert name in html
+    html = text_of(client.get(f"/musterhausen/halls/{dgh.id}"))
+    assert "08:00–24:00" in html and "Sonntag" in html
