@@ -11,14 +11,13 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    Form,
     IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import TimeInput
 
 from booking.resources.models import RESOURCE_KINDS
@@ -245,11 +244,19 @@ class ClosureForm(FlaskForm):
     )
 
 
-class CatalogueFilterForm(Form):
+class CatalogueFilterForm(FlaskForm):
     """The catalogue's filters, sent by GET (no CSRF: nothing changes)."""
+
+    class Meta:
+        csrf = False
 
     kind = SelectField(_l("Art"), choices=[], validators=[Optional()])
     min_capacity = IntegerField(
         _l("Mindestens so viele Plätze"),
-        validators=[Optional(), NumberRange(min=1, max=100_000)],
+        validators=[Optional()],
+        render_kw={"min": 1, "inputmode": "numeric"},
     )
+
+    def validate_min_capacity(self, field: IntegerField) -> None:
+        if field.data is not None and not 1 <= field.data <= 100_000:
+            raise ValidationError(_l("Bitte eine Zahl von 1 bis 100.000 angeben."))

@@ -85,7 +85,7 @@ def resource_kind_label(kind: str) -> str:
 
 @bp.get("/")
 def index():
-    form = CatalogueFilterForm(request.args)
+    form = CatalogueFilterForm(formdata=request.args)
     form.kind.choices = [SelectChoice("", _("Alle Arten"))] + [
         SelectChoice(k, KIND_LABELS[k]) for k in PUBLIC_KINDS
     ]
