@@ -40,6 +40,15 @@ PAGES = [
     P("/musterhausen/gibt-es-nicht", status=404),
     P("/gibt-es-nicht/", status=404),
     P("/musterhausen/admin/", login_as=ADMIN),
+    # Hall booking screens (the demo's first hall, the Dorfgemeinschaftshaus, is id 1).
+    P("/musterhausen/halls/1/week"),
+    P("/musterhausen/halls/free"),
+    P("/musterhausen/halls/1/book", login_as="verein@musterhausen.example"),
+    P("/musterhausen/bookings/mine", login_as="verein@musterhausen.example"),
+    P("/musterhausen/staff/approvals", login_as="sachbearbeitung@musterhausen.example"),
+    P("/musterhausen/staff/calendar", login_as="sachbearbeitung@musterhausen.example"),
+    P("/musterhausen/caretaker/", login_as="hausmeister@musterhausen.example"),
+    P("/musterhausen/caretaker/day", login_as="hausmeister@musterhausen.example"),
 ]
 
 
