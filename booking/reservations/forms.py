@@ -19,17 +19,33 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 TIME_FORMATS = ["%H:%M", "%H:%M:%S", "%H.%M"]
 MAX_INTERVAL_WEEKS = 52
+MIN_YEAR, MAX_YEAR = 2000, 2999
+
+
+def sane_year(_form, field) -> None:
+    """Years like 0001 or 9999 are typing errors (and overflow in UTC)."""
+    if isinstance(field.data, date) and not MIN_YEAR <= field.data.year <= MAX_YEAR:
+        raise ValidationError(
+            _l("Bitte ein Datum zwischen %(a)d und %(b)d angeben.", a=MIN_YEAR, b=MAX_YEAR)
+        )
 
 
 def _date_field(label, *validators, **kwargs) -> DateField:
     return DateField(
         label,
-        validators=list(validators),
+        validators=[*validators, sane_year],
         format=DATE_FORMATS,
         invalid_value_message=_l("Bitte ein Datum angeben, z. B. 06.03.2027."),
         **kwargs,

@@ -220,6 +220,8 @@ BAD_INPUT = {
     "unknown on_conflict": {"on_conflict": "explode"},
     "unknown organisation": {"organisation": "999999"},
     "year 99999": {"date": "99999-01-01"},
+    "year 1": {"date": "0001-01-01", "start_time": "00:30", "end_time": "01:00"},
+    "until in year 9999": {"repeat": "y", "until": "9999-12-31"},
 }
 
 

@@ -160,6 +160,7 @@ def test_free_search_without_parameters_shows_just_the_form(client, tenant, hall
         "date=2027-01-01&from=&to=18:00",
         "date=2027-01-01&from=18:00&to=20:00&min_capacity=-5",
         "date=2027-01-01&from=18:00&to=20:00&kind=rakete",
+        "date=0001-01-01&from=00:30&to=01:00",
     ],
 )
 def test_free_search_bad_input_is_a_form_error(client, tenant, hall, query):
