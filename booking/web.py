@@ -129,6 +129,9 @@ def init_app(app: Flask) -> None:
             return None
         return user
 
+    # "basic", not "strong": a changed IP (phones switching networks) must not
+    # log people out; password changes ask for the current password anyway.
+    login_manager.session_protection = "basic"
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Bitte melden Sie sich an, um diese Seite zu sehen."
     login_manager.login_message_category = "info"

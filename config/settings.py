@@ -43,6 +43,9 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "STRIPE_API_BASE": ("", str),
     "SERIES_MAX_OCCURRENCES": (60, _int),
     "LOG_LEVEL": ("INFO", str),
+    # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto
+    # headers are trusted (0: none). Needed for per-visitor rate limits.
+    "PROXY_FIX": (0, _int),
 }
 
 
@@ -95,5 +98,7 @@ def validate(config: dict) -> None:
             )
     if not config["BASE_URL"].startswith(("http://", "https://")):
         raise ConfigError("BASE_URL must start with http:// or https://")
+    if config["PROXY_FIX"] < 0:
+        raise ConfigError("PROXY_FIX must be 0 or the number of trusted proxies")
     if config["SERIES_MAX_OCCURRENCES"] < 1:
         raise ConfigError("SERIES_MAX_OCCURRENCES must be at least 1")

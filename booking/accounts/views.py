@@ -37,19 +37,13 @@ from booking.accounts.forms import (
 )
 from booking.accounts.models import Organisation, User
 from booking.core import ValidationFailed
-from booking.extensions import db, limiter, login_manager
+from booking.extensions import db, limiter
 from booking.tenants.models import Tenant
 from booking.tenants.service import get_scoped, get_tenant_by_slug
 from booking.web import is_safe_redirect
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 orgs_bp = Blueprint("orgs", __name__, url_prefix="/<tenant>/organisations")
-
-
-@bp.record_once
-def _harden_sessions(_state) -> None:
-    # A session cookie replayed from another address or browser is dropped.
-    login_manager.session_protection = "strong"
 
 
 def _me() -> User:
