@@ -28,11 +28,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Integer, and_, cast, func, insert, literal, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.attributes import set_committed_value
 
+from booking.core import UTCDateTime
 from booking.extensions import db
-from booking.reservations.models import Claim, Occurrence
+from booking.reservations.models import Booking, Claim, Occurrence
 from booking.resources.models import Resource
 
 # The longest claim (occurrence plus buffers) the engine accepts. Longer
@@ -123,6 +126,24 @@ def claim_period(resource: Resource, start: datetime, end: datetime) -> tuple[da
 # --- checking --------------------------------------------------------------
 
 
+# PostgreSQL: the periods travel as two arrays, so the statement stays short
+# and prepared whatever the series length; the plan is one index range scan
+# on (unit_id, start_at) per period, bounded below by start - MAX_CLAIM.
+_PG_CONFLICTS = text(
+    f"""
+    SELECT DISTINCT c.unit_id, c.start_at, c.end_at, c.occurrence_id
+    FROM unnest(CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[])) AS p(s, e)
+    JOIN claim AS c
+      ON c.unit_id = ANY(CAST(:units AS integer[]))
+     AND c.active
+     AND c.start_at > p.s - interval '{MAX_CLAIM.days} days'
+     AND c.start_at < p.e
+     AND c.end_at > p.s
+    WHERE NOT (c.occurrence_id = ANY(CAST(:excluded AS integer[])))
+    """
+).columns(unit_id=Integer, start_at=UTCDateTime, end_at=UTCDateTime, occurrence_id=Integer)
+
+
 def find_conflicts(
     unit_ids: Sequence[int],
     periods: Sequence[tuple[datetime, datetime]],
@@ -134,19 +155,30 @@ def find_conflicts(
     blocks several periods appears once per period)."""
     if not unit_ids or not periods:
         return []
-    overlaps = [
-        and_(Claim.start_at > start - MAX_CLAIM, Claim.start_at < end, Claim.end_at > start)
-        for start, end in periods
-    ]
-    query = select(Claim.unit_id, Claim.start_at, Claim.end_at, Claim.occurrence_id).where(
-        Claim.active.is_(True),
-        Claim.unit_id.in_(list(unit_ids)),
-        or_(*overlaps),
-    )
     excluded = list(exclude_occurrence_ids)
-    if excluded:
-        query = query.where(Claim.occurrence_id.not_in(excluded))
-    rows = db.session.execute(query).all()
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = db.session.execute(
+            _PG_CONFLICTS,
+            {
+                "units": list(unit_ids),
+                "starts": [start for start, _end in periods],
+                "ends": [end for _start, end in periods],
+                "excluded": excluded,
+            },
+        ).all()
+    else:
+        overlaps = [
+            and_(Claim.start_at > start - MAX_CLAIM, Claim.start_at < end, Claim.end_at > start)
+            for start, end in periods
+        ]
+        query = select(Claim.unit_id, Claim.start_at, Claim.end_at, Claim.occurrence_id).where(
+            Claim.active.is_(True),
+            Claim.unit_id.in_(list(unit_ids)),
+            or_(*overlaps),
+        )
+        if excluded:
+            query = query.where(Claim.occurrence_id.not_in(excluded))
+        rows = db.session.execute(query).all()
     hits = []
     for index, (start, end) in enumerate(periods):
         for unit_id, claim_start, claim_end, occurrence_id in rows:
@@ -185,6 +217,89 @@ def _lost_race(error: DBAPIError) -> bool:
     return code in LOST_RACE
 
 
+def insert_occurrences(
+    booking: Booking, dates: Sequence[tuple[datetime, datetime]], now: datetime
+) -> list[Occurrence]:
+    """Insert the booking's dates in one statement (the booking is flushed)
+    and set them as its ``occurrences``. PostgreSQL: ``INSERT … SELECT`` from
+    two arrays, a short prepared statement whatever the series length."""
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        periods = (
+            func.unnest(
+                cast([s for s, _e in dates], ARRAY(UTCDateTime)),
+                cast([e for _s, e in dates], ARRAY(UTCDateTime)),
+            )
+            .table_valued("s", "e")
+            .render_derived(name="p")
+        )
+        rows = select(
+            literal(booking.tenant_id),
+            literal(booking.id),
+            literal(booking.resource_id),
+            periods.c.s,
+            periods.c.e,
+            literal(0),
+            literal(now, UTCDateTime),
+        )
+        statement = (
+            insert(Occurrence)
+            .from_select(
+                [
+                    "tenant_id",
+                    "booking_id",
+                    "resource_id",
+                    "start_at",
+                    "end_at",
+                    "sequence",
+                    "updated_at",
+                ],
+                rows,
+            )
+            .returning(Occurrence)
+        )
+        occurrences = list(session.scalars(statement))
+    else:
+        occurrences = list(
+            session.scalars(
+                insert(Occurrence).returning(Occurrence, sort_by_parameter_order=True),
+                [
+                    {
+                        "tenant_id": booking.tenant_id,
+                        "booking_id": booking.id,
+                        "resource_id": booking.resource_id,
+                        "start_at": start,
+                        "end_at": end,
+                        "sequence": 0,
+                        "updated_at": now,
+                    }
+                    for start, end in dates
+                ],
+            )
+        )
+    occurrences.sort(key=lambda occ: occ.start_at)
+    set_committed_value(booking, "occurrences", occurrences)
+    for occ in occurrences:
+        set_committed_value(occ, "booking", booking)
+        set_committed_value(occ, "claims", [])
+    return occurrences
+
+
+_PG_CLAIMS = text(
+    """
+    INSERT INTO claim (tenant_id, occurrence_id, unit_id, start_at, end_at, active)
+    SELECT :tenant_id, p.o, u, p.s, p.e, true
+    FROM unnest(
+        CAST(:occurrence_ids AS integer[]),
+        CAST(:starts AS timestamptz[]),
+        CAST(:ends AS timestamptz[])
+    ) WITH ORDINALITY AS p(o, s, e, n)
+    CROSS JOIN unnest(CAST(:units AS integer[])) AS u
+    ORDER BY p.n, u
+    """
+)
+
+
 def write_claims(
     resource: Resource, unit_ids: Sequence[int], occurrences: Sequence[Occurrence]
 ) -> int:
@@ -192,35 +307,44 @@ def write_claims(
     On SQLite the caller has run ``find_conflicts`` in this transaction; on
     PostgreSQL the exclusion constraint decides, and a lost race raises
     ``ClaimsTaken`` (only the savepoint is rolled back). Returns the count."""
-    periods = [claim_period(resource, occ.start_at, occ.end_at) for occ in occurrences]
-    rows = [
-        {
-            "tenant_id": occ.tenant_id,
-            "occurrence_id": occ.id,
-            "unit_id": unit_id,
-            "start_at": start,
-            "end_at": end,
-            "active": True,
-        }
-        for occ, (start, end) in zip(occurrences, periods, strict=True)
-        for unit_id in unit_ids
-    ]
-    if not rows:
+    if not occurrences or not unit_ids:
         return 0
+    periods = [claim_period(resource, occ.start_at, occ.end_at) for occ in occurrences]
     session = db.session
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(Claim), rows)
+        session.execute(
+            insert(Claim),
+            [
+                {
+                    "tenant_id": occ.tenant_id,
+                    "occurrence_id": occ.id,
+                    "unit_id": unit_id,
+                    "start_at": start,
+                    "end_at": end,
+                    "active": True,
+                }
+                for occ, (start, end) in zip(occurrences, periods, strict=True)
+                for unit_id in unit_ids
+            ],
+        )
     else:
+        params = {
+            "tenant_id": occurrences[0].tenant_id,
+            "occurrence_ids": [occ.id for occ in occurrences],
+            "starts": [start for start, _end in periods],
+            "ends": [end for _start, end in periods],
+            "units": list(unit_ids),
+        }
         try:
             with session.begin_nested():
-                session.execute(insert(Claim), rows)
+                session.execute(_PG_CLAIMS, params)
         except DBAPIError as error:
             if not _lost_race(error):
                 raise
             raise ClaimsTaken(find_conflicts(unit_ids, periods)) from None
     for occ in occurrences:
         session.expire(occ, ["claims"])
-    return len(rows)
+    return len(occurrences) * len(unit_ids)
 
 
 def move_claims(resource: Resource, occurrence: Occurrence) -> None:

@@ -16,6 +16,7 @@ owner, an organisation manager or staff.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -195,6 +196,17 @@ def _check_period(start: datetime, end: datetime, resource: Resource) -> None:
         raise ValidationFailed(
             _l("Eine Buchung darf höchstens %(n)d Tage dauern.", n=days),
             {"end": [_l("Höchstens %(n)d Tage (einschließlich Rüstzeiten).", n=days)]},
+        )
+
+
+def _check_series_apart(resource: Resource, dates: Sequence[tuple[datetime, datetime]]) -> None:
+    """A series whose dates (with buffers) overlap each other would claim a
+    unit twice: refused."""
+    periods = [engine.claim_period(resource, s, e) for s, e in dates]
+    if any(nxt[0] < prev[1] for prev, nxt in itertools.pairwise(periods)):
+        raise ValidationFailed(
+            _l("Die Termine der Serie überschneiden sich."),
+            {"recurrence": [_l("Wählen Sie ein größeres Intervall oder kürzere Termine.")]},
         )
 
 
@@ -544,6 +556,7 @@ def create_booking(
     rule = parse_recurrence(recurrence) if recurrence is not None else None
     tz = availability.tenant_zone(tenant)
     dates = expand(start, end, rule, tz, max_occurrences)
+    _check_series_apart(resource, dates)
     reason = (override_reason or "").strip() or None
 
     fam = engine.family(resource)
@@ -586,19 +599,9 @@ def create_booking(
         updated_at=now,
     )
     booking.resource = resource
-    booking.occurrences = [
-        Occurrence(
-            tenant_id=tenant.id,
-            resource_id=resource.id,
-            start_at=s,
-            end_at=e,
-            sequence=0,
-            updated_at=now,
-        )
-        for s, e in dates
-    ]
     db.session.add(booking)
     db.session.flush()
+    engine.insert_occurrences(booking, dates, now)
 
     if _claims_now(booking, resource):
         _claim_or_skip(tenant, booking, resource, units, skipped, on_conflict, now=now)

@@ -268,3 +268,19 @@ def test_skip_closed_leaves_out_holidays_and_closures(tenant, make_resource, cit
     skipped = {(s.start.astimezone(BERLIN).date(), s.reason) for s in result.skipped}
     assert skipped == {(d, "holiday") for d in expected_holidays} | {(closed, "closure")}
     assert len(result.booking.occurrences) == 5 - len(skipped)
+
+
+def test_a_series_whose_dates_overlap_each_other_is_422(tenant, make_resource, citizen, day):
+    """Eight days every week would claim the unit twice at once."""
+    room = make_resource(observe_holidays=False)
+    with pytest.raises(ValidationFailed) as caught:
+        service.create_booking(
+            tenant,
+            citizen,
+            room,
+            at(day, "10:00"),
+            at(day + timedelta(days=8), "10:00"),
+            "Dauerausstellung",
+            recurrence={"freq": "weekly", "count": 2},
+        )
+    assert "recurrence" in caught.value.fields
