@@ -27,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     logs.configure(app.config["LOG_LEVEL"])
 
     from booking import models, web  # noqa: F401  (models: every table registered)
+    from booking.accounts import service as accounts_service
     from booking.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -36,6 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     limiter.init_app(app)
     web.init_app(app)
+    accounts_service.configure_password_hashing(
+        app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"]
+    )
 
     from booking.accounts.views import bp as accounts_bp
     from booking.accounts.views import orgs_bp

@@ -43,6 +43,9 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "STRIPE_API_BASE": ("", str),
     "SERIES_MAX_OCCURRENCES": (60, _int),
     "LOG_LEVEL": ("INFO", str),
+    # Argon2id cost for password hashes (argon2-cffi's RFC 9106 low-memory defaults).
+    "ARGON2_TIME_COST": (3, _int),
+    "ARGON2_MEMORY_COST": (65536, _int),
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto
     # headers are trusted (0: none). Needed for per-visitor rate limits.
     "PROXY_FIX": (0, _int),
@@ -98,6 +101,10 @@ def validate(config: dict) -> None:
             )
     if not config["BASE_URL"].startswith(("http://", "https://")):
         raise ConfigError("BASE_URL must start with http:// or https://")
+    if config["ARGON2_TIME_COST"] < 1 or config["ARGON2_MEMORY_COST"] < 8:
+        raise ConfigError("ARGON2_TIME_COST must be ≥ 1 and ARGON2_MEMORY_COST ≥ 8 (KiB)")
+    if config["ENV"] == "production" and config["ARGON2_MEMORY_COST"] < 19456:
+        raise ConfigError("ARGON2_MEMORY_COST below 19456 KiB (OWASP minimum) in production")
     if config["PROXY_FIX"] < 0:
         raise ConfigError("PROXY_FIX must be 0 or the number of trusted proxies")
     if config["SERIES_MAX_OCCURRENCES"] < 1:

@@ -70,6 +70,9 @@ def make_app(url: str, **overrides) -> Flask:
         "BASE_URL": "http://localhost",
         "SERVER_NAME": "localhost",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Cheap hashes keep the suite fast; production keeps the defaults.
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 64,
     }
     config.update(overrides)
     return create_app(config)

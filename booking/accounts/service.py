@@ -37,6 +37,13 @@ TOKEN_PREFIX = "kb_"
 _hasher = PasswordHasher()
 
 
+def configure_password_hashing(time_cost: int, memory_cost_kib: int) -> None:
+    """Argon2 cost (create_app passes ARGON2_TIME_COST / ARGON2_MEMORY_COST).
+    Hashes made with other costs still verify and are upgraded on login."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost_kib)
+
+
 # --- passwords ---------------------------------------------------------------
 
 

@@ -24,10 +24,9 @@ from booking.resources.models import (
     ResourceCaretaker,
 )
 from booking.tenants.models import Tenant
-from booking.tenants.service import get_scoped, scoped
+from booking.tenants.service import get_scoped, is_key, scoped
 
 MINUTES_PER_DAY = 1440
-MAX_KEY = 2**31 - 1
 
 # Every settable field with its kind of value; the API accepts exactly these.
 TEXT_FIELDS = ("name", "kind", "address", "description", "accessibility")
@@ -172,22 +171,6 @@ def _future_claims_on(tenant: Tenant, unit_ids: Iterable[int], now: datetime) ->
     )
 
 
-def _is_key(value: object) -> bool:
-    """A possible primary key: PostgreSQL refuses integers past 32 bits with
-    an error rather than finding nothing."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_KEY
-
-
-def _scoped_get(model: type, tenant: Tenant, object_id: object):
-    try:
-        key = int(object_id)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        key = 0
-    if not _is_key(key):
-        raise NotFound(_l("Nicht gefunden."))
-    return get_scoped(model, tenant, key)
-
-
 # --- validation ----------------------------------------------------------------------
 
 
@@ -262,7 +245,7 @@ def _check_values(
         if isinstance(parent_id, bool) or not isinstance(parent_id, int):
             errors["parent_id"] = [_l("Bitte eine ganze Zahl angeben.")]
         else:
-            parent = db.session.get(Resource, parent_id) if _is_key(parent_id) else None
+            parent = db.session.get(Resource, parent_id) if is_key(parent_id) else None
             if parent is None or parent.tenant_id != tenant.id:
                 # Another municipality's resource looks exactly like a missing one.
                 errors["parent_id"] = [_l("Diese übergeordnete Ressource gibt es nicht.")]
@@ -394,11 +377,11 @@ def update_resource(
 
 def get_resource(tenant: Tenant, resource_id: object) -> Resource:
     """This municipality's resource, or ``NotFound`` (also for another's)."""
-    return _scoped_get(Resource, tenant, resource_id)
+    return get_scoped(Resource, tenant, resource_id)
 
 
 def get_closure(tenant: Tenant, closure_id: object) -> Closure:
-    return _scoped_get(Closure, tenant, closure_id)
+    return get_scoped(Closure, tenant, closure_id)
 
 
 def list_resources(tenant: Tenant) -> list[Resource]:

@@ -18,6 +18,7 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 RESERVED_SLUGS = {"account", "static", "api", "admin", "lang", "health", "favicon.ico"}
 
 M = TypeVar("M")
+MAX_KEY = 2**31 - 1  # primary keys are 32-bit integers
 
 
 def validate_tenant_fields(slug: str, name: str, timezone: str, state: str) -> None:
@@ -78,6 +79,12 @@ def scoped(model: type[M], tenant: Tenant) -> Select:
     return select(model).where(model.tenant_id == tenant.id)  # type: ignore[attr-defined]
 
 
+def is_key(value: object) -> bool:
+    """A possible primary key. PostgreSQL answers an integer past 32 bits with
+    an error rather than "not found", so those never reach a query."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_KEY
+
+
 def get_scoped(model: type[M], tenant: Tenant, object_id: object) -> M:
     """The object of this tenant with that id, or ``NotFound`` (also for an
     object of another tenant: never reveal that it exists)."""
@@ -85,6 +92,8 @@ def get_scoped(model: type[M], tenant: Tenant, object_id: object) -> M:
         key = int(object_id)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise NotFound(_l("Nicht gefunden.")) from None
+    if not is_key(key):
+        raise NotFound(_l("Nicht gefunden."))
     obj = db.session.get(model, key)
     if obj is None or obj.tenant_id != tenant.id:  # type: ignore[attr-defined]
         raise NotFound(_l("Nicht gefunden."))

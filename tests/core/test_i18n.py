@@ -50,3 +50,7 @@ def test_unknown_tenant_is_a_404_page_and_json_under_the_api(client):
     response = client.get("/no-such-town/api/v1/me")
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_ids_past_32_bits_are_not_found_not_a_database_error(client, tenant):
+    assert client.get(f"/{tenant.slug}/cemeteries/{10**15}").status_code == 404
