@@ -296,6 +296,17 @@ def test_production_refuses_a_dev_or_short_secret_key(secret):
         make_app("sqlite://", ENV="production", SECRET_KEY=secret)
 
 
-def test_production_starts_with_a_real_secret_key():
-    app = make_app("sqlite://", ENV="production", SECRET_KEY=REAL_SECRET)
+def test_production_starts_with_a_real_secret_key_and_default_hash_cost():
+    app = make_app(
+        "sqlite://",
+        ENV="production",
+        SECRET_KEY=REAL_SECRET,
+        ARGON2_TIME_COST=3,
+        ARGON2_MEMORY_COST=65536,
+    )
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+def test_production_refuses_a_weak_password_hash_cost():
+    with pytest.raises(ConfigError, match="ARGON2_MEMORY_COST"):
+        make_app("sqlite://", ENV="production", SECRET_KEY=REAL_SECRET)
