@@ -28,7 +28,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, and_, cast, func, insert, literal, or_, select, text, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -80,13 +91,14 @@ class Family:
     related: set[int]
 
 
+_TREE = select(Resource.id, Resource.parent_id).where(Resource.tenant_id == bindparam("tenant_id"))
+
+
 def family(resource: Resource) -> Family:
     """One query over the tenant's resources (a few dozen rows)."""
     children: dict[int, list[int]] = {}
     parents: dict[int, int | None] = {}
-    rows = db.session.execute(
-        select(Resource.id, Resource.parent_id).where(Resource.tenant_id == resource.tenant_id)
-    )
+    rows = db.session.execute(_TREE, {"tenant_id": resource.tenant_id})
     for rid, parent_id in rows:
         parents[rid] = parent_id
         if parent_id is not None:
@@ -124,6 +136,11 @@ def claim_period(resource: Resource, start: datetime, end: datetime) -> tuple[da
 
 
 # --- checking --------------------------------------------------------------
+
+
+def constraint_enforced() -> bool:
+    """True where the database itself refuses overlapping claims (PostgreSQL)."""
+    return db.session.get_bind().dialect.name == "postgresql"
 
 
 # PostgreSQL: the periods travel as two arrays, so the statement stays short
@@ -217,6 +234,34 @@ def _lost_race(error: DBAPIError) -> bool:
     return code in LOST_RACE
 
 
+def _pg_occurrences_statement():
+    periods = (
+        func.unnest(
+            bindparam("starts", type_=ARRAY(UTCDateTime)),
+            bindparam("ends", type_=ARRAY(UTCDateTime)),
+        )
+        .table_valued("s", "e")
+        .render_derived(name="p")
+    )
+    rows = select(
+        bindparam("tenant_id", type_=Integer),
+        bindparam("booking_id", type_=Integer),
+        bindparam("resource_id", type_=Integer),
+        periods.c.s,
+        periods.c.e,
+        literal(0),
+        bindparam("now", type_=UTCDateTime),
+    )
+    columns = ["tenant_id", "booking_id", "resource_id", "start_at", "end_at", "sequence"]
+    table = Occurrence.__table__
+    returning = insert(table).from_select([*columns, "updated_at"], rows).returning(*table.c)
+    return select(Occurrence).from_statement(returning)
+
+
+# Built once: a prepared INSERT … SELECT from two arrays, RETURNING the rows.
+_PG_OCCURRENCES = _pg_occurrences_statement()
+
+
 def insert_occurrences(
     booking: Booking, dates: Sequence[tuple[datetime, datetime]], now: datetime
 ) -> list[Occurrence]:
@@ -225,40 +270,19 @@ def insert_occurrences(
     two arrays, a short prepared statement whatever the series length."""
     session = db.session
     if session.get_bind().dialect.name == "postgresql":
-        periods = (
-            func.unnest(
-                cast([s for s, _e in dates], ARRAY(UTCDateTime)),
-                cast([e for _s, e in dates], ARRAY(UTCDateTime)),
+        occurrences = list(
+            session.scalars(
+                _PG_OCCURRENCES,
+                {
+                    "tenant_id": booking.tenant_id,
+                    "booking_id": booking.id,
+                    "resource_id": booking.resource_id,
+                    "starts": [start for start, _end in dates],
+                    "ends": [end for _start, end in dates],
+                    "now": now,
+                },
             )
-            .table_valued("s", "e")
-            .render_derived(name="p")
         )
-        rows = select(
-            literal(booking.tenant_id),
-            literal(booking.id),
-            literal(booking.resource_id),
-            periods.c.s,
-            periods.c.e,
-            literal(0),
-            literal(now, UTCDateTime),
-        )
-        statement = (
-            insert(Occurrence)
-            .from_select(
-                [
-                    "tenant_id",
-                    "booking_id",
-                    "resource_id",
-                    "start_at",
-                    "end_at",
-                    "sequence",
-                    "updated_at",
-                ],
-                rows,
-            )
-            .returning(Occurrence)
-        )
-        occurrences = list(session.scalars(statement))
     else:
         occurrences = list(
             session.scalars(

@@ -263,7 +263,7 @@ def _apply_rules(
     by_index: dict[int, list[availability.Violation]] = {}
     for v in violations:
         by_index.setdefault(v.index, []).append(v)
-    keep, skipped = [], []
+    skipped: list[Skipped] = []
     remaining: list[availability.Violation] = []
     kept_dates: list[tuple[datetime, datetime]] = []
     for index, date_pair in enumerate(dates):
@@ -271,7 +271,6 @@ def _apply_rules(
         if found and skip_closed and all(v.rule in availability.CLOSED_RULES for v in found):
             skipped.append(Skipped(*date_pair, found[0].rule, str(found[0].message)))
             continue
-        keep.append(index)
         kept_dates.append(date_pair)
         remaining.extend(found)
     if not kept_dates:
@@ -308,12 +307,6 @@ def _conflict_items(
     return sorted(items.values(), key=lambda c: (c.start, c.resource_id))
 
 
-def _claims_now(booking: Booking, resource: Resource) -> bool:
-    if booking.status == "requested":
-        return bool(resource.request_blocks)
-    return booking.status in CLAIMING_STATUSES
-
-
 def _active_occurrences(booking: Booking) -> list[Occurrence]:
     return [occ for occ in booking.occurrences if occ.cancelled_at is None]
 
@@ -334,11 +327,13 @@ def _snapshot(booking: Booking) -> dict[str, Any]:
 def _free_elsewhere(
     tenant: Tenant, resource: Resource, start: datetime, end: datetime, *, now: datetime
 ) -> list[Suggestion]:
-    """The same time in other bookable resources of at least the capacity."""
+    """The same time in other public, bookable resources of a similar kind
+    and at least the capacity."""
     related = engine.related_resource_ids(resource)
     query = select(Resource).where(
         Resource.tenant_id == tenant.id,
         Resource.bookable.is_(True),
+        Resource.public.is_(True),
         Resource.id.not_in(related),
     )
     if resource.kind in HALL_KINDS:
@@ -572,8 +567,15 @@ def create_booking(
     )
 
     units = fam.units
-    periods = [engine.claim_period(resource, s, e) for s, e in dates]
-    hits = engine.find_conflicts(units, periods)
+    status = "requested" if resource.requires_approval else "confirmed"
+    claims_now = status == "confirmed" or bool(resource.request_blocks)
+    # PostgreSQL's exclusion constraint is the check when all dates must be
+    # claimed now; otherwise (SQLite, skipping dates, a request that does not
+    # block) look first, in one query for the whole series.
+    hits = []
+    if on_conflict == "skip" or not claims_now or not engine.constraint_enforced():
+        periods = [engine.claim_period(resource, s, e) for s, e in dates]
+        hits = engine.find_conflicts(units, periods)
     if hits:
         items = _conflict_items(hits, dates)
         if on_conflict == "reject":
@@ -584,7 +586,6 @@ def create_booking(
         if not dates:
             raise _conflict(tenant, resource, items, now=now)
 
-    status = "requested" if resource.requires_approval else "confirmed"
     booking = Booking(
         tenant_id=tenant.id,
         resource_id=resource.id,
@@ -603,7 +604,7 @@ def create_booking(
     db.session.flush()
     engine.insert_occurrences(booking, dates, now)
 
-    if _claims_now(booking, resource):
+    if claims_now:
         _claim_or_skip(tenant, booking, resource, units, skipped, on_conflict, now=now)
 
     skipped.sort(key=lambda s: s.start)
@@ -644,13 +645,22 @@ def _claim_or_skip(
             if not lost:
                 continue  # the winner was released again meanwhile: try once more
             if on_conflict == "reject" or len(lost) == len(occurrences):
+                _discard(booking)
                 raise _conflict(tenant, resource, items, now=now) from None
             for index in sorted(lost, reverse=True):
                 occ = occurrences[index]
                 skipped.append(Skipped(occ.start_at, occ.end_at, "conflict"))
                 booking.occurrences.remove(occ)
             db.session.flush()
+    _discard(booking)
     raise BookingConflict([], timezone=tenant.timezone)
+
+
+def _discard(booking: Booking) -> None:
+    """Remove a booking that lost its race, so that a caller who catches the
+    conflict and commits other work does not keep a booking without claims."""
+    db.session.delete(booking)
+    db.session.flush()
 
 
 # --- status changes ----------------------------------------------------------------

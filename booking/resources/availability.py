@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from booking.extensions import db
 from booking.reservations.engine import claimed_periods, leaf_unit_ids, related_resource_ids
@@ -160,6 +160,17 @@ def closures(
     )
 
 
+_CLOSURES = (
+    select(Closure.resource_id, Closure.start_at, Closure.end_at, Closure.reason)
+    .where(
+        Closure.tenant_id == bindparam("tenant_id"),
+        Closure.start_at < bindparam("end"),
+        Closure.end_at > bindparam("start"),
+    )
+    .order_by(Closure.start_at)
+)
+
+
 def blocked_intervals(
     tenant: Tenant,
     resource: Resource,
@@ -168,9 +179,12 @@ def blocked_intervals(
     related_ids: Iterable[int] | None = None,
 ) -> list[Blocked]:
     """Closures and (unless the resource ignores them) holidays in the window."""
+    related = set(related_resource_ids(resource) if related_ids is None else related_ids)
+    rows = db.session.execute(_CLOSURES, {"tenant_id": tenant.id, "start": start, "end": end})
     blocked = [
-        Blocked(c.start_at, c.end_at, "closure", c.reason)
-        for c in closures(tenant, resource, start, end, related_ids)
+        Blocked(row.start_at, row.end_at, "closure", row.reason)
+        for row in rows
+        if row.resource_id is None or row.resource_id in related
     ]
     if resource.observe_holidays:
         blocked.extend(holiday_intervals(tenant, start, end))

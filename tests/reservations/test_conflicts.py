@@ -12,7 +12,7 @@ from booking.core import ValidationFailed, utcnow
 from booking.extensions import db
 from booking.reservations import engine, service
 from booking.reservations.errors import BookingConflict
-from booking.reservations.models import Claim
+from booking.reservations.models import Booking, Claim, Occurrence
 from booking.resources import availability
 from booking.resources.models import Closure
 from tests.reservations.conftest import at
@@ -249,3 +249,15 @@ def test_a_lost_race_in_skip_mode_drops_only_the_lost_date(
             "Zu spät",
         )
     assert [c.start for c in caught.value.conflicts] == [at(day, "19:00")]
+
+
+def test_a_refused_booking_leaves_nothing_behind_even_if_the_caller_commits(
+    tenant, citizen, make_resource, make_booking, day
+):
+    room = make_resource()
+    make_booking(room, at(day, "18:00"), at(day, "20:00"))
+    with pytest.raises(BookingConflict):
+        service.create_booking(tenant, citizen, room, at(day, "19:00"), at(day, "21:00"), "Zu spät")
+    db.session.commit()  # a careless caller
+    assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Occurrence)) == 1
