@@ -14,16 +14,15 @@ import shutil
 import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from booking.extensions import db, limiter
 from tests.conftest import make_app
+from tests.e2e.helpers import LiveServer
 
 E2E_DIR = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -71,13 +70,6 @@ class _ErrorLog(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.sink.append(self.format(record))
-
-
-@dataclass
-class LiveServer:
-    app: Flask
-    url: str
-    server_errors: list[str] = field(default_factory=list)  # 5xx answers and their logs
 
 
 def _free_port() -> int:

@@ -7,9 +7,11 @@ last test can assert that the main pages were all checked."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
 from playwright.sync_api import Locator, Page, Response
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -28,6 +30,13 @@ MAIN_PAGES = {
 
 CHECKED_PATHS: set[str] = set()  # every path (with locale) that passed axe
 _axe = Axe()  # the axe-core script bundled in the package: no network
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+    server_errors: list[str] = field(default_factory=list)  # 5xx answers and their logs
 
 
 def format_violations(violations: list[dict]) -> str:

@@ -14,8 +14,7 @@ from sqlalchemy import select
 
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
-from tests.e2e.conftest import LiveServer
-from tests.e2e.helpers import assert_accessible, form_with, submit, visit
+from tests.e2e.helpers import LiveServer, assert_accessible, form_with, submit, visit
 
 pytestmark = pytest.mark.e2e
 
