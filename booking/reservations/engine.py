@@ -27,15 +27,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import (
     Integer,
-    and_,
     bindparam,
     func,
     insert,
     literal,
-    or_,
     select,
     text,
     update,
@@ -144,21 +143,54 @@ def constraint_enforced() -> bool:
 
 
 # PostgreSQL: the periods travel as two arrays, so the statement stays short
-# and prepared whatever the series length; the plan is one index range scan
-# on (unit_id, start_at) per period, bounded below by start - MAX_CLAIM.
+# and prepared whatever the series length. The LATERAL subquery (kept apart
+# by OFFSET 0) makes the plan one index range scan on (unit_id, start_at) per
+# period, bounded below by start - MAX_CLAIM, instead of reading a unit's
+# whole history once and filtering it.
 _PG_CONFLICTS = text(
     f"""
     SELECT DISTINCT c.unit_id, c.start_at, c.end_at, c.occurrence_id
     FROM unnest(CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[])) AS p(s, e)
-    JOIN claim AS c
-      ON c.unit_id = ANY(CAST(:units AS integer[]))
-     AND c.active
-     AND c.start_at > p.s - interval '{MAX_CLAIM.days} days'
-     AND c.start_at < p.e
-     AND c.end_at > p.s
-    WHERE NOT (c.occurrence_id = ANY(CAST(:excluded AS integer[])))
+    CROSS JOIN LATERAL (
+        SELECT claim.unit_id, claim.start_at, claim.end_at, claim.occurrence_id
+        FROM claim
+        WHERE claim.unit_id = ANY(CAST(:units AS integer[]))
+          AND claim.active
+          AND claim.start_at > p.s - interval '{MAX_CLAIM.days} days'
+          AND claim.start_at < p.e
+          AND claim.end_at > p.s
+          AND NOT (claim.occurrence_id = ANY(CAST(:excluded AS integer[])))
+        OFFSET 0
+    ) AS c
     """
 ).columns(unit_id=Integer, start_at=UTCDateTime, end_at=UTCDateTime, occurrence_id=Integer)
+
+
+@lru_cache(maxsize=128)
+def _sqlite_conflicts(count: int, excluding: bool):
+    """SQLite: the periods as a VALUES list joined to the claims, so that each
+    period is one range search on (unit_id, start_at) from its lower bound."""
+    values = ", ".join(f"(:lo{i}, :s{i}, :e{i})" for i in range(count))
+    statement = text(
+        f"""
+        WITH p(lo, s, e) AS (VALUES {values})
+        SELECT DISTINCT c.unit_id, c.start_at, c.end_at, c.occurrence_id
+        FROM p JOIN claim AS c
+          ON c.unit_id IN :units
+         AND c.start_at > p.lo
+         AND c.start_at < p.e
+         AND c.end_at > p.s
+        WHERE c.active {"AND c.occurrence_id NOT IN :excluded" if excluding else ""}
+        """
+    )
+    binds = [bindparam("units", expanding=True)]
+    if excluding:
+        binds.append(bindparam("excluded", expanding=True))
+    for i in range(count):
+        binds.extend(bindparam(f"{name}{i}", type_=UTCDateTime) for name in ("lo", "s", "e"))
+    return statement.bindparams(*binds).columns(
+        unit_id=Integer, start_at=UTCDateTime, end_at=UTCDateTime, occurrence_id=Integer
+    )
 
 
 def find_conflicts(
@@ -184,18 +216,16 @@ def find_conflicts(
             },
         ).all()
     else:
-        overlaps = [
-            and_(Claim.start_at > start - MAX_CLAIM, Claim.start_at < end, Claim.end_at > start)
-            for start, end in periods
-        ]
-        query = select(Claim.unit_id, Claim.start_at, Claim.end_at, Claim.occurrence_id).where(
-            Claim.active.is_(True),
-            Claim.unit_id.in_(list(unit_ids)),
-            or_(*overlaps),
-        )
-        if excluded:
-            query = query.where(Claim.occurrence_id.not_in(excluded))
-        rows = db.session.execute(query).all()
+        rows = db.session.execute(
+            _sqlite_conflicts(len(periods), bool(excluded)),
+            {
+                **{f"lo{i}": start - MAX_CLAIM for i, (start, _end) in enumerate(periods)},
+                **{f"s{i}": start for i, (start, _end) in enumerate(periods)},
+                **{f"e{i}": end for i, (_start, end) in enumerate(periods)},
+                "units": list(unit_ids),
+                "excluded": excluded,
+            },
+        ).all()
     hits = []
     for index, (start, end) in enumerate(periods):
         for unit_id, claim_start, claim_end, occurrence_id in rows:
