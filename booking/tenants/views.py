@@ -1,4 +1,4 @@
-from flask import Blueprint, g, redirect, render_template, request, session
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -27,6 +27,11 @@ def set_language():
             db.session.commit()
     target = request.form.get("next", "")
     return redirect(target if is_safe_redirect(target) else "/")
+
+
+@public_bp.get("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="img/favicon.svg"), 301)
 
 
 @public_bp.get("/health")

@@ -54,3 +54,8 @@ def test_unknown_tenant_is_a_404_page_and_json_under_the_api(client):
 
 def test_ids_past_32_bits_are_not_found_not_a_database_error(client, tenant):
     assert client.get(f"/{tenant.slug}/cemeteries/{10**15}").status_code == 404
+
+
+def test_favicon_and_health(client):
+    assert client.get("/favicon.ico").status_code == 301
+    assert client.get("/health").get_json() == {"status": "ok"}
