@@ -586,9 +586,8 @@ def create_booking(
         if not dates:
             raise _conflict(tenant, resource, items, now=now)
 
-    booking = Booking(
-        tenant_id=tenant.id,
-        resource_id=resource.id,
+    booking = engine.insert_booking(
+        resource,
         user_id=actor.id,
         organisation_id=organisation.id if organisation else None,
         title=title,
@@ -596,12 +595,8 @@ def create_booking(
         status=status,
         customer_category=_customer_category(organisation),
         recurrence=rule.as_json() if rule else None,
-        created_at=now,
-        updated_at=now,
+        now=now,
     )
-    booking.resource = resource
-    db.session.add(booking)
-    db.session.flush()
     engine.insert_occurrences(booking, dates, now)
 
     if claims_now:

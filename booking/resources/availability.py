@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, or_, select
 
 from booking.extensions import db
 from booking.reservations.engine import claimed_periods, leaf_unit_ids, related_resource_ids
-from booking.resources.models import Closure, Resource
+from booking.resources.models import Closure, OpeningHours, Resource
 from booking.tenants.models import Tenant
 
 
@@ -80,22 +80,35 @@ def merge(intervals: Iterable[tuple[datetime, datetime]]) -> list[Interval]:
 # --- opening hours ---------------------------------------------------------
 
 
+_OPENING_HOURS = select(
+    OpeningHours.weekday, OpeningHours.opens_min, OpeningHours.closes_min
+).where(OpeningHours.resource_id == bindparam("resource_id"))
+
+
+def weekly_hours(resource: Resource) -> list[tuple[int, int, int]]:
+    """``(weekday, opens_min, closes_min)`` rows of the resource: from the
+    loaded relationship if it is loaded, else one light query."""
+    if "opening_hours" in resource.__dict__:
+        return [(r.weekday, r.opens_min, r.closes_min) for r in resource.opening_hours]
+    return [tuple(row) for row in db.session.execute(_OPENING_HOURS, {"resource_id": resource.id})]
+
+
 def open_intervals(
     tenant: Tenant, resource: Resource, start: datetime, end: datetime
 ) -> list[Interval]:
     """The resource's open periods around ``[start, end)``, merged across
     midnight. Without opening-hours rows a resource is always open."""
-    rows = resource.opening_hours
+    rows = weekly_hours(resource)
     if not rows:
         return [Interval(start, end)]
     tz = tenant_zone(tenant)
     days = local_days(start, end, tz)
     days = [days[0] - timedelta(days=1), *days, days[-1] + timedelta(days=1)]
     found = [
-        (local_instant(day, row.opens_min, tz), local_instant(day, row.closes_min, tz))
+        (local_instant(day, opens, tz), local_instant(day, closes, tz))
         for day in days
-        for row in rows
-        if row.weekday == day.weekday()
+        for weekday, opens, closes in rows
+        if weekday == day.weekday()
     ]
     return merge(found)
 
