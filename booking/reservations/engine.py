@@ -265,33 +265,46 @@ def _lost_race(error: DBAPIError) -> bool:
     return code in LOST_RACE
 
 
-def _insert_booking_statement():
+@lru_cache(maxsize=16)
+def _insert_booking_statement(columns: tuple[str, ...]):
+    """INSERT … RETURNING for these columns, loaded straight into a persistent
+    Booking: cheaper than a unit-of-work flush on the hot path of every
+    booking. Built once per column set."""
     table = Booking.__table__
-    values = {c.name: bindparam(c.name, type_=c.type) for c in table.c if c.name != "id"}
+    values = {name: bindparam(name, type_=table.c[name].type) for name in columns}
     return select(Booking).from_statement(insert(table).values(values).returning(*table.c))
 
 
-# Built once: INSERT … RETURNING loaded straight into a persistent Booking,
-# cheaper than a unit-of-work flush on the hot path of every booking.
-_INSERT_BOOKING = _insert_booking_statement()
+def _column_defaults(table) -> dict[str, Any]:
+    """Python-side scalar or callable defaults, as the ORM would apply them."""
+    defaults = {}
+    for column in table.c:
+        default = column.default
+        if default is None or column.primary_key:
+            continue
+        if default.is_scalar:
+            defaults[column.name] = default.arg
+        elif default.is_callable:
+            defaults[column.name] = default.arg(None)
+    return defaults
 
 
 def insert_booking(resource: Resource, *, now: datetime, **fields: Any) -> Booking:
     """A new booking of ``resource`` (``user_id``, ``title``, ``status`` …),
-    inserted at once and returned persistent."""
+    inserted at once and returned persistent. Columns not given get their
+    model defaults (or the database's), as with ``session.add``."""
     params = {
+        **_column_defaults(Booking.__table__),
         "tenant_id": resource.tenant_id,
         "resource_id": resource.id,
-        "user_id": None,
-        "organisation_id": None,
-        "note": None,
-        "customer_category": "resident",
-        "recurrence": None,
         "created_at": now,
         "updated_at": now,
         **fields,
     }
-    booking = db.session.scalars(_INSERT_BOOKING, params).one()
+    # None is left out (SQL NULL), so a JSON column does not store JSON null.
+    params = {name: value for name, value in params.items() if value is not None}
+    statement = _insert_booking_statement(tuple(sorted(params)))
+    booking = db.session.scalars(statement, params).one()
     set_committed_value(booking, "resource", resource)
     return booking
 

@@ -371,3 +371,21 @@ def test_without_a_token_it_is_401(client, tenant):
     response = client.post(f"/{tenant.slug}/api/v1/bookings", json={})
     assert response.status_code == 401
     assert response.json["error"]["code"] == "unauthorized"
+
+
+def test_ids_past_32_bits_are_404_not_500(tenant, make_resource, citizen, clerk, api, day):
+    huge = 2**40
+    room = make_resource()
+    client = api(clerk, tenant)
+    booking = client.post("/bookings", json=body(room, day)).json
+    for response in (
+        client.get(f"/bookings/{huge}"),
+        client.post(f"/bookings/{huge}/approve"),
+        client.post(f"/bookings/{huge}/cancel"),
+        client.post(f"/bookings/{booking['id']}/occurrences/{huge}/cancel"),
+        client.get(f"/resources/{huge}/busy?start=2030-01-01T00:00:00Z&end=2030-01-02T00:00:00Z"),
+        client.post("/bookings", json={**body(room, day), "resource_id": huge}),
+        client.post("/bookings", json={**body(room, day), "organisation_id": huge}),
+        client.get(f"/bookings?resource_id={huge}"),
+    ):
+        assert response.status_code == 404, response.json

@@ -261,3 +261,17 @@ def test_a_refused_booking_leaves_nothing_behind_even_if_the_caller_commits(
     db.session.commit()  # a careless caller
     assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
     assert db.session.scalar(select(func.count()).select_from(Occurrence)) == 1
+
+
+def test_insert_booking_applies_model_defaults_and_sql_nulls(tenant, citizen, make_resource):
+    room = make_resource()
+    booking = engine.insert_booking(
+        room, user_id=citizen.id, title="Roh", status="confirmed", recurrence=None, now=utcnow()
+    )
+    db.session.commit()
+    assert booking.customer_category == "resident"
+    assert booking.resource is room
+    stored = db.session.execute(
+        select(Booking.id).where(Booking.id == booking.id, Booking.recurrence.is_(None))
+    ).scalar()
+    assert stored == booking.id
