@@ -94,11 +94,16 @@ def weekly_hours(resource: Resource) -> list[tuple[int, int, int]]:
 
 
 def open_intervals(
-    tenant: Tenant, resource: Resource, start: datetime, end: datetime
+    tenant: Tenant,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    hours: list[tuple[int, int, int]] | None = None,
 ) -> list[Interval]:
     """The resource's open periods around ``[start, end)``, merged across
-    midnight. Without opening-hours rows a resource is always open."""
-    rows = weekly_hours(resource)
+    midnight. Without opening-hours rows a resource is always open.
+    ``hours``: the rows of ``weekly_hours``, when the caller has them."""
+    rows = weekly_hours(resource) if hours is None else hours
     if not rows:
         return [Interval(start, end)]
     tz = tenant_zone(tenant)
@@ -114,10 +119,15 @@ def open_intervals(
 
 
 def within_opening_hours(
-    tenant: Tenant, resource: Resource, start: datetime, end: datetime
+    tenant: Tenant,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    hours: list[tuple[int, int, int]] | None = None,
 ) -> bool:
     return any(
-        iv.start <= start and end <= iv.end for iv in open_intervals(tenant, resource, start, end)
+        iv.start <= start and end <= iv.end
+        for iv in open_intervals(tenant, resource, start, end, hours)
     )
 
 
@@ -256,6 +266,7 @@ def rule_violations(
     tz = tenant_zone(tenant)
     window = Interval(min(s for s, _e in dates), max(e for _s, e in dates))
     blocked = blocked_intervals(tenant, resource, *window, related_ids=related_ids)
+    hours = weekly_hours(resource)
     notice = timedelta(hours=resource.min_notice_hours or 0)
     today = now.astimezone(tz).date()
     found: list[Violation] = []
@@ -292,7 +303,7 @@ def rule_violations(
                     n=resource.max_advance_days,
                 ),
             )
-        if not within_opening_hours(tenant, resource, start, end):
+        if not within_opening_hours(tenant, resource, start, end, hours):
             add("opening_hours", "start", _l("Außerhalb der Öffnungszeiten."))
         for block in blocked:
             if block.start < end and block.end > start:

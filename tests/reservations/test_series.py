@@ -8,11 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import holidays
 import pytest
+from sqlalchemy import event
 
 from booking.core import ValidationFailed, utcnow
 from booking.extensions import db
 from booking.reservations import service
 from booking.reservations.recurrence import Recurrence, expand, parse_recurrence
+from booking.resources import availability
 from booking.resources.models import Closure
 from tests.reservations.conftest import BERLIN, at, iso, workday
 
@@ -284,3 +286,29 @@ def test_a_series_whose_dates_overlap_each_other_is_422(tenant, make_resource, c
             recurrence={"freq": "weekly", "count": 2},
         )
     assert "recurrence" in caught.value.fields
+
+
+def test_rules_for_a_whole_series_take_two_queries(tenant, make_resource, day):
+    room = make_resource(hours={day.weekday(): ("08:00", "22:00")})
+    dates = [
+        (at(day + timedelta(weeks=k), "18:00"), at(day + timedelta(weeks=k), "20:00"))
+        for k in range(20)
+    ]
+    db.session.commit()
+    db.session.refresh(tenant)
+    db.session.refresh(room)
+    db.session.expire(room, ["opening_hours"])
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        found = availability.rule_violations(
+            tenant, room, dates, now=utcnow(), related_ids={room.id}
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) <= 3  # BEGIN (SQLite), closures, opening hours
+    assert [v.rule for v in found if v.rule != "holiday"] == []
