@@ -9,6 +9,8 @@ import re
 # /account/confirm/<token>, /account/reset/<token>, /…/feeds/<token>.ics, ?token=…
 SECRET_IN_URL = re.compile(r"(/account/(?:confirm|reset)/|/feeds/|[?&](?:token|key)=)[^\s/?&\"]+")
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
+# Chatty at INFO on every start (one line per autogenerate plugin).
+QUIET_LOGGERS = ("alembic.runtime.plugins",)
 
 
 def redact(text: str) -> str:
@@ -26,6 +28,8 @@ class RedactSecrets(logging.Filter):
 
 def configure(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     for name in ACCESS_LOGGERS:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSecrets) for f in logger.filters):
