@@ -10,6 +10,8 @@ from booking.core import UTCDateTime, utcnow
 from booking.extensions import db
 
 ROLES = ("admin", "clerk", "caretaker", "funeral_home")
+# Staff (Verwaltung): see and decide every booking, run the cemetery.
+STAFF_ROLES = ("admin", "clerk")
 ORGANISATION_KINDS = ("club", "funeral_home", "company", "other")
 # Customer categories for fees (fees issue): what a booking is charged as.
 CUSTOMER_CATEGORIES = ("resident", "local_club", "external", "commercial")

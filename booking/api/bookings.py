@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from booking.accounts.models import Organisation
 from booking.api.base import BadRequest, api_user, bp, isoformat, json_body, money_json
 from booking.core import Forbidden, NotFound, ValidationFailed, utcnow
-from booking.reservations import engine
+from booking.reservations import access, engine, queries
 from booking.reservations import service as bookings
 from booking.reservations.models import Booking, Occurrence
 from booking.reservations.service import Skipped
@@ -182,7 +182,7 @@ def create_booking():
 
 @bp.get("/bookings/<int:booking_id>")
 def get_booking(booking_id: int):
-    return booking_json(bookings.get_booking(g.tenant, api_user(), booking_id))
+    return booking_json(queries.get_booking(g.tenant, api_user(), booking_id))
 
 
 @bp.get("/bookings")
@@ -190,19 +190,19 @@ def list_bookings():
     user = api_user()
     args = request.args
     if args.get("mine") not in (None, "", "0", "false"):
-        items = bookings.bookings_of_user(g.tenant, user, limit=LIST_LIMIT)
+        items = queries.bookings_of_user(g.tenant, user, limit=LIST_LIMIT)
         return {"items": [booking_json(b) for b in items]}
     start = parse_instant(args["start"], "start") if args.get("start") else None
     end = parse_instant(args["end"], "end") if args.get("end") else None
     resource_ids = None
     if args.get("resource_id"):
         resource = get_scoped(Resource, g.tenant, _int_id(args["resource_id"], "resource_id"))
-        if not bookings.can_list_resource(user, g.tenant, resource):
+        if not access.can_list_resource(user, g.tenant, resource):
             raise Forbidden(_("Dafür fehlt Ihnen die Berechtigung."))
         resource_ids = sorted(engine.related_resource_ids(resource))
-    elif not bookings.is_staff(user, g.tenant):
+    elif not access.is_staff(user, g.tenant):
         raise Forbidden(_("Dafür fehlt Ihnen die Berechtigung."))
-    items = bookings.list_bookings(
+    items = queries.list_bookings(
         g.tenant, resource_ids=resource_ids, start=start, end=end, limit=LIST_LIMIT
     )
     status = args.get("status")
@@ -243,7 +243,7 @@ def cancel_booking(booking_id: int):
 
 
 def _occurrence(booking_id: int, occurrence_id: int) -> Occurrence:
-    booking = bookings.get_booking(g.tenant, api_user(), booking_id)
+    booking = queries.get_booking(g.tenant, api_user(), booking_id)
     occurrence = get_scoped(Occurrence, g.tenant, occurrence_id)
     if occurrence.booking_id != booking.id:
         raise NotFound(_("Nicht gefunden."))

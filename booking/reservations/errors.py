@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 
 from booking.core import Conflict
+from booking.reservations.engine import Hit
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,18 @@ class ConflictItem:
     start: datetime
     end: datetime
     resource_id: int
+
+
+def conflict_items(
+    hits: Sequence[Hit], dates: Sequence[tuple[datetime, datetime]]
+) -> list[ConflictItem]:
+    """The engine's hits as the requested dates they block, one per date and
+    unit, in time order."""
+    items: dict[tuple[int, int], ConflictItem] = {}
+    for hit in hits:
+        start, end = dates[hit.index]
+        items.setdefault((hit.index, hit.unit_id), ConflictItem(start, end, hit.unit_id))
+    return sorted(items.values(), key=lambda c: (c.start, c.resource_id))
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,11 @@ class Booking(db.Model):
         back_populates="booking", order_by="Occurrence.start_at", cascade="all, delete-orphan"
     )
 
+    @property
+    def active_occurrences(self) -> list[Occurrence]:
+        """The dates not cancelled."""
+        return [occ for occ in self.occurrences if occ.cancelled_at is None]
+
 
 class Occurrence(db.Model):
     """One date of a booking. ``sequence`` rises on every change (iCalendar)."""

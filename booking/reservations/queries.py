@@ -1,10 +1,13 @@
-"""Read-only questions the booking screens ask: local days and weeks, the
-busy view of a week, which halls are free, who is booked where. Plain
+"""Read-only questions about bookings, for the screens and the API: one
+booking (if the actor may see it), a user's bookings, bookings and dates in a
+period, the approval queue, local days and weeks, the busy view of a week,
+which halls are free, the staff calendar, a booking's history. Plain
 functions over the session; they change nothing."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -16,10 +19,14 @@ from sqlalchemy.orm import selectinload
 from booking.accounts.models import User
 from booking.audit.models import AuditEntry
 from booking.extensions import db
+from booking.reservations import engine
+from booking.reservations.access import require_view
+from booking.reservations.errors import ConflictItem, conflict_items
 from booking.reservations.models import CLAIMING_STATUSES, Booking, Occurrence
 from booking.resources import availability
 from booking.resources.models import Closure, Resource
 from booking.tenants.models import Tenant
+from booking.tenants.service import get_scoped
 
 DAYS_PER_WEEK = 7
 # Dates outside these years are typing errors (and would overflow ``date``).
@@ -76,6 +83,157 @@ def split_by_day(
     return parts
 
 
+# --- bookings --------------------------------------------------------------------------
+
+
+def get_booking(tenant: Tenant, actor: User | None, booking_id: object) -> Booking:
+    """The booking if the actor may see it; ``NotFound`` otherwise (also for
+    another municipality's booking or a missing one)."""
+    booking = get_scoped(Booking, tenant, booking_id)
+    require_view(tenant, actor, booking)
+    return booking
+
+
+def bookings_of_user(tenant: Tenant, user: User, *, limit: int = 500) -> list[Booking]:
+    """The user's own bookings in this tenant, newest first."""
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.tenant_id == tenant.id, Booking.user_id == user.id)
+            .options(selectinload(Booking.occurrences))
+            .order_by(Booking.created_at.desc(), Booking.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def list_bookings(
+    tenant: Tenant,
+    *,
+    resource_ids: Sequence[int] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 500,
+) -> list[Booking]:
+    """Bookings with a date in ``[start, end)`` (either bound optional), of
+    the given resources, oldest date first."""
+    dates = select(Occurrence.booking_id).where(Occurrence.tenant_id == tenant.id)
+    if resource_ids is not None:
+        dates = dates.where(Occurrence.resource_id.in_(list(resource_ids)))
+    if end is not None:
+        dates = dates.where(Occurrence.start_at < end)
+    if start is not None:
+        dates = dates.where(
+            Occurrence.end_at > start, Occurrence.start_at > start - engine.MAX_CLAIM
+        )
+    query = (
+        select(Booking)
+        .where(Booking.tenant_id == tenant.id, Booking.id.in_(dates))
+        .options(selectinload(Booking.occurrences))
+        .order_by(Booking.created_at, Booking.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def occurrences_between(
+    tenant: Tenant,
+    start: datetime,
+    end: datetime,
+    resource_ids: Sequence[int] | None = None,
+    *,
+    include_cancelled: bool = False,
+) -> list[Occurrence]:
+    """Dates overlapping ``[start, end)`` for calendars and schedules, in time
+    order, with booking, booker, organisation and resource loaded: active
+    bookings only (requested, confirmed, held) unless ``include_cancelled``.
+    ``resource_ids`` are taken literally; use ``engine.related_resource_ids``
+    to include parents and parts."""
+    query = (
+        select(Occurrence)
+        .join(Booking, Occurrence.booking_id == Booking.id)
+        .where(
+            Occurrence.tenant_id == tenant.id,
+            Occurrence.start_at > start - engine.MAX_CLAIM,
+            Occurrence.start_at < end,
+            Occurrence.end_at > start,
+        )
+        .options(
+            selectinload(Occurrence.booking).selectinload(Booking.user),
+            selectinload(Occurrence.booking).selectinload(Booking.organisation),
+            selectinload(Occurrence.booking).selectinload(Booking.resource),
+        )
+        .order_by(Occurrence.start_at, Occurrence.id)
+    )
+    if resource_ids is not None:
+        query = query.where(Occurrence.resource_id.in_(list(resource_ids)))
+    if not include_cancelled:
+        query = query.where(
+            Occurrence.cancelled_at.is_(None), Booking.status.in_(CLAIMING_STATUSES)
+        )
+    return list(db.session.scalars(query))
+
+
+# --- the approval queue -------------------------------------------------------------
+
+
+@dataclass
+class QueueItem:
+    """A booking waiting for approval with what stands in its way now:
+    ``conflicts`` (claims of other bookings) and ``competing`` requests."""
+
+    booking: Booking
+    conflicts: list[ConflictItem]
+    competing: list[Booking]
+
+
+def approval_queue(tenant: Tenant) -> list[QueueItem]:
+    """Requested bookings, oldest first, each with its current conflicts:
+    claims of other bookings on its units, and other requests for the same
+    time (which only one of them can get)."""
+    requested = list(
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.tenant_id == tenant.id, Booking.status == "requested")
+            .options(selectinload(Booking.occurrences), selectinload(Booking.resource))
+            .order_by(Booking.created_at, Booking.id)
+        )
+    )
+    units_of: dict[int, list[int]] = {}
+    items = []
+    for booking in requested:
+        resource = booking.resource
+        if resource.id not in units_of:
+            units_of[resource.id] = engine.leaf_unit_ids(resource)
+        units = units_of[resource.id]
+        occurrences = booking.active_occurrences
+        dates = [(o.start_at, o.end_at) for o in occurrences]
+        periods = [engine.claim_period(resource, s, e) for s, e in dates]
+        hits = engine.find_conflicts(
+            units, periods, exclude_occurrence_ids=[o.id for o in occurrences]
+        )
+        items.append(QueueItem(booking, conflict_items(hits, dates), []))
+    # Competing requests: overlapping requested bookings sharing a unit.
+    for i, item in enumerate(items):
+        for other in items[i + 1 :]:
+            if _compete(item.booking, other.booking, units_of):
+                item.competing.append(other.booking)
+                other.competing.append(item.booking)
+    return items
+
+
+def _compete(a: Booking, b: Booking, units_of: dict[int, list[int]]) -> bool:
+    if not set(units_of[a.resource_id]) & set(units_of[b.resource_id]):
+        return False
+    periods_a = [
+        engine.claim_period(a.resource, o.start_at, o.end_at) for o in a.active_occurrences
+    ]
+    periods_b = [
+        engine.claim_period(b.resource, o.start_at, o.end_at) for o in b.active_occurrences
+    ]
+    return any(sa < eb and sb < ea for sa, ea in periods_a for sb, eb in periods_b)
+
+
 # --- the busy view of one resource ---------------------------------------------------
 
 
@@ -94,13 +252,13 @@ def busy_week(
     """Seven local days from ``monday``, each with its occupied and closed
     periods: times only, no titles or names. Bookings (with buffers) come
     from the engine's claims, closures and holidays from ``availability``."""
-    from booking.reservations.engine import claimed_periods, leaf_unit_ids
-
     days = [monday + timedelta(days=n) for n in range(DAYS_PER_WEEK)]
     start, end = day_bounds(tenant, monday, DAYS_PER_WEEK)
     periods: list[tuple[datetime, datetime, str, str]] = [
         (iv.start, iv.end, "busy", "")
-        for iv in availability.merge(claimed_periods(leaf_unit_ids(resource), start, end))
+        for iv in availability.merge(
+            engine.claimed_periods(engine.leaf_unit_ids(resource), start, end)
+        )
     ]
     for blocked in availability.blocked_intervals(tenant, resource, start, end):
         if blocked.kind == "holiday":
@@ -128,35 +286,7 @@ def free_resources(
     return [r for r in candidates if is_free(tenant, r, start, end)]
 
 
-# --- occurrences for staff screens ---------------------------------------------------
-
-
-def active_occurrences(
-    tenant: Tenant, start: datetime, end: datetime, resource_ids: list[int] | None = None
-) -> list[Occurrence]:
-    """Occurrences overlapping ``[start, end)`` that still stand (not
-    cancelled, booking requested/held/confirmed), with booking, booker and
-    organisation loaded; sorted by start."""
-    query = (
-        select(Occurrence)
-        .join(Booking, Booking.id == Occurrence.booking_id)
-        .where(
-            Occurrence.tenant_id == tenant.id,
-            Occurrence.cancelled_at.is_(None),
-            Booking.status.in_(CLAIMING_STATUSES),
-            Occurrence.start_at < end,
-            Occurrence.end_at > start,
-        )
-        .options(
-            selectinload(Occurrence.booking).selectinload(Booking.user),
-            selectinload(Occurrence.booking).selectinload(Booking.organisation),
-            selectinload(Occurrence.booking).selectinload(Booking.resource),
-        )
-        .order_by(Occurrence.start_at, Occurrence.id)
-    )
-    if resource_ids is not None:
-        query = query.where(Occurrence.resource_id.in_(resource_ids))
-    return list(db.session.scalars(query))
+# --- the staff calendar ----------------------------------------------------------
 
 
 def closures_between(
@@ -181,7 +311,7 @@ def calendar_grid(
     _, end = day_bounds(tenant, days[-1])
     ids = [r.id for r in resources]
     grid: dict[tuple[int, date], list[dict[str, Any]]] = defaultdict(list)
-    for occ in active_occurrences(tenant, start, end, ids):
+    for occ in occurrences_between(tenant, start, end, ids):
         for day, (s, e) in split_by_day(tenant, occ.start_at, occ.end_at, days).items():
             grid[(occ.resource_id, day)].append(
                 {"kind": "booking", "start": s, "end": e, "occurrence": occ}
@@ -196,10 +326,6 @@ def calendar_grid(
     for entries in grid.values():
         entries.sort(key=lambda x: (x["start"], x["end"]))
     return grid
-
-
-def pending_since(booking: Booking) -> datetime:
-    return booking.created_at
 
 
 # --- history -------------------------------------------------------------------------
@@ -221,7 +347,3 @@ def booking_history(tenant: Tenant, booking: Booking) -> list[AuditEntry]:
             .order_by(AuditEntry.created_at, AuditEntry.id)
         )
     )
-
-
-def display_name(user: User | None) -> str:
-    return user.display_name if user is not None else "—"

@@ -33,7 +33,7 @@ from booking.accounts.access import role_required
 from booking.core import NotFound, ValidationFailed, utcnow
 from booking.extensions import db
 from booking.feeds import ics
-from booking.reservations import queries
+from booking.reservations import access, queries
 from booking.reservations import service as bookings
 from booking.reservations.errors import BookingConflict
 from booking.reservations.forms import (
@@ -96,7 +96,7 @@ def get_booking(booking_id: int) -> Booking:
     """The booking if the signed-in person may see it; else 404 (whether it
     belongs to someone else or to another municipality)."""
     booking = get_scoped(Booking, g.tenant, booking_id)
-    if not bookings.can_view_booking(actor(), booking):
+    if not access.can_view_booking(actor(), booking):
         raise NotFound(_("Nicht gefunden."))
     return booking
 
@@ -109,7 +109,7 @@ def get_occurrence(booking: Booking, occurrence_id: int) -> Occurrence:
 
 
 def require_manage(booking: Booking) -> None:
-    if not bookings.can_manage_booking(actor(), booking):
+    if not access.can_manage_booking(actor(), booking):
         abort(403)
 
 
@@ -374,7 +374,7 @@ def _suggestion_links(form: BookingForm, conflict: BookingConflict) -> list[dict
     return links
 
 
-def _conflict_view(conflict: BookingConflict | bookings.QueueItem) -> list[dict[str, Any]]:
+def _conflict_view(conflict: BookingConflict | queries.QueueItem) -> list[dict[str, Any]]:
     """Distinct conflicting periods with the name of the taken resource."""
     seen = set()
     items = []
@@ -471,7 +471,7 @@ def book(resource_id: int):
 @login_required
 def mine():
     now = utcnow()
-    items = bookings.bookings_of_user(g.tenant, actor())
+    items = queries.bookings_of_user(g.tenant, actor())
     return render_template("booking/reservations/mine.html", bookings=items, now=now)
 
 
@@ -483,9 +483,9 @@ def detail(booking_id: int):
     return render_template(
         "booking/reservations/detail.html",
         booking=booking,
-        can_manage=bookings.can_manage_booking(actor(), booking),
+        can_manage=access.can_manage_booking(actor(), booking),
         staff=staff,
-        can_approve=booking.status == "requested" and bookings.can_approve(actor(), g.tenant),
+        can_approve=booking.status == "requested" and access.can_approve(actor(), g.tenant),
         history=queries.booking_history(g.tenant, booking) if staff else [],
         decision_form=DecisionForm(prefix=f"b{booking.id}"),
         recurrence_until=queries.parse_day((booking.recurrence or {}).get("until"), None),
@@ -623,7 +623,7 @@ def move(booking_id: int, occurrence_id: int):
 def _queue_entries() -> list[dict[str, Any]]:
     """The approval queue, oldest first, with what stands in each one's way."""
     entries = []
-    for item in bookings.approval_queue(g.tenant):
+    for item in queries.approval_queue(g.tenant):
         booking = item.booking
         entries.append(
             {
@@ -738,7 +738,7 @@ def _schedule(resource_list: list[Resource], first: date, days: int) -> list[Occ
     start, end = queries.day_bounds(g.tenant, first, days)
     if not resource_list:
         return []
-    return queries.active_occurrences(g.tenant, start, end, [r.id for r in resource_list])
+    return queries.occurrences_between(g.tenant, start, end, [r.id for r in resource_list])
 
 
 @caretaker_bp.get("/")

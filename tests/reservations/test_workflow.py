@@ -11,7 +11,7 @@ from sqlalchemy import select
 from booking.audit.models import AuditEntry
 from booking.core import Forbidden, NotFound, ValidationFailed, utcnow
 from booking.extensions import db
-from booking.reservations import service
+from booking.reservations import queries, service
 from booking.reservations.errors import BookingConflict
 from booking.reservations.models import Claim
 from booking.resources.models import Closure
@@ -150,14 +150,14 @@ def test_approval_queue_is_oldest_first_with_current_conflicts(
         now=now + timedelta(minutes=5),
     )
     alone = make_booking(room, at(day, "08:00"), at(day, "09:00"), now=now + timedelta(minutes=10))
-    queue = service.approval_queue(tenant)
+    queue = queries.approval_queue(tenant)
     assert [item.booking.id for item in queue] == [older.id, newer.id, alone.id]
     assert [b.id for b in queue[0].competing] == [newer.id]
     assert queue[2].competing == []
     assert all(item.conflicts == [] for item in queue)
     service.approve_booking(tenant, clerk, newer)
     db.session.commit()
-    queue = service.approval_queue(tenant)
+    queue = queries.approval_queue(tenant)
     assert [item.booking.id for item in queue] == [older.id, alone.id]
     assert [c.start for c in queue[0].conflicts] == [at(day, "18:00")]
     with pytest.raises(Forbidden):
@@ -188,17 +188,17 @@ def test_occurrences_between_for_calendars(tenant, hall, make_booking, citizen, 
     cancelled = make_booking(a, at(day, "16:00"), at(day, "17:00"))
     service.cancel_booking(tenant, citizen, cancelled)
     db.session.commit()
-    found = service.occurrences_between(tenant, at(day, "00:00"), at(day, "23:00"))
+    found = queries.occurrences_between(tenant, at(day, "00:00"), at(day, "23:00"))
     assert [o.booking_id for o in found] == [on_a.id, on_b.id]
-    only_a = service.occurrences_between(
+    only_a = queries.occurrences_between(
         tenant, at(day, "00:00"), at(day, "23:00"), resource_ids=[a.id]
     )
     assert [o.booking_id for o in only_a] == [on_a.id]
-    everything = service.occurrences_between(
+    everything = queries.occurrences_between(
         tenant, at(day, "00:00"), at(day, "23:00"), include_cancelled=True
     )
     assert len(everything) == 3
-    assert service.occurrences_between(tenant, at(day, "12:00"), at(day, "13:00")) == []
+    assert queries.occurrences_between(tenant, at(day, "12:00"), at(day, "13:00")) == []
 
 
 # --- the busy endpoint --------------------------------------------------------

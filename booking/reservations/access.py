@@ -1,0 +1,114 @@
+"""Who may see and change a booking.
+
+A booking is visible to its owner, the managers of its organisation, staff
+(admin, clerk) and the caretakers assigned to its resource; to everyone else
+it does not exist (``NotFound``, 404 — as for another tenant's objects).
+Approving and rejecting need staff (``Forbidden``, 403). Cancelling and
+moving need the owner, an organisation manager or staff.
+
+``can_*`` answer a question; ``require_*`` raise the domain error the
+services and the API answer with.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, select
+
+from booking.accounts.models import STAFF_ROLES, OrganisationMember, User
+from booking.core import Forbidden, NotFound
+from booking.extensions import db
+from booking.reservations.models import Booking
+from booking.resources.models import Resource, ResourceCaretaker
+from booking.tenants.models import Tenant
+
+
+def is_staff(user: User | None, tenant: Tenant) -> bool:
+    return user is not None and user.has_role(tenant.id, *STAFF_ROLES)
+
+
+def can_approve(user: User | None, tenant: Tenant) -> bool:
+    return is_staff(user, tenant)
+
+
+def _manages_organisation(user: User, organisation_id: int | None) -> bool:
+    if organisation_id is None:
+        return False
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    OrganisationMember.organisation_id == organisation_id,
+                    OrganisationMember.user_id == user.id,
+                    OrganisationMember.is_manager.is_(True),
+                )
+            )
+        )
+    )
+
+
+def _is_assigned_caretaker(user: User, resource: Resource) -> bool:
+    if not user.has_role(resource.tenant_id, "caretaker"):
+        return False
+    ids = []
+    node: Resource | None = resource
+    while node is not None:
+        ids.append(node.id)
+        node = node.parent
+    return bool(
+        db.session.scalar(
+            select(
+                exists().where(
+                    ResourceCaretaker.user_id == user.id, ResourceCaretaker.resource_id.in_(ids)
+                )
+            )
+        )
+    )
+
+
+def can_manage_booking(user: User | None, booking: Booking) -> bool:
+    """Cancel or move: owner, organisation manager, staff."""
+    if user is None:
+        return False
+    return (
+        booking.user_id == user.id
+        or user.has_role(booking.tenant_id, *STAFF_ROLES)
+        or _manages_organisation(user, booking.organisation_id)
+    )
+
+
+def can_view_booking(user: User | None, booking: Booking) -> bool:
+    """Owner, organisation manager, staff, or a caretaker of its resource."""
+    if user is None:
+        return False
+    return can_manage_booking(user, booking) or _is_assigned_caretaker(user, booking.resource)
+
+
+def can_list_resource(user: User | None, tenant: Tenant, resource: Resource) -> bool:
+    """See every booking of a resource: staff, or its assigned caretakers."""
+    return is_staff(user, tenant) or (user is not None and _is_assigned_caretaker(user, resource))
+
+
+def require_tenant(tenant: Tenant, obj: Any) -> None:
+    if obj is None or obj.tenant_id != tenant.id:
+        raise NotFound(_l("Nicht gefunden."))
+
+
+def require_view(tenant: Tenant, actor: User | None, booking: Booking) -> None:
+    require_tenant(tenant, booking)
+    if not can_view_booking(actor, booking):
+        raise NotFound(_l("Nicht gefunden."))
+
+
+def require_manage(tenant: Tenant, actor: User, booking: Booking) -> None:
+    require_view(tenant, actor, booking)
+    if not can_manage_booking(actor, booking):
+        raise Forbidden(_l("Sie dürfen diese Buchung nicht ändern."))
+
+
+def require_staff(tenant: Tenant, actor: User, booking: Booking) -> None:
+    require_tenant(tenant, booking)
+    if not can_approve(actor, tenant):
+        raise Forbidden(_l("Nur die Verwaltung darf Buchungen bestätigen oder ablehnen."))
