@@ -22,6 +22,7 @@ from booking.core import Forbidden, NotFound
 from booking.extensions import db
 from booking.reservations.models import Booking
 from booking.resources.models import Resource, ResourceCaretaker
+from booking.resources.service import ancestors
 from booking.tenants.models import Tenant
 
 
@@ -52,11 +53,7 @@ def _manages_organisation(user: User, organisation_id: int | None) -> bool:
 def _is_assigned_caretaker(user: User, resource: Resource) -> bool:
     if not user.has_role(resource.tenant_id, "caretaker"):
         return False
-    ids = []
-    node: Resource | None = resource
-    while node is not None:
-        ids.append(node.id)
-        node = node.parent
+    ids = [resource.id, *(r.id for r in ancestors(resource))]
     return bool(
         db.session.scalar(
             select(

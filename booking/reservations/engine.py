@@ -255,6 +255,20 @@ def claimed_periods(
     return [(row.start_at, row.end_at) for row in rows]
 
 
+def has_claims_ending_after(unit_ids: Iterable[int], instant: datetime) -> bool:
+    """Whether any active claim on the units ends after ``instant`` (a
+    booking still to come or running)."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return False
+    found = db.session.scalar(
+        select(Claim.id)
+        .where(Claim.active.is_(True), Claim.end_at > instant, Claim.unit_id.in_(ids))
+        .limit(1)
+    )
+    return found is not None
+
+
 # --- writing ---------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from booking.accounts.models import Membership, User
 from booking.audit import service as audit
 from booking.core import Forbidden, NotFound, ValidationFailed, utcnow
 from booking.extensions import db
+from booking.reservations import engine
 from booking.resources.models import (
     RESOURCE_KINDS,
     Closure,
@@ -102,20 +103,6 @@ def _require(allowed: bool, actor: User | None) -> None:
 # --- the tree of parts -------------------------------------------------------------
 
 
-def leaf_units(resource: Resource) -> list[int]:
-    """Ids of the leaf resources under ``resource`` (itself when it has no
-    parts), ascending: the units a booking of it claims."""
-    units: list[int] = []
-    stack = [resource]
-    while stack:
-        node = stack.pop()
-        if node.children:
-            stack.extend(node.children)
-        else:
-            units.append(node.id)
-    return sorted(units)
-
-
 def ancestors(resource: Resource) -> list[Resource]:
     """Parent, grandparent … (nearest first)."""
     chain: list[Resource] = []
@@ -141,34 +128,6 @@ def descendants(resource: Resource) -> list[Resource]:
 def root_of(resource: Resource) -> Resource:
     chain = ancestors(resource)
     return chain[-1] if chain else resource
-
-
-def resources_sharing_units(resource: Resource) -> list[Resource]:
-    """Every resource whose bookings can conflict with ``resource``'s: itself,
-    its ancestors and its parts (siblings share no unit)."""
-    related = [resource, *ancestors(resource), *descendants(resource)]
-    return sorted(related, key=lambda r: r.id)
-
-
-def _future_claims_on(tenant: Tenant, unit_ids: Iterable[int], now: datetime) -> bool:
-    from booking.reservations.models import Claim  # the engine's table, read only
-
-    ids = sorted(set(unit_ids))
-    if not ids:
-        return False
-    return (
-        db.session.scalar(
-            select(Claim.id)
-            .where(
-                Claim.tenant_id == tenant.id,
-                Claim.active.is_(True),
-                Claim.end_at > now,
-                Claim.unit_id.in_(ids),
-            )
-            .limit(1)
-        )
-        is not None
-    )
 
 
 # --- validation ----------------------------------------------------------------------
@@ -265,7 +224,7 @@ def _snapshot(resource: Resource) -> dict[str, Any]:
 
 
 def _check_structure_change(
-    tenant: Tenant, resource: Resource | None, new_parent_id: int | None, now: datetime
+    resource: Resource | None, new_parent_id: int | None, now: datetime
 ) -> None:
     """Moving a part (or adding one) changes which units a booking of the
     hall claims. Claims already written would then be wrong, so the tree of
@@ -280,11 +239,10 @@ def _check_structure_change(
         new_parent = db.session.get(Resource, new_parent_id)
         if new_parent is not None:
             trees.append(root_of(new_parent))
-    units = [unit for tree in trees for unit in leaf_units(tree)]
-    # A leaf that becomes a parent stops being a unit: its own claims count too.
-    units.extend(tree.id for tree in trees)
-    units.extend(r.id for tree in trees for r in descendants(tree))
-    if _future_claims_on(tenant, units, now):
+    # Every resource of the trees, not only today's leaves: a leaf that becomes
+    # a parent stops being a unit, so its own claims count too.
+    units = [r.id for tree in trees for r in (tree, *descendants(tree))]
+    if engine.has_claims_ending_after(units, now):
         raise ValidationFailed(
             _l("Die Aufteilung kann nicht geändert werden, solange noch Buchungen anstehen."),
             {
@@ -321,7 +279,7 @@ def create_resource(
     errors.update(_check_values(tenant, values, None))
     if errors:
         raise ValidationFailed(_l("Die Angaben zur Ressource sind ungültig."), errors)
-    _check_structure_change(tenant, None, values["parent_id"], now)
+    _check_structure_change(None, values["parent_id"], now)
     parent_id = values.pop("parent_id")
     resource = Resource(tenant_id=tenant.id, created_at=now, **values)
     resource.parent = db.session.get(Resource, parent_id) if parent_id is not None else None
@@ -353,7 +311,7 @@ def update_resource(
     errors.update(_check_values(tenant, values, resource))
     if errors:
         raise ValidationFailed(_l("Die Angaben zur Ressource sind ungültig."), errors)
-    _check_structure_change(tenant, resource, values["parent_id"], now)
+    _check_structure_change(resource, values["parent_id"], now)
     parent_id = values.pop("parent_id")
     for name, value in values.items():
         setattr(resource, name, value)

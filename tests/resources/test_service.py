@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from booking.audit.models import AuditEntry
 from booking.core import Forbidden, NotFound, ValidationFailed
 from booking.extensions import db
+from booking.reservations import engine
 from booking.reservations.models import Booking, Claim, Occurrence
 from booking.resources import service
 from booking.resources.models import Closure, OpeningHours, Resource
@@ -198,25 +199,25 @@ def test_admin_of_another_tenant_is_no_admin_here(tenant, make_tenant, make_user
 
 def test_leaf_units_of_a_hall_with_halves(hall_with_halves, make_resource):
     hall, a, b = hall_with_halves
-    assert service.leaf_units(hall) == [a.id, b.id]
-    assert service.leaf_units(a) == [a.id]
-    assert service.leaf_units(b) == [b.id]
+    assert engine.leaf_unit_ids(hall) == [a.id, b.id]
+    assert engine.leaf_unit_ids(a) == [a.id]
+    assert engine.leaf_unit_ids(b) == [b.id]
     alone = make_resource("Mehrzweckraum", "room")
-    assert service.leaf_units(alone) == [alone.id]
+    assert engine.leaf_unit_ids(alone) == [alone.id]
 
 
 def test_leaf_units_go_down_every_level(tenant, admin, hall_with_halves):
     hall, a, b = hall_with_halves
     stage = create(tenant, admin, name="Bühne", kind="room", parent_id=a.id)
     floor = create(tenant, admin, name="Parkett", kind="room", parent_id=a.id)
-    assert service.leaf_units(hall) == [b.id, stage.id, floor.id]
-    assert service.leaf_units(a) == [stage.id, floor.id]
+    assert engine.leaf_unit_ids(hall) == [b.id, stage.id, floor.id]
+    assert engine.leaf_unit_ids(a) == [stage.id, floor.id]
 
 
 def test_resources_sharing_units(hall_with_halves):
     hall, a, b = hall_with_halves
-    assert service.resources_sharing_units(a) == [hall, a]
-    assert service.resources_sharing_units(hall) == [hall, a, b]
+    assert engine.related_resource_ids(a) == {hall.id, a.id}
+    assert engine.related_resource_ids(hall) == {hall.id, a.id, b.id}
 
 
 def _claim(tenant, resource, unit_id, start, end, *, active=True):
@@ -265,7 +266,7 @@ def test_parts_may_change_after_the_last_booking_or_when_released(tenant, admin,
     _claim(tenant, room, room.id, NOW - timedelta(days=3), NOW - timedelta(days=2))
     _claim(tenant, room, room.id, NOW + timedelta(days=3), NOW + timedelta(days=4), active=False)
     part = create(tenant, admin, name="Ecke", kind="room", parent_id=room.id)
-    assert service.leaf_units(room) == [part.id]
+    assert engine.leaf_unit_ids(room) == [part.id]
 
 
 # --- opening hours -------------------------------------------------------------------------
@@ -459,7 +460,7 @@ def test_seed_demo_resources(tenant, make_user):
     seeded = service.seed_demo_resources(tenant, caretaker)
     dgh = seeded["Dorfgemeinschaftshaus"]
     a, b = seeded["Saal A"], seeded["Saal B"]
-    assert service.leaf_units(dgh) == [a.id, b.id]
+    assert engine.leaf_unit_ids(dgh) == [a.id, b.id]
     assert (dgh.capacity, a.capacity, b.capacity) == (120, 60, 60)
     assert dgh.buffer_after_min == a.buffer_after_min == 30
     assert [(h.weekday, h.opens_min, h.closes_min) for h in dgh.opening_hours] == [

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from booking.audit.models import AuditEntry
 from booking.extensions import db
+from booking.reservations import engine
 from booking.resources import service
 from booking.resources.models import Closure, Resource
 
@@ -290,7 +291,7 @@ def test_admin_creates_a_hall_and_a_part(client, tenant, login, admin):
     assert response.status_code == 302
     part = db.session.scalar(select(Resource).where(Resource.name == "Saal A"))
     assert part.parent_id == hall.id
-    assert service.leaf_units(hall) == [part.id]
+    assert engine.leaf_unit_ids(hall) == [part.id]
 
 
 @pytest.mark.parametrize(
