@@ -13,6 +13,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def clean_text(value: str | None) -> str | None:
+    """Optional free text as stored: stripped, and None when empty."""
+    return (value or "").strip() or None
+
+
 class UTCDateTime(TypeDecorator):
     """A timezone-aware instant, stored as UTC (``timestamptz`` on PostgreSQL,
     naive UTC text on SQLite) and always read back aware."""

@@ -23,7 +23,7 @@ from sqlalchemy import exists, select
 
 from booking.accounts.models import Organisation, OrganisationMember, User
 from booking.audit import service as audit
-from booking.core import NotFound, ValidationFailed, utcnow
+from booking.core import NotFound, ValidationFailed, clean_text, utcnow
 from booking.extensions import db
 from booking.reservations import engine
 from booking.reservations.access import is_staff, require_manage, require_staff, require_tenant
@@ -223,6 +223,13 @@ def _conflict(
     )
 
 
+def _plain_conflict(
+    tenant: Tenant, hits: Sequence[engine.Hit], dates: Sequence[tuple[datetime, datetime]]
+) -> BookingConflict:
+    """A conflict without suggestions (approving, or a race lost at the end)."""
+    return BookingConflict(conflict_items(hits, dates), timezone=tenant.timezone)
+
+
 # --- creating --------------------------------------------------------------------
 
 
@@ -277,7 +284,7 @@ def create_booking(
     tz = availability.tenant_zone(tenant)
     dates = expand(start, end, rule, tz, max_occurrences)
     _check_series_apart(resource, dates)
-    reason = (override_reason or "").strip() or None
+    reason = clean_text(override_reason)
 
     fam = engine.family(resource)
     dates, skipped, overridden = _apply_rules(
@@ -316,7 +323,7 @@ def create_booking(
         user_id=actor.id,
         organisation_id=organisation.id if organisation else None,
         title=title,
-        note=(note or "").strip() or None,
+        note=clean_text(note),
         status=status,
         customer_category=_customer_category(organisation),
         recurrence=rule.as_json() if rule else None,
@@ -399,11 +406,9 @@ def approve_booking(
     else meanwhile)."""
     now = now or utcnow()
     require_staff(tenant, actor, booking)
-    if booking.status != "requested":
-        raise ValidationFailed(
-            _l("Nur angefragte Buchungen können bestätigt werden."),
-            {"status": [_l("Status ist %(status)s.", status=booking.status)]},
-        )
+    _require_status(
+        booking, ("requested",), _l("Nur angefragte Buchungen können bestätigt werden.")
+    )
     resource = booking.resource
     occurrences = booking.active_occurrences
     claimed = set(
@@ -420,29 +425,12 @@ def approve_booking(
         periods = [engine.claim_period(resource, s, e) for s, e in dates]
         hits = engine.find_conflicts(units, periods)
         if hits:
-            raise BookingConflict(conflict_items(hits, dates), timezone=tenant.timezone)
+            raise _plain_conflict(tenant, hits, dates)
         try:
             engine.write_claims(resource, units, missing)
         except engine.ClaimsTaken as taken:
-            raise BookingConflict(
-                conflict_items(taken.hits, dates), timezone=tenant.timezone
-            ) from None
-    before = _snapshot(booking)
-    booking.status = "confirmed"
-    booking.updated_at = now
-    _touch(occurrences, now)
-    audit.record(
-        tenant,
-        actor,
-        "booking.approve",
-        booking,
-        before=before,
-        after=_snapshot(booking),
-        reason=(reason or "").strip() or None,
-        now=now,
-    )
-    db.session.flush()
-    return booking
+            raise _plain_conflict(tenant, taken.hits, dates) from None
+    return _decide(tenant, actor, booking, "confirmed", "booking.approve", reason=reason, now=now)
 
 
 def reject_booking(
@@ -456,36 +444,51 @@ def reject_booking(
     """Refuse a requested (or held) booking; its claims are released."""
     now = now or utcnow()
     require_staff(tenant, actor, booking)
-    if booking.status not in ("requested", "held"):
-        raise ValidationFailed(
-            _l("Nur angefragte Buchungen können abgelehnt werden."),
-            {"status": [_l("Status ist %(status)s.", status=booking.status)]},
-        )
-    before = _snapshot(booking)
+    _require_status(
+        booking, ("requested", "held"), _l("Nur angefragte Buchungen können abgelehnt werden.")
+    )
     engine.release_claims(booking.occurrences)
-    booking.status = "rejected"
+    return _decide(tenant, actor, booking, "rejected", "booking.reject", reason=reason, now=now)
+
+
+def _decide(
+    tenant: Tenant,
+    actor: User,
+    booking: Booking,
+    status: str,
+    action: str,
+    *,
+    reason: str | None,
+    now: datetime,
+) -> Booking:
+    """Give the booking its new ``status`` (its dates' SEQUENCE rises), audited."""
+    before = _snapshot(booking)
+    booking.status = status
     booking.updated_at = now
     _touch(booking.active_occurrences, now)
     audit.record(
         tenant,
         actor,
-        "booking.reject",
+        action,
         booking,
         before=before,
         after=_snapshot(booking),
-        reason=(reason or "").strip() or None,
+        reason=clean_text(reason),
         now=now,
     )
     db.session.flush()
     return booking
 
 
-def _require_cancellable(booking: Booking) -> None:
-    if booking.status not in CLAIMING_STATUSES:
+def _require_status(booking: Booking, allowed: Sequence[str], message: str) -> None:
+    if booking.status not in allowed:
         raise ValidationFailed(
-            _l("Diese Buchung ist nicht mehr aktiv."),
-            {"status": [_l("Status ist %(status)s.", status=booking.status)]},
+            message, {"status": [_l("Status ist %(status)s.", status=booking.status)]}
         )
+
+
+def _require_cancellable(booking: Booking) -> None:
+    _require_status(booking, CLAIMING_STATUSES, _l("Diese Buchung ist nicht mehr aktiv."))
 
 
 def _require_not_started(
@@ -537,7 +540,7 @@ def _cancel(
             booking,
             before=before,
             after={"status": booking.status},
-            reason=(reason or "").strip() or None,
+            reason=clean_text(reason),
             now=now,
         )
     db.session.flush()
@@ -565,11 +568,14 @@ def cancel_booking(
     return _cancel(tenant, actor, booking, occurrences, "booking.cancel", reason=reason, now=now)
 
 
-def _occurrence_of(tenant: Tenant, booking: Booking, occurrence: Occurrence) -> Occurrence:
+def _managed_booking_of(tenant: Tenant, actor: User, occurrence: Occurrence) -> Booking:
+    """The occurrence's booking, if the actor may change it."""
+    booking = occurrence.booking
+    require_manage(tenant, actor, booking)
     require_tenant(tenant, occurrence)
     if occurrence.booking_id != booking.id:
         raise NotFound(_l("Nicht gefunden."))
-    return occurrence
+    return booking
 
 
 def cancel_occurrence(
@@ -582,9 +588,7 @@ def cancel_occurrence(
 ) -> Booking:
     """Cancel one date of a booking (the booking ends when none is left)."""
     now = now or utcnow()
-    booking = occurrence.booking
-    require_manage(tenant, actor, booking)
-    _occurrence_of(tenant, booking, occurrence)
+    booking = _managed_booking_of(tenant, actor, occurrence)
     if occurrence.cancelled_at is not None:
         return booking
     _require_cancellable(booking)
@@ -604,9 +608,7 @@ def cancel_series_from(
 ) -> Booking:
     """Cancel this date and every later one of its series ("the rest")."""
     now = now or utcnow()
-    booking = occurrence.booking
-    require_manage(tenant, actor, booking)
-    _occurrence_of(tenant, booking, occurrence)
+    booking = _managed_booking_of(tenant, actor, occurrence)
     if booking.status == "cancelled":
         return booking
     _require_cancellable(booking)
@@ -632,9 +634,7 @@ def move_occurrence(
     (its own old claim does not count), and its SEQUENCE rises. ``reason``
     is a note for the audit log; ``override_reason`` lets staff break rules."""
     now = now or utcnow()
-    booking = occurrence.booking
-    require_manage(tenant, actor, booking)
-    _occurrence_of(tenant, booking, occurrence)
+    booking = _managed_booking_of(tenant, actor, occurrence)
     _require_cancellable(booking)
     if occurrence.cancelled_at is not None:
         raise ValidationFailed(
@@ -644,7 +644,7 @@ def move_occurrence(
     _require_not_started(tenant, actor, [occurrence], now)
     resource = booking.resource
     _check_period(start, end, resource)
-    override = (override_reason or "").strip() or None
+    override = clean_text(override_reason)
     fam = engine.family(resource)
     _dates, _skipped, overridden = _apply_rules(
         tenant,
@@ -681,9 +681,7 @@ def move_occurrence(
     try:
         engine.move_claims(resource, occurrence)
     except engine.ClaimsTaken as taken:
-        raise BookingConflict(
-            conflict_items(taken.hits, [(start, end)]), timezone=tenant.timezone
-        ) from None
+        raise _plain_conflict(tenant, taken.hits, [(start, end)]) from None
     if is_staff(actor, tenant) or overridden:
         audit.record(
             tenant,
@@ -697,7 +695,7 @@ def move_occurrence(
                 "end": end.isoformat(),
                 "rules": overridden,
             },
-            reason=override or (reason or "").strip() or None,
+            reason=override or clean_text(reason),
             now=now,
         )
     db.session.flush()
