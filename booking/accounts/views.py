@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_fresh, login_required, login_user, logout_user
 
 from booking.accounts import service
+from booking.accounts.access import current_actor, is_staff
 from booking.accounts.forms import (
     ORGANISATION_KIND_LABELS,
     ROLE_LABELS,
@@ -44,10 +45,6 @@ from booking.web import is_safe_redirect
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
 orgs_bp = Blueprint("orgs", __name__, url_prefix="/<tenant>/organisations")
-
-
-def _me() -> User:
-    return current_user._get_current_object()
 
 
 def _email_key() -> str:
@@ -273,7 +270,7 @@ def _render_profile(
     token_form: ApiTokenForm | None = None,
     new_token: str | None = None,
 ):
-    user = _me()
+    user = current_actor()
     if profile_form is None:
         profile_form = ProfileForm(formdata=None, obj=user)
         profile_form.locale.data = user.locale or str(get_locale() or "de")
@@ -300,7 +297,7 @@ def profile():
         return _render_profile()
     form = ProfileForm()
     if form.validate_on_submit():
-        service.update_profile(_me(), name=form.name.data, locale=form.locale.data)
+        service.update_profile(current_actor(), name=form.name.data, locale=form.locale.data)
         db.session.commit()
         session["lang"] = form.locale.data
         refresh()  # the confirmation already in the new language
@@ -315,7 +312,7 @@ def profile():
 def change_password():
     form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
-        user = _me()
+        user = current_actor()
         try:
             service.change_password(user, form.current_password.data, form.password.data)
         except ValidationFailed as error:
@@ -334,7 +331,7 @@ def change_password():
 def create_token():
     form = ApiTokenForm(prefix="token")
     if form.validate_on_submit():
-        _token, plain = service.create_api_token(_me(), form.token_name.data)
+        _token, plain = service.create_api_token(current_actor(), form.token_name.data)
         db.session.commit()
         # Shown on this page once; never put into the session or a flash.
         return _render_profile(new_token=plain)
@@ -344,7 +341,7 @@ def create_token():
 @bp.post("/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
-    service.revoke_api_token(_me(), token_id)
+    service.revoke_api_token(current_actor(), token_id)
     db.session.commit()
     flash(_("Das Token ist widerrufen und funktioniert nicht mehr."), "success")
     return redirect(url_for(".profile"))
@@ -355,7 +352,7 @@ def revoke_token(token_id: int):
 
 def _visible_organisation(org_id: int) -> Organisation:
     organisation = get_scoped(Organisation, g.tenant, org_id)
-    if not service.can_view_organisation(_me(), organisation):
+    if not service.can_view_organisation(current_actor(), organisation):
         abort(403)
     return organisation
 
@@ -368,7 +365,7 @@ def _render_detail(organisation: Organisation, form: AddMemberForm | None = None
         "accounts/organisation_detail.html",
         organisation=organisation,
         members=members,
-        can_manage=service.can_manage_organisation(_me(), organisation),
+        can_manage=service.can_manage_organisation(current_actor(), organisation),
         form=form or AddMemberForm(formdata=None),
         kind_labels=ORGANISATION_KIND_LABELS,
     )
@@ -379,8 +376,8 @@ def _render_detail(organisation: Organisation, form: AddMemberForm | None = None
 def index():
     return render_template(
         "accounts/organisations.html",
-        organisations=service.visible_organisations(_me(), g.tenant),
-        all_of_tenant=_me().has_role(g.tenant.id, "admin", "clerk"),
+        organisations=service.visible_organisations(current_actor(), g.tenant),
+        all_of_tenant=is_staff(),
         kind_labels=ORGANISATION_KIND_LABELS,
     )
 
@@ -389,12 +386,12 @@ def index():
 @login_required
 def create():
     form = OrganisationForm()
-    form.limit_kinds(staff=_me().has_role(g.tenant.id, "admin", "clerk"))
+    form.limit_kinds(staff=is_staff())
     if form.validate_on_submit():
         try:
             organisation = service.create_organisation(
                 g.tenant,
-                _me(),
+                current_actor(),
                 name=form.name.data,
                 kind=form.kind.data,
                 is_local=form.is_local.data,
@@ -424,7 +421,7 @@ def add_member(org_id: int):
     if form.validate_on_submit():
         try:
             member = service.add_member(
-                organisation, _me(), form.email.data, is_manager=form.is_manager.data
+                organisation, current_actor(), form.email.data, is_manager=form.is_manager.data
             )
         except ValidationFailed as error:
             db.session.rollback()
@@ -444,7 +441,7 @@ def add_member(org_id: int):
 def remove_member(org_id: int, user_id: int):
     organisation = _visible_organisation(org_id)
     try:
-        service.remove_member(organisation, _me(), user_id)
+        service.remove_member(organisation, current_actor(), user_id)
     except ValidationFailed as error:
         db.session.rollback()
         flash(str(error.message), "error")

@@ -5,14 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from booking.accounts import service as accounts
-from booking.accounts.access import role_required
+from booking.accounts.access import current_actor, role_required
 from booking.accounts.forms import ROLE_LABELS, add_errors
-from booking.accounts.models import Membership, User
+from booking.accounts.models import STAFF_ROLES, Membership, User
 from booking.admin.forms import GrantRoleForm
 from booking.audit.models import AuditEntry
 from booking.core import ValidationFailed
@@ -39,12 +38,8 @@ OBJECT_LABELS = {
 }
 
 
-def _me() -> User:
-    return current_user._get_current_object()
-
-
 @bp.get("/")
-@role_required("admin", "clerk")
+@role_required(*STAFF_ROLES)
 def index():
     return render_template("admin/index.html")
 
@@ -74,7 +69,7 @@ def grant_role():
     if form.validate_on_submit():
         try:
             membership = accounts.grant_role_by_email(
-                g.tenant, _me(), form.email.data, form.role.data
+                g.tenant, current_actor(), form.email.data, form.role.data
             )
         except ValidationFailed as error:
             db.session.rollback()
@@ -99,7 +94,7 @@ def revoke_role(membership_id: int):
     membership = get_scoped(Membership, g.tenant, membership_id)
     person, role = membership.user, membership.role
     try:
-        accounts.revoke_role(g.tenant, _me(), person, role)
+        accounts.revoke_role(g.tenant, current_actor(), person, role)
     except ValidationFailed as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -130,7 +125,7 @@ def outbox():
 
 
 @bp.get("/audit")
-@role_required("admin", "clerk")
+@role_required(*STAFF_ROLES)
 def audit():
     entries = db.session.scalars(
         scoped(AuditEntry, g.tenant)

@@ -71,7 +71,20 @@ def add_error(form: FlaskForm, name: str | None, message) -> None:
         form.form_errors.append(message)
 
 
-class BookingForm(FlaskForm):
+class TimeRangeForm(FlaskForm):
+    """A form with ``date``, ``start_time`` and ``end_time`` (declared by the
+    subclass): the end must come after the start on that day."""
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        start, end = self.start_time.data, self.end_time.data
+        if isinstance(start, time) and isinstance(end, time) and end <= start:
+            add_error(self, "end_time", _l("Das Ende muss nach dem Beginn liegen."))
+            ok = False
+        return ok
+
+
+class BookingForm(TimeRangeForm):
     """The booking of one hall: one date, or a weekly series."""
 
     title = StringField(
@@ -146,10 +159,6 @@ class BookingForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
-        start, end = self.start_time.data, self.end_time.data
-        if isinstance(start, time) and isinstance(end, time) and end <= start:
-            add_error(self, "end_time", _l("Das Ende muss nach dem Beginn liegen."))
-            ok = False
         if self.repeat.data:
             ok = self._validate_series() and ok
         return ok
@@ -250,7 +259,7 @@ class DecisionForm(FlaskForm):
     )
 
 
-class MoveForm(FlaskForm):
+class MoveForm(TimeRangeForm):
     """Move one date of a booking (staff)."""
 
     date = _date_field(_l("Neues Datum"), InputRequired(_l("Bitte ein Datum angeben.")))
@@ -262,16 +271,8 @@ class MoveForm(FlaskForm):
         validators=[Optional(), Length(max=500)],
     )
 
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        start, end = self.start_time.data, self.end_time.data
-        if isinstance(start, time) and isinstance(end, time) and end <= start:
-            add_error(self, "end_time", _l("Das Ende muss nach dem Beginn liegen."))
-            ok = False
-        return ok
 
-
-class FreeSearchForm(FlaskForm):
+class FreeSearchForm(TimeRangeForm):
     """'Which halls are free then?' — a GET form, no CSRF needed."""
 
     class Meta:
@@ -287,11 +288,3 @@ class FreeSearchForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=100000, message=_l("Bitte eine Zahl ≥ 1."))],
     )
     kind = SelectField(_l("Art"), choices=[], default="", validate_choice=True)
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        start, end = self.start_time.data, self.end_time.data
-        if isinstance(start, time) and isinstance(end, time) and end <= start:
-            add_error(self, "end_time", _l("Das Ende muss nach dem Beginn liegen."))
-            ok = False
-        return ok

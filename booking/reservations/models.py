@@ -54,6 +54,11 @@ class Booking(db.Model):
     )
 
     @property
+    def is_active(self) -> bool:
+        """Requested, held or confirmed: its dates hold (or wait for) the hall."""
+        return self.status in CLAIMING_STATUSES
+
+    @property
     def active_occurrences(self) -> list[Occurrence]:
         """The dates not cancelled."""
         return [occ for occ in self.occurrences if occ.cancelled_at is None]

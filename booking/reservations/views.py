@@ -6,6 +6,7 @@ once, render or redirect."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,24 +25,26 @@ from flask import (
 )
 from flask_babel import format_date, format_datetime, format_time, to_user_timezone
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from werkzeug.routing import BuildError
 from wtforms import SelectChoice
 
 from booking.accounts import service as accounts
-from booking.accounts.access import role_required
+from booking.accounts.access import current_actor, is_staff, role_required
+from booking.accounts.models import STAFF_ROLES
 from booking.core import NotFound, ValidationFailed, utcnow
 from booking.extensions import db
 from booking.feeds import ics
 from booking.reservations import access, queries
 from booking.reservations import service as bookings
-from booking.reservations.errors import BookingConflict
+from booking.reservations.errors import BookingConflict, ConflictItem
 from booking.reservations.forms import (
     BookingForm,
     CancelForm,
     DecisionForm,
     FreeSearchForm,
     MoveForm,
+    TimeRangeForm,
     add_error,
     prefill_from_args,
 )
@@ -54,7 +57,6 @@ bp = Blueprint("reservations", __name__, url_prefix="/<tenant>")
 staff_bp = Blueprint("staff", __name__, url_prefix="/<tenant>/staff")
 caretaker_bp = Blueprint("caretaker", __name__, url_prefix="/<tenant>/caretaker")
 
-STAFF_ROLES = ("admin", "clerk")
 # Service field names → form fields, for ValidationFailed.fields.
 FIELD_MAP = {
     "start": "start_time",
@@ -83,22 +85,10 @@ def kind_labels() -> dict[str, str]:
     }
 
 
-def actor():
-    """The signed-in user itself (not the proxy), for the services."""
-    return current_user._get_current_object()
-
-
-def is_staff() -> bool:
-    return current_user.is_authenticated and current_user.has_role(g.tenant.id, *STAFF_ROLES)
-
-
 def get_booking(booking_id: int) -> Booking:
     """The booking if the signed-in person may see it; else 404 (whether it
     belongs to someone else or to another municipality)."""
-    booking = get_scoped(Booking, g.tenant, booking_id)
-    if not access.can_view_booking(actor(), booking):
-        raise NotFound(_("Nicht gefunden."))
-    return booking
+    return queries.get_booking(g.tenant, current_actor(), booking_id)
 
 
 def get_occurrence(booking: Booking, occurrence_id: int) -> Occurrence:
@@ -109,14 +99,14 @@ def get_occurrence(booking: Booking, occurrence_id: int) -> Occurrence:
 
 
 def require_manage(booking: Booking) -> None:
-    if not access.can_manage_booking(actor(), booking):
+    if not access.can_manage_booking(current_actor(), booking):
         abort(403)
 
 
 def visible_resource(resource_id: int) -> Resource:
     """A resource of the catalogue (staff: any resource of the municipality)."""
     resource = get_scoped(Resource, g.tenant, resource_id)
-    hidden = not resource.public or any(not r.public for r in resources.ancestors(resource))
+    hidden = resources.is_hidden(resource)
     if hidden and not is_staff():
         raise NotFound(_("Nicht gefunden."))
     return resource
@@ -157,6 +147,14 @@ def timespan(start: datetime, end: datetime) -> str:
     if same_day:
         return f"{day}, {timerange(start, end)}"
     return f"{day}, {format_time(start, 'short')} – {format_datetime(end, 'short')}"
+
+
+def _period(form: TimeRangeForm) -> tuple[datetime, datetime]:
+    """The form's date and times as instants (the tenant's local time)."""
+    return (
+        queries.local_instant(g.tenant, form.date.data, form.start_time.data),
+        queries.local_instant(g.tenant, form.date.data, form.end_time.data),
+    )
 
 
 def hall_url(resource: Resource) -> str | None:
@@ -205,8 +203,7 @@ def free():
     start = end = None
     searched = bool(request.args)
     if searched and form.validate():
-        start = queries.local_instant(g.tenant, form.date.data, form.start_time.data)
-        end = queries.local_instant(g.tenant, form.date.data, form.end_time.data)
+        start, end = _period(form)
         candidates = resources.public_resources(
             g.tenant, kind=form.kind.data or None, min_capacity=form.min_capacity.data
         )
@@ -229,57 +226,13 @@ def free():
 class Preview:
     status: str
     dates: list[tuple[datetime, datetime]]
-    skipped: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[bookings.Skipped] = field(default_factory=list)
+    # Fee rules arrive with the fees package; until then a booking costs nothing.
     fee_cents: int = 0
 
 
-def _fee_cents(booking: Booking) -> int:
-    for name in ("fee_cents", "amount_cents"):
-        value = getattr(booking, name, None)
-        if isinstance(value, int):
-            return value
-    fee = getattr(booking, "fee", None)
-    if isinstance(fee, int):
-        return fee
-    if isinstance(fee, dict):
-        return int(fee.get("amount_cents") or 0)
-    cents = getattr(fee, "amount_cents", None)
-    return cents if isinstance(cents, int) else 0
-
-
-def _skipped_list(skipped) -> list[dict[str, Any]]:
-    items = []
-    for item in skipped or ():
-        if isinstance(item, dict):
-            items.append(item)
-        else:
-            items.append(
-                {
-                    "start": getattr(item, "start", None),
-                    "end": getattr(item, "end", None),
-                    "reason": getattr(item, "reason", ""),
-                    "label": getattr(item, "label", ""),
-                }
-            )
-    for item in items:
-        for key in ("start", "end"):
-            if isinstance(item.get(key), str):
-                item[key] = datetime.fromisoformat(item[key])
-    return items
-
-
-def _split_result(result) -> tuple[Booking, list]:
-    """``create_booking`` answers a ``BookingResult`` (booking, skipped)."""
-    if isinstance(result, Booking):
-        return result, []
-    if isinstance(result, tuple):
-        return result[0], list(result[1] or ())
-    return result.booking, list(getattr(result, "skipped", ()) or ())
-
-
 def _booking_args(form: BookingForm, resource: Resource) -> dict[str, Any]:
-    start = queries.local_instant(g.tenant, form.date.data, form.start_time.data)
-    end = queries.local_instant(g.tenant, form.date.data, form.end_time.data)
+    start, end = _period(form)
     recurrence = form.recurrence()
     if recurrence is not None and form.skip_holidays.data:
         recurrence["skip_closed"] = True
@@ -287,31 +240,26 @@ def _booking_args(form: BookingForm, resource: Resource) -> dict[str, Any]:
     org_id = form.organisation_id()
     if org_id is not None:
         organisation = next(
-            (o for o in accounts.organisations_of(actor(), g.tenant) if o.id == org_id), None
+            (o for o in accounts.organisations_of(current_actor(), g.tenant) if o.id == org_id),
+            None,
         )
     override = None
     if "override_reason" in form and is_staff():
-        override = (form.override_reason.data or "").strip() or None
+        override = form.override_reason.data
     return {
         "tenant": g.tenant,
-        "actor": actor(),
+        "actor": current_actor(),
         "resource": resource,
         "start": start,
         "end": end,
-        "title": form.title.data.strip(),
+        "title": form.title.data,
         "recurrence": recurrence,
         "on_conflict": form.on_conflict.data or "reject",
         "organisation": organisation,
-        "note": (form.note.data or "").strip() or None,
+        "note": form.note.data,
         "override_reason": override,
         "max_occurrences": current_app.config["SERIES_MAX_OCCURRENCES"],
     }
-
-
-def _create(args: dict[str, Any]) -> tuple[Booking, list]:
-    kwargs = dict(args)
-    positional = [kwargs.pop(k) for k in ("tenant", "actor", "resource", "start", "end", "title")]
-    return _split_result(bookings.create_booking(*positional, **kwargs))
 
 
 def preview_booking(args: dict[str, Any]) -> Preview:
@@ -319,13 +267,12 @@ def preview_booking(args: dict[str, Any]) -> Preview:
     back: the dates, skipped dates, status and fee, or its error."""
     savepoint = db.session.begin_nested()
     try:
-        booking, skipped = _create(args)
+        result = bookings.create_booking(**args)
         db.session.flush()
         return Preview(
-            status=booking.status,
-            dates=[(o.start_at, o.end_at) for o in booking.occurrences if o.cancelled_at is None],
-            skipped=_skipped_list(skipped),
-            fee_cents=_fee_cents(booking),
+            status=result.booking.status,
+            dates=[(o.start_at, o.end_at) for o in result.booking.active_occurrences],
+            skipped=result.skipped,
         )
     finally:
         if savepoint.is_active:
@@ -344,14 +291,11 @@ def _apply_validation(form: BookingForm, error: ValidationFailed) -> None:
 
 def _suggestion_links(form: BookingForm, conflict: BookingConflict) -> list[dict[str, Any]]:
     tz = queries.tenant_zone(g.tenant)
-    names = {}
+    names = resources.names_of(g.tenant, (s.resource_id for s in conflict.suggestions))
     links = []
     for suggestion in conflict.suggestions:
         if suggestion.resource_id not in names:
-            resource = db.session.get(Resource, suggestion.resource_id)
-            if resource is None or resource.tenant_id != g.tenant.id:
-                continue
-            names[suggestion.resource_id] = resource.name
+            continue
         local_start = suggestion.start.astimezone(tz)
         local_end = suggestion.end.astimezone(tz)
         if local_end.date() != local_start.date() and local_end.time() != datetime.min.time():
@@ -374,23 +318,25 @@ def _suggestion_links(form: BookingForm, conflict: BookingConflict) -> list[dict
     return links
 
 
-def _conflict_view(conflict: BookingConflict | queries.QueueItem) -> list[dict[str, Any]]:
-    """Distinct conflicting periods with the name of the taken resource."""
+def _conflict_view(
+    conflicts: Sequence[ConflictItem], names: dict[int, str] | None = None
+) -> list[dict[str, Any]]:
+    """Distinct conflicting periods with the name of the taken resource
+    (``names``: from ``resources.names_of``, when the caller has them)."""
+    if names is None:
+        names = resources.names_of(g.tenant, (c.resource_id for c in conflicts))
     seen = set()
     items = []
-    for item in conflict.conflicts:
+    for item in conflicts:
         key = (item.start, item.end, item.resource_id)
         if key in seen:
             continue
         seen.add(key)
-        resource = db.session.get(Resource, item.resource_id)
         items.append(
             {
                 "start": item.start,
                 "end": item.end,
-                "resource_name": resource.name
-                if resource is not None and resource.tenant_id == g.tenant.id
-                else "",
+                "resource_name": names.get(item.resource_id, ""),
             }
         )
     return items
@@ -400,7 +346,7 @@ def _conflict_view(conflict: BookingConflict | queries.QueueItem) -> list[dict[s
 @login_required
 def book(resource_id: int):
     resource = bookable_resource(resource_id)
-    organisations = accounts.organisations_of(actor(), g.tenant)
+    organisations = accounts.organisations_of(current_actor(), g.tenant)
     options = {
         "organisations": organisations,
         "staff": is_staff(),
@@ -425,7 +371,7 @@ def book(resource_id: int):
     args = _booking_args(form, resource)
     try:
         if action == "confirm":
-            booking, skipped = _create(args)
+            result = bookings.create_booking(**args)
             db.session.commit()
         else:
             preview = preview_booking(args)
@@ -442,7 +388,7 @@ def book(resource_id: int):
             "booking/reservations/book.html",
             form=form,
             conflict=conflict,
-            conflicts=_conflict_view(conflict),
+            conflicts=_conflict_view(conflict.conflicts),
             suggestions=_suggestion_links(form, conflict),
             **context,
         ), 409
@@ -451,17 +397,19 @@ def book(resource_id: int):
         _apply_validation(form, error)
         return render_template("booking/reservations/book.html", form=form, **context), 422
 
-    skipped = _skipped_list(skipped)
-    if booking.status == "requested":
+    if result.booking.status == "requested":
         flash(_("Ihre Anfrage ist eingegangen. Die Verwaltung prüft sie."), "success")
     else:
         flash(_("Ihre Buchung ist bestätigt."), "success")
-    if skipped:
+    if result.skipped:
         flash(
-            _("%(n)d Termine waren belegt oder gesperrt und wurden ausgelassen.", n=len(skipped)),
+            _(
+                "%(n)d Termine waren belegt oder gesperrt und wurden ausgelassen.",
+                n=len(result.skipped),
+            ),
             "warning",
         )
-    return redirect(url_for("reservations.detail", booking_id=booking.id))
+    return redirect(url_for("reservations.detail", booking_id=result.booking.id))
 
 
 # --- my bookings, one booking ------------------------------------------------------------
@@ -471,7 +419,7 @@ def book(resource_id: int):
 @login_required
 def mine():
     now = utcnow()
-    items = queries.bookings_of_user(g.tenant, actor())
+    items = queries.bookings_of_user(g.tenant, current_actor())
     return render_template("booking/reservations/mine.html", bookings=items, now=now)
 
 
@@ -483,9 +431,9 @@ def detail(booking_id: int):
     return render_template(
         "booking/reservations/detail.html",
         booking=booking,
-        can_manage=access.can_manage_booking(actor(), booking),
+        can_manage=access.can_manage_booking(current_actor(), booking),
         staff=staff,
-        can_approve=booking.status == "requested" and access.can_approve(actor(), g.tenant),
+        can_approve=booking.status == "requested" and access.can_approve(current_actor(), g.tenant),
         history=queries.booking_history(g.tenant, booking) if staff else [],
         decision_form=DecisionForm(prefix=f"b{booking.id}"),
         recurrence_until=queries.parse_day((booking.recurrence or {}).get("until"), None),
@@ -508,41 +456,29 @@ def ics_download(booking_id: int):
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
-@login_required
-def cancel(booking_id: int):
-    booking = get_booking(booking_id)
-    require_manage(booking)
-    form = CancelForm()
-    if request.method == "POST" and form.validate():
-        bookings.cancel_booking(
-            g.tenant, actor(), booking, reason=(form.reason.data or "").strip() or None
-        )
-        db.session.commit()
-        flash(_("Die Buchung ist storniert. Die Termine sind wieder frei."), "success")
-        return redirect(url_for("reservations.detail", booking_id=booking.id))
-    return render_template(
-        "booking/reservations/cancel.html", booking=booking, occurrence=None, form=form
-    )
-
-
 @bp.route(
-    "/bookings/<int:booking_id>/occurrences/<int:occurrence_id>/cancel", methods=["GET", "POST"]
+    "/bookings/<int:booking_id>/occurrences/<int:occurrence_id>/cancel",
+    methods=["GET", "POST"],
+    endpoint="cancel_occurrence",
 )
 @login_required
-def cancel_occurrence(booking_id: int, occurrence_id: int):
+def cancel(booking_id: int, occurrence_id: int | None = None):
+    """Cancel the whole booking, or with ``occurrence_id`` one of its dates."""
     booking = get_booking(booking_id)
     require_manage(booking)
-    occurrence = get_occurrence(booking, occurrence_id)
+    occurrence = get_occurrence(booking, occurrence_id) if occurrence_id is not None else None
     form = CancelForm()
     if request.method == "POST" and form.validate():
-        bookings.cancel_occurrence(
-            g.tenant,
-            actor(),
-            occurrence,
-            reason=(form.reason.data or "").strip() or None,
-        )
+        if occurrence is None:
+            bookings.cancel_booking(g.tenant, current_actor(), booking, reason=form.reason.data)
+            message = _("Die Buchung ist storniert. Die Termine sind wieder frei.")
+        else:
+            bookings.cancel_occurrence(
+                g.tenant, current_actor(), occurrence, reason=form.reason.data
+            )
+            message = _("Der Termin ist abgesagt und wieder frei.")
         db.session.commit()
-        flash(_("Der Termin ist abgesagt und wieder frei."), "success")
+        flash(message, "success")
         return redirect(url_for("reservations.detail", booking_id=booking.id))
     return render_template(
         "booking/reservations/cancel.html", booking=booking, occurrence=occurrence, form=form
@@ -577,24 +513,23 @@ def move(booking_id: int, occurrence_id: int):
     conflicts = suggestions = None
     if request.method == "POST":
         if form.validate():
-            start = queries.local_instant(g.tenant, form.date.data, form.start_time.data)
-            end = queries.local_instant(g.tenant, form.date.data, form.end_time.data)
+            start, end = _period(form)
             try:
                 bookings.move_occurrence(
                     g.tenant,
-                    actor(),
+                    current_actor(),
                     occurrence,
                     start,
                     end,
-                    reason=(form.reason.data or "").strip() or None,
-                    override_reason=(form.override_reason.data or "").strip() or None,
+                    reason=form.reason.data,
+                    override_reason=form.override_reason.data,
                 )
                 db.session.commit()
                 flash(_("Der Termin ist verlegt."), "success")
                 return redirect(url_for("reservations.detail", booking_id=booking.id))
             except BookingConflict as conflict:
                 db.session.rollback()
-                conflicts = _conflict_view(conflict)
+                conflicts = _conflict_view(conflict.conflicts)
                 suggestions = [
                     {"start": s.start, "end": s.end, "resource_name": ""}
                     for s in conflict.suggestions
@@ -622,13 +557,15 @@ def move(booking_id: int, occurrence_id: int):
 
 def _queue_entries() -> list[dict[str, Any]]:
     """The approval queue, oldest first, with what stands in each one's way."""
+    queue = queries.approval_queue(g.tenant)
+    names = resources.names_of(g.tenant, (c.resource_id for i in queue for c in i.conflicts))
     entries = []
-    for item in queries.approval_queue(g.tenant):
+    for item in queue:
         booking = item.booking
         entries.append(
             {
                 "booking": booking,
-                "conflicts": _conflict_view(item),
+                "conflicts": _conflict_view(item.conflicts, names),
                 "competing": list(item.competing),
                 "form": DecisionForm(prefix=f"b{booking.id}"),
             }
@@ -659,13 +596,13 @@ def decide(booking_id: int):
             _("Bitte Freigeben oder Ablehnen wählen (Begründung höchstens 500 Zeichen)."), "error"
         )
         return redirect(target)
-    reason = (form.reason.data or "").strip() or None
+    reason = form.reason.data
     try:
         if decision == "approve":
-            bookings.approve_booking(g.tenant, actor(), booking, reason=reason)
+            bookings.approve_booking(g.tenant, current_actor(), booking, reason=reason)
             message = _("„%(title)s“ ist freigegeben.", title=booking.title)
         else:
-            bookings.reject_booking(g.tenant, actor(), booking, reason=reason)
+            bookings.reject_booking(g.tenant, current_actor(), booking, reason=reason)
             message = _("„%(title)s“ ist abgelehnt.", title=booking.title)
     except BookingConflict as conflict:
         db.session.rollback()
@@ -726,7 +663,7 @@ def caretaker_resources() -> list[Resource]:
     and the halls they are part of (a booking of the whole hall uses them)."""
     if is_staff():
         return resources.list_resources(g.tenant)
-    assigned = resources.resources_for_caretaker(g.tenant, actor())
+    assigned = resources.resources_for_caretaker(g.tenant, current_actor())
     found = {r.id: r for r in assigned}
     for r in assigned:
         for ancestor in resources.ancestors(r):

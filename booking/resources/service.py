@@ -125,6 +125,11 @@ def descendants(resource: Resource) -> list[Resource]:
     return found
 
 
+def is_hidden(resource: Resource) -> bool:
+    """Not in the public catalogue: the resource or one it is part of is not public."""
+    return not resource.public or any(not r.public for r in ancestors(resource))
+
+
 def root_of(resource: Resource) -> Resource:
     chain = ancestors(resource)
     return chain[-1] if chain else resource
@@ -340,6 +345,20 @@ def get_resource(tenant: Tenant, resource_id: object) -> Resource:
 
 def get_closure(tenant: Tenant, closure_id: object) -> Closure:
     return get_scoped(Closure, tenant, closure_id)
+
+
+def names_of(tenant: Tenant, resource_ids: Iterable[int]) -> dict[int, str]:
+    """``{id: name}`` of this municipality's resources among ``resource_ids``,
+    in one query (ids of another municipality are left out)."""
+    ids = sorted(set(resource_ids))
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Resource.id, Resource.name).where(
+            Resource.tenant_id == tenant.id, Resource.id.in_(ids)
+        )
+    )
+    return {rid: name for rid, name in rows}
 
 
 def list_resources(tenant: Tenant) -> list[Resource]:

@@ -12,12 +12,12 @@ from babel.dates import format_time, get_day_names
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
 from wtforms import SelectChoice
 
 from booking.accounts import service as accounts
-from booking.accounts.access import role_required
+from booking.accounts.access import current_actor, is_staff, role_required
 from booking.accounts.forms import add_errors
+from booking.accounts.models import STAFF_ROLES
 from booking.core import ValidationFailed, utcnow
 from booking.extensions import db
 from booking.resources import service
@@ -35,15 +35,6 @@ from booking.web import is_safe_redirect
 
 bp = Blueprint("resources", __name__, url_prefix="/<tenant>/halls")
 admin_bp = Blueprint("resources_admin", __name__, url_prefix="/<tenant>/admin/resources")
-
-
-def actor():
-    """The signed-in user itself (not the proxy), for the services."""
-    return current_user._get_current_object()
-
-
-def is_staff() -> bool:
-    return current_user.is_authenticated and current_user.has_role(g.tenant.id, "admin", "clerk")
 
 
 # --- shared formatting --------------------------------------------------------------
@@ -109,7 +100,7 @@ def index():
 @bp.get("/<int:resource_id>")
 def detail(resource_id: int):
     resource = service.get_resource(g.tenant, resource_id)
-    hidden = not resource.public or any(not r.public for r in service.ancestors(resource))
+    hidden = service.is_hidden(resource)
     if hidden and not is_staff():
         abort(404)
     return render_template(
@@ -159,7 +150,7 @@ def create():
                 form.kind.data = "room"
     if form.validate_on_submit():
         try:
-            resource = service.create_resource(g.tenant, actor(), form.service_data())
+            resource = service.create_resource(g.tenant, current_actor(), form.service_data())
         except ValidationFailed as error:
             db.session.rollback()
             add_errors(form, error)
@@ -199,7 +190,7 @@ def edit(resource_id: int):
         form.parent_id.data = str(resource.parent_id) if resource.parent_id else ""
     if form.validate_on_submit():
         try:
-            service.update_resource(g.tenant, actor(), resource, form.service_data())
+            service.update_resource(g.tenant, current_actor(), resource, form.service_data())
         except ValidationFailed as error:
             db.session.rollback()
             add_errors(form, error)
@@ -225,7 +216,7 @@ def hours(resource_id: int):
         )
     if form.validate_on_submit():
         try:
-            service.set_opening_hours(g.tenant, actor(), resource, form.rows())
+            service.set_opening_hours(g.tenant, current_actor(), resource, form.rows())
         except ValidationFailed as error:
             db.session.rollback()
             form.add_service_errors(error.fields)
@@ -273,7 +264,7 @@ def add_caretaker(resource_id: int):
         return redirect(url_for(".show", resource_id=resource.id))
     user = db.session.get(accounts.User, int(form.user_id.data))
     try:
-        service.add_caretaker(g.tenant, actor(), resource, user)
+        service.add_caretaker(g.tenant, current_actor(), resource, user)
     except ValidationFailed as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -290,7 +281,7 @@ def add_caretaker(resource_id: int):
 @role_required("admin")
 def remove_caretaker(resource_id: int, user_id: int):
     resource = service.get_resource(g.tenant, resource_id)
-    service.remove_caretaker(g.tenant, actor(), resource, user_id)
+    service.remove_caretaker(g.tenant, current_actor(), resource, user_id)
     db.session.commit()
     flash(_("Die Zuordnung wurde aufgehoben."), "success")
     return redirect(url_for(".show", resource_id=resource.id))
@@ -307,7 +298,7 @@ def closure_target_choices() -> list[SelectChoice]:
 
 
 @admin_bp.route("/closures", methods=["GET", "POST"])
-@role_required("admin", "clerk")
+@role_required(*STAFF_ROLES)
 def closures():
     form = ClosureForm()
     form.resource_id.choices = closure_target_choices()
@@ -323,7 +314,7 @@ def closures():
         try:
             closure = service.create_closure(
                 g.tenant,
-                actor(),
+                current_actor(),
                 resource=resource,
                 start=form.start.data.replace(tzinfo=zone).astimezone(UTC),
                 end=form.end.data.replace(tzinfo=zone).astimezone(UTC),
@@ -347,11 +338,11 @@ def closures():
 
 
 @admin_bp.post("/closures/<int:closure_id>/delete")
-@role_required("admin", "clerk")
+@role_required(*STAFF_ROLES)
 def delete_closure(closure_id: int):
     closure = service.get_closure(g.tenant, closure_id)
     reason = closure.reason
-    service.delete_closure(g.tenant, actor(), closure.id)
+    service.delete_closure(g.tenant, current_actor(), closure.id)
     db.session.commit()
     flash(_("Die Sperrzeit „%(reason)s“ wurde aufgehoben.", reason=reason), "success")
     target = request.form.get("next", "")
