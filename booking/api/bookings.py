@@ -13,6 +13,7 @@ Answers use the tenant's local offset.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -81,6 +82,15 @@ def _optional_text(data: dict[str, Any], name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise BadRequest(_("%(name)s muss Text sein.", name=name))
+    return value
+
+
+def _optional_bool(data: dict[str, Any], name: str, default: bool | None = None) -> bool | None:
+    """``true`` or ``false`` (``default`` when absent; null only where the
+    default is None); anything else is a 422."""
+    value = data.get(name, default)
+    if not isinstance(value, bool) and not (value is None and default is None):
+        raise ValidationFailed(_("Bitte prüfen Sie die Angaben."), {name: [_("true oder false.")]})
     return value
 
 
@@ -155,11 +165,7 @@ def create_booking():
             Organisation, g.tenant, _int_id(data["organisation_id"], "organisation_id")
         )
     recurrence = data.get("recurrence")
-    skip_closed = data.get("skip_closed")
-    if skip_closed is not None and not isinstance(skip_closed, bool):
-        raise ValidationFailed(
-            _("Bitte prüfen Sie die Angaben."), {"skip_closed": [_("true oder false.")]}
-        )
+    skip_closed = _optional_bool(data, "skip_closed")
     if isinstance(recurrence, dict) and skip_closed is not None:
         recurrence = {**recurrence, "skip_closed": skip_closed}
     result = bookings.create_booking(
@@ -215,31 +221,28 @@ def _booking(booking_id: int) -> Booking:
     return get_scoped(Booking, g.tenant, booking_id)
 
 
-@bp.post("/bookings/<int:booking_id>/approve")
-def approve_booking(booking_id: int):
+def _change(booking_id: int, change: Callable[..., Booking]):
+    """Approve, reject or cancel: the body (optional) may carry a ``reason``."""
     data = _optional_body()
-    booking = bookings.approve_booking(
+    booking = change(
         g.tenant, api_user(), _booking(booking_id), reason=_optional_text(data, "reason")
     )
     return booking_json(booking)
+
+
+@bp.post("/bookings/<int:booking_id>/approve")
+def approve_booking(booking_id: int):
+    return _change(booking_id, bookings.approve_booking)
 
 
 @bp.post("/bookings/<int:booking_id>/reject")
 def reject_booking(booking_id: int):
-    data = _optional_body()
-    booking = bookings.reject_booking(
-        g.tenant, api_user(), _booking(booking_id), reason=_optional_text(data, "reason")
-    )
-    return booking_json(booking)
+    return _change(booking_id, bookings.reject_booking)
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")
 def cancel_booking(booking_id: int):
-    data = _optional_body()
-    booking = bookings.cancel_booking(
-        g.tenant, api_user(), _booking(booking_id), reason=_optional_text(data, "reason")
-    )
-    return booking_json(booking)
+    return _change(booking_id, bookings.cancel_booking)
 
 
 def _occurrence(booking_id: int, occurrence_id: int) -> Occurrence:
@@ -255,11 +258,7 @@ def cancel_occurrence(booking_id: int, occurrence_id: int):
     """Body (optional): ``{"reason": "...", "following": true}`` — with
     ``following`` this date and every later one of the series are cancelled."""
     data = _optional_body()
-    following = data.get("following", False)
-    if not isinstance(following, bool):
-        raise ValidationFailed(
-            _("Bitte prüfen Sie die Angaben."), {"following": [_("true oder false.")]}
-        )
+    following = _optional_bool(data, "following", default=False)
     occurrence = _occurrence(booking_id, occurrence_id)
     cancel = bookings.cancel_series_from if following else bookings.cancel_occurrence
     booking = cancel(g.tenant, api_user(), occurrence, reason=_optional_text(data, "reason"))
