@@ -2,6 +2,7 @@ import click
 from flask.cli import AppGroup
 
 from booking.accounts import service
+from booking.accounts.models import ROLES
 from booking.core import DomainError
 from booking.extensions import db
 from booking.tenants.cli import fail
@@ -19,7 +20,7 @@ users_cli = AppGroup("users", help="User accounts, roles and API tokens.")
     "--role",
     "roles",
     multiple=True,
-    type=click.Choice(["admin", "clerk", "caretaker", "funeral_home"]),
+    type=click.Choice(ROLES),
     help="Role in --tenant; repeat the option for several roles.",
 )
 def create(

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from booking.accounts.models import (
     ORGANISATION_KINDS,
     ROLES,
+    STAFF_ROLES,
     ApiToken,
     Membership,
     Organisation,
@@ -360,7 +361,7 @@ def users_with_role(tenant: Tenant, role: str) -> list[User]:
 
 
 def can_manage_organisation(user: User, organisation: Organisation) -> bool:
-    if user.has_role(organisation.tenant_id, "admin", "clerk"):
+    if user.has_role(organisation.tenant_id, *STAFF_ROLES):
         return True
     return any(m.user_id == user.id and m.is_manager for m in organisation.members)
 
@@ -380,7 +381,7 @@ def create_organisation(
         errors["name"] = [_l("Der Name darf nicht leer sein.")]
     if kind not in ORGANISATION_KINDS:
         errors["kind"] = [_l("Unbekannte Art.")]
-    elif kind == "funeral_home" and not actor.has_role(tenant.id, "admin", "clerk"):
+    elif kind == "funeral_home" and not actor.has_role(tenant.id, *STAFF_ROLES):
         raise Forbidden(_l("Bestattungsunternehmen legt die Verwaltung an."))
     if not errors and db.session.scalar(
         select(Organisation.id).where(
@@ -439,14 +440,14 @@ def remove_member(organisation: Organisation, actor: User, user_id: int) -> None
 
 
 def can_view_organisation(user: User, organisation: Organisation) -> bool:
-    if user.has_role(organisation.tenant_id, "admin", "clerk"):
+    if user.has_role(organisation.tenant_id, *STAFF_ROLES):
         return True
     return any(m.user_id == user.id for m in organisation.members)
 
 
 def visible_organisations(user: User, tenant: Tenant) -> list[Organisation]:
     """All of the tenant's organisations for admin and clerk, else the user's own."""
-    if user.has_role(tenant.id, "admin", "clerk"):
+    if user.has_role(tenant.id, *STAFF_ROLES):
         return list(
             db.session.scalars(
                 select(Organisation)

@@ -12,7 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from booking.accounts.models import Membership, User
+from booking.accounts.models import STAFF_ROLES, Membership, User
 from booking.audit import service as audit
 from booking.core import Forbidden, NotFound, ValidationFailed, utcnow
 from booking.extensions import db
@@ -92,12 +92,19 @@ def can_manage_resources(user: User | None, tenant: Tenant) -> bool:
 
 def can_manage_closures(user: User | None, tenant: Tenant) -> bool:
     """Enter and lift closures (Sperrzeiten): admins and clerks."""
-    return user is not None and user.has_role(tenant.id, "admin", "clerk")
+    return user is not None and user.has_role(tenant.id, *STAFF_ROLES)
 
 
 def _require(allowed: bool, actor: User | None) -> None:
     if actor is not None and not allowed:
         raise Forbidden(_l("Dafür fehlt Ihnen die Berechtigung."))
+
+
+def _require_manage(tenant: Tenant, actor: User | None, resource: Resource) -> None:
+    """An admin (or the system) changing one of this municipality's resources."""
+    _require(can_manage_resources(actor, tenant), actor)
+    if resource.tenant_id != tenant.id:
+        raise NotFound(_l("Nicht gefunden."))
 
 
 # --- the tree of parts -------------------------------------------------------------
@@ -305,9 +312,7 @@ def update_resource(
 ) -> Resource:
     """Change any of ``FIELDS`` (from ``data`` and/or keyword ``fields``);
     fields not given stay as they are."""
-    _require(can_manage_resources(actor, tenant), actor)
-    if resource.tenant_id != tenant.id:
-        raise NotFound(_l("Nicht gefunden."))
+    _require_manage(tenant, actor, resource)
     now = now or utcnow()
     changes = {**(data or {}), **fields}
     before = _snapshot(resource)
@@ -426,9 +431,7 @@ def set_opening_hours(
     """Replace the opening hours with ``rows`` of ``(weekday, opens_min,
     closes_min)``: weekday 0 = Monday, minutes after local midnight, closing
     1440 = midnight. No rows: open around the clock."""
-    _require(can_manage_resources(actor, tenant), actor)
-    if resource.tenant_id != tenant.id:
-        raise NotFound(_l("Nicht gefunden."))
+    _require_manage(tenant, actor, resource)
     rows = list(rows)
     errors: dict[str, list] = {}
     clean: list[tuple[int, int, int]] = []
@@ -500,9 +503,7 @@ def add_caretaker(
     user: User,
     now: datetime | None = None,
 ) -> ResourceCaretaker:
-    _require(can_manage_resources(actor, tenant), actor)
-    if resource.tenant_id != tenant.id:
-        raise NotFound(_l("Nicht gefunden."))
+    _require_manage(tenant, actor, resource)
     holds_role = db.session.scalar(
         select(Membership.id).where(
             Membership.tenant_id == tenant.id,
@@ -534,9 +535,7 @@ def remove_caretaker(
     user_id: int,
     now: datetime | None = None,
 ) -> None:
-    _require(can_manage_resources(actor, tenant), actor)
-    if resource.tenant_id != tenant.id:
-        raise NotFound(_l("Nicht gefunden."))
+    _require_manage(tenant, actor, resource)
     link = next((c for c in resource.caretakers if c.user_id == user_id), None)
     if link is None:
         raise NotFound(_l("Diese Person ist hier nicht zugeordnet."))
