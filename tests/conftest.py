@@ -19,6 +19,8 @@ from booking import create_app
 from booking.accounts import service as accounts
 from booking.accounts.models import User
 from booking.extensions import db, limiter
+from booking.resources import service as resources
+from booking.resources.models import Resource
 from booking.tenants.models import Tenant
 from booking.tenants.service import create_tenant
 
@@ -165,6 +167,65 @@ def make_user(app: Flask) -> Callable[..., User]:
             accounts.grant_role(tenant, None, user, role)
         db.session.commit()
         return user
+
+    return make
+
+
+@pytest.fixture
+def admin(tenant: Tenant, make_user) -> User:
+    return make_user("admin@example.org", tenant=tenant, roles=("admin",), name="Anna Admin")
+
+
+@pytest.fixture
+def clerk(tenant: Tenant, make_user) -> User:
+    return make_user("clerk@example.org", tenant=tenant, roles=("clerk",), name="Sven Clerk")
+
+
+@pytest.fixture
+def citizen(make_user) -> User:
+    return make_user("citizen@example.org", name="Carla Citizen")
+
+
+@pytest.fixture
+def other_citizen(make_user) -> User:
+    return make_user("other@example.org", name="Otto Other")
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = (int(part) for part in clock.split(":"))
+    return hours * 60 + minutes
+
+
+@pytest.fixture
+def make_resource(tenant: Tenant) -> Callable[..., Resource]:
+    """``make_resource(name=None, kind="hall", *, parent=None, hours=None,
+    of_tenant=None, **fields)`` through the resources service (as the system),
+    committed. ``fields``: any of ``resources.service.FIELDS``; ``hours``:
+    ``{weekday: ("08:00", "22:00")}`` (none: open around the clock)."""
+    counter = iter(range(1, 10_000))
+
+    def make(
+        name: str | None = None,
+        kind: str = "hall",
+        *,
+        parent: Resource | None = None,
+        hours: dict[int, tuple[str, str]] | None = None,
+        of_tenant: Tenant | None = None,
+        **fields,
+    ) -> Resource:
+        owner = of_tenant or tenant
+        if parent is not None:
+            fields["parent_id"] = parent.id
+        resource = resources.create_resource(
+            owner, None, name=name or f"Raum {next(counter)}", kind=kind, **fields
+        )
+        if hours:
+            rows = [
+                (day, _minutes(opens), _minutes(closes)) for day, (opens, closes) in hours.items()
+            ]
+            resources.set_opening_hours(owner, None, resource, rows)
+        db.session.commit()
+        return resource
 
     return make
 

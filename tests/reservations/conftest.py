@@ -1,5 +1,6 @@
-"""Factories for the reservations tests: resources (with parts and opening
-hours), users in roles, bookings through the service, local times."""
+"""Fixtures of the reservations tests: a hall with halves, bookings through
+the service, local times (people and ``make_resource`` come from
+``tests/conftest.py``)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,12 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from booking.accounts import service as accounts
 from booking.accounts.models import User
 from booking.core import utcnow
 from booking.extensions import db
 from booking.reservations import service
 from booking.reservations.models import Booking
-from booking.resources.models import OpeningHours, Resource
-from booking.tenants.models import Tenant
-from tests.conftest import PASSWORD
+from booking.resources.models import Resource
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -47,90 +45,6 @@ def workday(weekday: int = 2, *, after_days: int = 40, state: str = "HE") -> dat
 def day() -> date:
     """A Wednesday some weeks ahead, no holiday."""
     return workday()
-
-
-@pytest.fixture(scope="session")
-def _password_hash() -> str:
-    return accounts.hash_password(PASSWORD)
-
-
-@pytest.fixture
-def make_person(app, _password_hash) -> Callable[..., User]:
-    """``make_person(email, tenant=None, roles=())``: a confirmed user, fast
-    (the argon2 hash is computed once per session, not per user)."""
-
-    def make(email: str, *, tenant: Tenant | None = None, roles=(), name: str = "") -> User:
-        user = User(
-            email=email,
-            name=name,
-            password_hash=_password_hash,
-            email_confirmed_at=utcnow(),
-        )
-        db.session.add(user)
-        db.session.flush()
-        for role in roles:
-            accounts.grant_role(tenant, None, user, role)
-        db.session.commit()
-        return user
-
-    return make
-
-
-@pytest.fixture
-def admin(tenant, make_person) -> User:
-    return make_person("admin@example.org", tenant=tenant, roles=("admin",), name="Anna Admin")
-
-
-@pytest.fixture
-def clerk(tenant, make_person) -> User:
-    return make_person("clerk@example.org", tenant=tenant, roles=("clerk",), name="Sven Clerk")
-
-
-@pytest.fixture
-def citizen(make_person) -> User:
-    return make_person("citizen@example.org", name="Carla Citizen")
-
-
-@pytest.fixture
-def other_citizen(make_person) -> User:
-    return make_person("other@example.org", name="Otto Other")
-
-
-@pytest.fixture
-def make_resource(tenant) -> Callable[..., Resource]:
-    """``make_resource(name, kind="hall", parent=None, hours=None, **fields)``.
-    ``hours``: ``{weekday: ("08:00", "22:00")}`` (no rows: always open)."""
-    counter = iter(range(1, 10_000))
-
-    def make(
-        name: str | None = None,
-        kind: str = "hall",
-        *,
-        parent: Resource | None = None,
-        hours: dict[int, tuple[str, str]] | None = None,
-        of_tenant: Tenant | None = None,
-        **fields,
-    ) -> Resource:
-        owner = of_tenant or tenant
-        fields.setdefault("capacity", 100)
-        resource = Resource(
-            tenant_id=owner.id,
-            name=name or f"Raum {next(counter)}",
-            kind=kind,
-            parent_id=parent.id if parent else None,
-            **fields,
-        )
-        for weekday, (opens, closes) in (hours or {}).items():
-            oh, om = (int(p) for p in opens.split(":"))
-            ch, cm = (int(p) for p in closes.split(":"))
-            resource.opening_hours.append(
-                OpeningHours(weekday=weekday, opens_min=oh * 60 + om, closes_min=ch * 60 + cm)
-            )
-        db.session.add(resource)
-        db.session.commit()
-        return resource
-
-    return make
 
 
 @pytest.fixture

@@ -134,14 +134,14 @@ def test_mine_lists_only_own_bookings(tenant, make_resource, citizen, other_citi
 
 
 def test_listing_by_resource_is_for_staff_and_assigned_caretakers(
-    tenant, hall, citizen, clerk, make_person, api, day
+    tenant, hall, citizen, clerk, make_user, api, day
 ):
     whole, a, b = hall
     client = api(citizen, tenant)
     on_whole = client.post("/bookings", json=body(whole, day, "08:00", "10:00")).json["id"]
     on_a = client.post("/bookings", json=body(a, day)).json["id"]
     on_b = client.post("/bookings", json=body(b, day)).json["id"]
-    caretaker = make_person("hausmeister@example.org", tenant=tenant, roles=("caretaker",))
+    caretaker = make_user("hausmeister@example.org", tenant=tenant, roles=("caretaker",))
     db.session.add(ResourceCaretaker(resource_id=a.id, user_id=caretaker.id))
     db.session.commit()
     window = f"start={iso(at(day, '00:00'))}&end={iso(at(day, '23:00'))}".replace("+", "%2B")
@@ -337,16 +337,16 @@ def test_end_before_start_is_422(tenant, make_resource, citizen, api, day):
 
 
 def test_another_tenants_resource_and_booking_are_404(
-    tenant, make_tenant, make_resource, citizen, make_person, api, day
+    tenant, make_tenant, make_resource, citizen, make_user, api, day
 ):
     other = make_tenant("nachbarort", name="Nachbarort")
     foreign_room = make_resource(of_tenant=other)
     own_room = make_resource()
     response = api(citizen, tenant).post("/bookings", json=body(foreign_room, day))
     assert response.status_code == 404
-    neighbour_admin = make_person("admin@nachbarort.example", tenant=other, roles=("admin",))
+    neighbour_admin = make_user("admin@nachbarort.example", tenant=other, roles=("admin",))
     foreign = api(neighbour_admin, other).post("/bookings", json=body(foreign_room, day)).json
-    home_clerk = make_person("clerk@home.example", tenant=tenant, roles=("clerk",))
+    home_clerk = make_user("clerk@home.example", tenant=tenant, roles=("clerk",))
     staff = api(home_clerk, tenant)
     for response in (
         staff.get(f"/bookings/{foreign['id']}"),

@@ -1,40 +1,9 @@
-"""Factories for the resources tests."""
+"""Fixtures of the resources tests (people and ``make_resource`` come from
+``tests/conftest.py``)."""
 
 from __future__ import annotations
 
 import pytest
-
-from booking.extensions import db
-from booking.resources import service
-
-
-@pytest.fixture
-def admin(tenant, make_user):
-    return make_user("admin@example.org", tenant=tenant, roles=("admin",), name="Anna Admin")
-
-
-@pytest.fixture
-def clerk(tenant, make_user):
-    return make_user("clerk@example.org", tenant=tenant, roles=("clerk",), name="Sven Clerk")
-
-
-@pytest.fixture
-def citizen(make_user):
-    return make_user("citizen@example.org", name="Carla Citizen")
-
-
-@pytest.fixture
-def make_resource(tenant, admin):
-    """``make_resource(name, kind="hall", **fields)`` through the service, committed."""
-
-    def make(name: str, kind: str = "hall", *, of_tenant=None, **fields):
-        resource = service.create_resource(
-            of_tenant or tenant, None, name=name, kind=kind, **fields
-        )
-        db.session.commit()
-        return resource
-
-    return make
 
 
 @pytest.fixture

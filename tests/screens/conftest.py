@@ -54,26 +54,6 @@ def sign_in(client, login):
 
 
 @pytest.fixture
-def admin(tenant, make_user):
-    return make_user("admin@example.org", tenant=tenant, roles=("admin",), name="Anna Admin")
-
-
-@pytest.fixture
-def clerk(tenant, make_user):
-    return make_user("clerk@example.org", tenant=tenant, roles=("clerk",), name="Sven Clerk")
-
-
-@pytest.fixture
-def citizen(make_user):
-    return make_user("citizen@example.org", name="Carla Citizen")
-
-
-@pytest.fixture
-def other_citizen(make_user):
-    return make_user("other@example.org", name="Otto Other")
-
-
-@pytest.fixture
 def caretaker(tenant, make_user, hall):
     user = make_user("caretaker@example.org", tenant=tenant, roles=("caretaker",), name="Hans Haus")
     resources.add_caretaker(tenant, None, hall, user)
@@ -89,18 +69,6 @@ def other_tenant(make_tenant):
 @pytest.fixture
 def other_admin(other_tenant, make_user):
     return make_user("admin@andersdorf.example", tenant=other_tenant, roles=("admin",))
-
-
-@pytest.fixture
-def make_resource(tenant):
-    def make(name: str, kind: str = "hall", *, of_tenant=None, **fields):
-        resource = resources.create_resource(
-            of_tenant or tenant, None, name=name, kind=kind, **fields
-        )
-        db.session.commit()
-        return resource
-
-    return make
 
 
 @pytest.fixture
