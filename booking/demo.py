@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from booking.accounts import service as accounts
+from booking.core import utcnow
 from booking.extensions import db
+from booking.reservations import service as reservations
 from booking.resources import service as resources
 from booking.tenants.models import Tenant
 from booking.tenants.service import create_tenant
+from cemetery.models import Cemetery
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -25,7 +31,7 @@ DEMO_ACCOUNTS = (
 )
 
 
-def seed() -> list[tuple[str, str, str | None]]:
+def seed(now: datetime | None = None) -> list[tuple[str, str, str | None]]:
     """Create the demo municipality with its accounts; returns the accounts."""
     tenant = create_tenant(DEMO_SLUG, "Gemeinde Musterhausen", "Europe/Berlin", "HE")
     users = {}
@@ -34,11 +40,101 @@ def seed() -> list[tuple[str, str, str | None]]:
         users[email] = user
         if role:
             accounts.grant_role(tenant, None, user, role)
-    accounts.create_organisation(
+    club = accounts.create_organisation(
         tenant, users["verein@musterhausen.example"], name="TSV Musterhausen 1890 e. V."
     )
-    resources.seed_demo_resources(tenant, users["hausmeister@musterhausen.example"])
+    halls = resources.seed_demo_resources(tenant, users["hausmeister@musterhausen.example"])
+    seed_demo_bookings(tenant, users, halls, club, now or utcnow())
+    seed_demo_cemetery(tenant)
     return list(DEMO_ACCOUNTS)
+
+
+def _local(tenant: Tenant, day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), ZoneInfo(tenant.timezone))
+
+
+def seed_demo_bookings(tenant, users, halls, club, now: datetime) -> None:
+    """A few weeks of ordinary life: a club's weekly training (approved), a
+    pending request in the clerk's queue, a private party and a course."""
+    member = users["verein@musterhausen.example"]
+    clerk = users["sachbearbeitung@musterhausen.example"]
+    today = now.astimezone(ZoneInfo(tenant.timezone)).date()
+
+    def next_weekday(weekday: int, weeks_ahead: int = 1) -> date:
+        return today + timedelta(days=(weekday - today.weekday()) % 7 + 7 * weeks_ahead)
+
+    tuesday = next_weekday(1)
+    training = reservations.create_booking(
+        tenant,
+        member,
+        halls["Sporthalle"],
+        _local(tenant, tuesday, 18),
+        _local(tenant, tuesday, 20),
+        "Training Handballjugend",
+        organisation=club,
+        now=now,
+        recurrence={"freq": "weekly", "interval": 1, "count": 12, "skip_closed": True},
+        on_conflict="skip",
+    ).booking
+    reservations.approve_booking(tenant, clerk, training, now=now)
+    saturday = next_weekday(5, 2)
+    reservations.create_booking(
+        tenant,
+        member,
+        halls["Sporthalle"],
+        _local(tenant, saturday, 9),
+        _local(tenant, saturday, 17),
+        "Jugendturnier",
+        organisation=club,
+        note="Mit Bewirtung im Foyer.",
+        now=now,
+    )
+    party = next_weekday(5)
+    reservations.create_booking(
+        tenant,
+        member,
+        halls["Saal A"],
+        _local(tenant, party, 14),
+        _local(tenant, party, 22),
+        "Geburtstagsfeier",
+        now=now,
+    )
+    wednesday = next_weekday(2)
+    reservations.create_booking(
+        tenant,
+        clerk,
+        halls["Mehrzweckraum"],
+        _local(tenant, wednesday, 9),
+        _local(tenant, wednesday, 11),
+        "Sprachkurs der Volkshochschule",
+        now=now,
+        recurrence={"freq": "weekly", "interval": 1, "count": 8, "skip_closed": True},
+        on_conflict="skip",
+    )
+
+
+def seed_demo_cemetery(tenant: Tenant) -> Cemetery:
+    """The demo cemetery with its chapel (Trauerhalle) and crew as resources."""
+    chapel = resources.create_resource(
+        tenant,
+        None,
+        name="Trauerhalle Friedhof Musterhausen",
+        kind="chapel",
+        capacity=80,
+        address="Friedhofsweg 3, 12345 Musterhausen",
+        public=False,
+    )
+    crew = resources.create_resource(tenant, None, name="Friedhofsteam", kind="crew", public=False)
+    cemetery = Cemetery(
+        tenant_id=tenant.id,
+        name="Friedhof Musterhausen",
+        address=chapel.address,
+        chapel_resource_id=chapel.id,
+        crew_resource_id=crew.id,
+    )
+    db.session.add(cemetery)
+    db.session.flush()
+    return cemetery
 
 
 @demo_cli.command("seed")

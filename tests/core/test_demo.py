@@ -32,3 +32,13 @@ def test_demo_seed_if_empty_leaves_a_real_installation_alone(runner, make_tenant
     result = runner.invoke(args=["demo", "seed", "--if-empty"])
     assert result.exit_code == 0
     assert db.session.scalar(select(Tenant.slug).where(Tenant.slug == "musterhausen")) is None
+
+
+def test_demo_has_bookings_a_pending_request_and_a_cemetery(runner):
+    from booking.reservations.models import Booking
+    from cemetery.models import Cemetery
+
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    statuses = sorted(db.session.scalars(select(Booking.status)))
+    assert statuses == ["confirmed", "confirmed", "confirmed", "requested"]
+    assert db.session.scalar(select(Cemetery.name)) == "Friedhof Musterhausen"
