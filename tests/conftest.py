@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from flask import Flask, g, request_started
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from booking import create_app
 from booking.accounts import service as accounts
@@ -228,6 +229,26 @@ def make_resource(tenant: Tenant) -> Callable[..., Resource]:
         return resource
 
     return make
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], Iterator[list[str]]]:
+    """``with count_queries() as statements:`` collects the SQL run inside."""
+
+    @contextmanager
+    def counting() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def record(_conn, _cursor, statement, *_args) -> None:
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from booking.accounts.models import (
     ORGANISATION_KINDS,
@@ -340,6 +341,7 @@ def staff(tenant: Tenant) -> list[Membership]:
         db.session.scalars(
             select(Membership)
             .join(Membership.user)
+            .options(contains_eager(Membership.user))
             .where(Membership.tenant_id == tenant.id)
             .order_by(User.email, Membership.role)
         )
@@ -447,15 +449,12 @@ def can_view_organisation(user: User, organisation: Organisation) -> bool:
 
 def visible_organisations(user: User, tenant: Tenant) -> list[Organisation]:
     """All of the tenant's organisations for admin and clerk, else the user's own."""
-    if user.has_role(tenant.id, *STAFF_ROLES):
-        return list(
-            db.session.scalars(
-                select(Organisation)
-                .where(Organisation.tenant_id == tenant.id)
-                .order_by(Organisation.name)
-            )
-        )
-    return organisations_of(user, tenant)
+    query = select(Organisation).where(Organisation.tenant_id == tenant.id)
+    if not user.has_role(tenant.id, *STAFF_ROLES):
+        query = query.join(OrganisationMember).where(OrganisationMember.user_id == user.id)
+    # The list shows each one's number of members.
+    query = query.options(selectinload(Organisation.members))
+    return list(db.session.scalars(query.order_by(Organisation.name)))
 
 
 def organisations_of(user: User, tenant: Tenant) -> list[Organisation]:

@@ -94,27 +94,44 @@ class Family:
 _TREE = select(Resource.id, Resource.parent_id).where(Resource.tenant_id == bindparam("tenant_id"))
 
 
-def family(resource: Resource) -> Family:
-    """One query over the tenant's resources (a few dozen rows)."""
+def _tree(tenant_id: int) -> tuple[dict[int, list[int]], dict[int, int | None]]:
+    """The tenant's tree of resources as ``children`` and ``parents`` maps:
+    one query (a few dozen rows)."""
     children: dict[int, list[int]] = {}
     parents: dict[int, int | None] = {}
-    rows = db.session.execute(_TREE, {"tenant_id": resource.tenant_id})
-    for rid, parent_id in rows:
+    for rid, parent_id in db.session.execute(_TREE, {"tenant_id": tenant_id}):
         parents[rid] = parent_id
         if parent_id is not None:
             children.setdefault(parent_id, []).append(rid)
-    below, stack = [], [resource.id]
+    return children, parents
+
+
+def _family(
+    resource_id: int, children: dict[int, list[int]], parents: dict[int, int | None]
+) -> Family:
+    below, stack = [], [resource_id]
     while stack:
         node = stack.pop()
         below.append(node)
         stack.extend(children.get(node, ()))
     related = set(below)
-    parent = parents.get(resource.id)
+    parent = parents.get(resource_id)
     while parent is not None and parent not in related:
         related.add(parent)
         parent = parents.get(parent)
     units = sorted(rid for rid in below if rid not in children)
     return Family(units, related)
+
+
+def family(resource: Resource) -> Family:
+    """One query over the tenant's resources."""
+    return _family(resource.id, *_tree(resource.tenant_id))
+
+
+def families(tenant_id: int, resource_ids: Iterable[int]) -> dict[int, Family]:
+    """``family`` of several resources of one tenant, with one query."""
+    tree = _tree(tenant_id)
+    return {rid: _family(rid, *tree) for rid in set(resource_ids)}
 
 
 def leaf_unit_ids(resource: Resource) -> list[int]:

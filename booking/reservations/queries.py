@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -100,7 +100,11 @@ def bookings_of_user(tenant: Tenant, user: User, *, limit: int = 500) -> list[Bo
         db.session.scalars(
             select(Booking)
             .where(Booking.tenant_id == tenant.id, Booking.user_id == user.id)
-            .options(selectinload(Booking.occurrences))
+            .options(
+                selectinload(Booking.occurrences),
+                selectinload(Booking.resource),
+                selectinload(Booking.organisation),
+            )
             .order_by(Booking.created_at.desc(), Booking.id.desc())
             .limit(limit)
         )
@@ -190,29 +194,46 @@ class QueueItem:
 def approval_queue(tenant: Tenant) -> list[QueueItem]:
     """Requested bookings, oldest first, each with its current conflicts:
     claims of other bookings on its units, and other requests for the same
-    time (which only one of them can get)."""
+    time (which only one of them can get). A fixed number of queries however
+    long the queue (the conflicts of all requests are read at once)."""
     requested = list(
         db.session.scalars(
             select(Booking)
             .where(Booking.tenant_id == tenant.id, Booking.status == "requested")
-            .options(selectinload(Booking.occurrences), selectinload(Booking.resource))
+            .options(
+                selectinload(Booking.occurrences),
+                selectinload(Booking.resource),
+                selectinload(Booking.user),
+                selectinload(Booking.organisation),
+            )
             .order_by(Booking.created_at, Booking.id)
         )
     )
-    units_of: dict[int, list[int]] = {}
-    items = []
-    for booking in requested:
-        resource = booking.resource
-        if resource.id not in units_of:
-            units_of[resource.id] = engine.leaf_unit_ids(resource)
-        units = units_of[resource.id]
-        occurrences = booking.active_occurrences
-        dates = [(o.start_at, o.end_at) for o in occurrences]
-        periods = [engine.claim_period(resource, s, e) for s, e in dates]
-        hits = engine.find_conflicts(
-            units, periods, exclude_occurrence_ids=[o.id for o in occurrences]
+    if not requested:
+        return []
+    families = engine.families(tenant.id, (b.resource_id for b in requested))
+    units_of = {rid: fam.units for rid, fam in families.items()}
+    # The dates of all requests in one list, so that the engine is asked once.
+    dates = [(b, i, o) for b in requested for i, o in enumerate(b.active_occurrences)]
+    periods = [engine.claim_period(b.resource, o.start_at, o.end_at) for b, _i, o in dates]
+    units = sorted({unit for units in units_of.values() for unit in units})
+    own = {o.id: b.id for b, _i, o in dates}
+    hits: dict[int, list[engine.Hit]] = {b.id: [] for b in requested}
+    for hit in engine.find_conflicts(units, periods):
+        booking, index, _occurrence = dates[hit.index]
+        if (
+            own.get(hit.occurrence_id) != booking.id
+            and hit.unit_id in units_of[booking.resource_id]
+        ):
+            hits[booking.id].append(replace(hit, index=index))
+    items = [
+        QueueItem(
+            b,
+            conflict_items(hits[b.id], [(o.start_at, o.end_at) for o in b.active_occurrences]),
+            [],
         )
-        items.append(QueueItem(booking, conflict_items(hits, dates), []))
+        for b in requested
+    ]
     # Competing requests: overlapping requested bookings sharing a unit.
     for i, item in enumerate(items):
         for other in items[i + 1 :]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from booking.accounts.models import STAFF_ROLES, Membership, User
 from booking.audit import service as audit
@@ -366,17 +367,26 @@ def names_of(tenant: Tenant, resource_ids: Iterable[int]) -> dict[int, str]:
     return {rid: name for rid, name in rows}
 
 
+def _tree(tenant: Tenant) -> dict[int | None, list[Resource]]:
+    """Every resource of the municipality by ``parent_id`` (None: top level),
+    each list by name: one query, so walking the tree costs no query per node."""
+    children: dict[int | None, list[Resource]] = {}
+    for resource in db.session.scalars(scoped(Resource, tenant).order_by(Resource.name)):
+        children.setdefault(resource.parent_id, []).append(resource)
+    return children
+
+
 def list_resources(tenant: Tenant) -> list[Resource]:
     """All resources of the municipality, each top-level one followed by its parts."""
-    everything = list(db.session.scalars(scoped(Resource, tenant).order_by(Resource.name)))
+    children = _tree(tenant)
     ordered: list[Resource] = []
 
     def walk(node: Resource) -> None:
         ordered.append(node)
-        for child in sorted(node.children, key=lambda r: r.name):
+        for child in sorted(children.get(node.id, ()), key=lambda r: r.name):
             walk(child)
 
-    for top in (r for r in everything if r.parent_id is None):
+    for top in children.get(None, ()):
         walk(top)
     return ordered
 
@@ -397,6 +407,7 @@ def public_resources(
         query = query.where(Resource.kind == kind)
     if min_capacity is not None:
         query = query.where(Resource.capacity >= min_capacity)
+    query = query.options(selectinload(Resource.children))  # public_parts of each
     return list(db.session.scalars(query.order_by(Resource.name)))
 
 
@@ -406,15 +417,18 @@ def public_parts(resource: Resource) -> list[Resource]:
 
 def resources_for_caretaker(tenant: Tenant, user: User) -> list[Resource]:
     """The resources a caretaker looks after: those assigned and their parts."""
-    assigned = db.session.scalars(
-        scoped(Resource, tenant)
-        .join(ResourceCaretaker, ResourceCaretaker.resource_id == Resource.id)
-        .where(ResourceCaretaker.user_id == user.id)
-    ).all()
+    assigned = set(
+        db.session.scalars(
+            select(ResourceCaretaker.resource_id).where(ResourceCaretaker.user_id == user.id)
+        )
+    )
+    children = _tree(tenant)
+    stack = [r for rs in children.values() for r in rs if r.id in assigned]
     found: dict[int, Resource] = {}
-    for resource in assigned:
-        for r in (resource, *descendants(resource)):
-            found[r.id] = r
+    while stack:
+        node = stack.pop()
+        found[node.id] = node
+        stack.extend(children.get(node.id, ()))
     return sorted(found.values(), key=lambda r: (r.name, r.id))
 
 
