@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, select
 
 from booking.extensions import db
 from booking.reservations.engine import claimed_periods, leaf_unit_ids, related_resource_ids
@@ -156,31 +156,6 @@ def holiday_intervals(tenant: Tenant, start: datetime, end: datetime) -> list[Bl
                     )
                 )
     return found
-
-
-def closures(
-    tenant: Tenant,
-    resource: Resource,
-    start: datetime,
-    end: datetime,
-    related_ids: Iterable[int] | None = None,
-) -> list[Closure]:
-    """Closures overlapping ``[start, end)`` that apply to the resource: its
-    own, those of a resource sharing a unit with it, and tenant-wide ones."""
-    if related_ids is None:
-        related_ids = related_resource_ids(resource)
-    return list(
-        db.session.scalars(
-            select(Closure)
-            .where(
-                Closure.tenant_id == tenant.id,
-                or_(Closure.resource_id.is_(None), Closure.resource_id.in_(list(related_ids))),
-                Closure.start_at < end,
-                Closure.end_at > start,
-            )
-            .order_by(Closure.start_at)
-        )
-    )
 
 
 _CLOSURES = (
