@@ -27,7 +27,6 @@ from flask_babel import format_date, format_datetime, format_time, to_user_timez
 from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.routing import BuildError
-from wtforms import SelectChoice
 
 from booking.accounts import service as accounts
 from booking.accounts.access import current_actor, is_staff, role_required
@@ -50,7 +49,8 @@ from booking.reservations.forms import (
 )
 from booking.reservations.models import Booking, Occurrence
 from booking.resources import service as resources
-from booking.resources.models import RESOURCE_KINDS, Resource
+from booking.resources.forms import catalogue_kind_choices
+from booking.resources.models import Resource
 from booking.tenants.service import get_scoped
 
 bp = Blueprint("reservations", __name__, url_prefix="/<tenant>")
@@ -72,17 +72,6 @@ FIELD_MAP = {
     "override_reason": "override_reason",
     "date": "date",
 }
-
-
-def kind_labels() -> dict[str, str]:
-    return {
-        "hall": _("Halle"),
-        "room": _("Raum"),
-        "sports_hall": _("Sporthalle"),
-        "chapel": _("Trauerhalle"),
-        "crew": _("Bestattungsteam"),
-        "equipment": _("Ausstattung"),
-    }
 
 
 def get_booking(booking_id: int) -> Booking:
@@ -193,12 +182,7 @@ def week(resource_id: int):
 @bp.get("/halls/free")
 def free():
     form = FreeSearchForm(request.args)
-    labels = kind_labels()
-    form.kind.choices = [SelectChoice("", _("Alle Arten"))] + [
-        SelectChoice(kind, labels[kind])
-        for kind in RESOURCE_KINDS
-        if kind not in ("chapel", "crew")
-    ]
+    form.kind.choices = catalogue_kind_choices()
     results = None
     start = end = None
     searched = bool(request.args)
@@ -215,7 +199,6 @@ def free():
         results=results,
         start=start,
         end=end,
-        kinds=labels,
     ), status
 
 

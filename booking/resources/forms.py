@@ -40,6 +40,13 @@ def kind_choices() -> list[SelectChoice]:
     return [SelectChoice(kind, KIND_LABELS[kind]) for kind in RESOURCE_KINDS]
 
 
+def catalogue_kind_choices() -> list[SelectChoice]:
+    """A search filter's kinds: any, or one a citizen looks for."""
+    return [SelectChoice("", _l("Alle Arten"))] + [
+        SelectChoice(kind, KIND_LABELS[kind]) for kind in PUBLIC_KINDS
+    ]
+
+
 class ResourceForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Art"), choices=kind_choices())

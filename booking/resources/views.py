@@ -23,12 +23,12 @@ from booking.extensions import db
 from booking.resources import service
 from booking.resources.forms import (
     KIND_LABELS,
-    PUBLIC_KINDS,
     CaretakerForm,
     CatalogueFilterForm,
     ClosureForm,
     OpeningHoursForm,
     ResourceForm,
+    catalogue_kind_choices,
 )
 from booking.resources.models import Resource
 from booking.web import is_safe_redirect
@@ -77,9 +77,7 @@ def resource_kind_label(kind: str) -> str:
 @bp.get("/")
 def index():
     form = CatalogueFilterForm(formdata=request.args)
-    form.kind.choices = [SelectChoice("", _("Alle Arten"))] + [
-        SelectChoice(k, KIND_LABELS[k]) for k in PUBLIC_KINDS
-    ]
+    form.kind.choices = catalogue_kind_choices()
     kind = min_capacity = None
     status = 200
     if request.args:
