@@ -1,11 +1,12 @@
 """List pages read a fixed number of times however many rows they show: the
 related rows (hall, booker, organisation, parts, members) are loaded with the
-list, not one query per row (N+1). Each test renders a page with one row,
+list, not one query per row (N+1). Each test renders its pages with one row,
 adds rows that bring new halls, people and organisations, and compares."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import pytest
 
@@ -15,17 +16,26 @@ from booking.resources import service as resources
 
 
 @pytest.fixture
-def queries_for(client, count_queries):
-    """The number of SQL statements one GET of ``url`` runs (nothing cached)."""
+def assert_fixed_queries(client, count_queries):
+    """``assert_fixed_queries(add, *urls, get=client.get)``: ``add(1)``, count
+    the statements of a GET of each url, ``add(2)``, ``add(3)``, count again:
+    the same."""
 
-    def run(url: str) -> int:
-        db.session.commit()  # a new transaction and nothing cached, every time
-        with count_queries() as statements:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        return len(statements)
+    def check(add: Callable[[int], None], *urls: str, get=client.get) -> None:
+        def statements(url: str) -> int:
+            db.session.commit()  # a new transaction and nothing cached, every time
+            with count_queries() as found:
+                response = get(url)
+            assert response.status_code == 200, url
+            return len(found)
 
-    return run
+        add(1)
+        once = {url: statements(url) for url in urls}
+        add(2)
+        add(3)
+        assert {url: statements(url) for url in urls} == once
+
+    return check
 
 
 @pytest.fixture
@@ -45,22 +55,17 @@ def club_of(tenant, user, name: str):
     return organisation
 
 
-def test_my_bookings(client, sign_in, tenant, citizen, make_resource, make_booking, queries_for):
+def test_my_bookings(sign_in, tenant, citizen, make_resource, make_booking, assert_fixed_queries):
     def add(n: int) -> None:
         hall = make_resource(f"Halle {n}")
         make_booking(citizen, hall, organisation=club_of(tenant, citizen, f"Verein {n}"))
 
-    add(1)
     sign_in(citizen)
-    url = f"/{tenant.slug}/bookings/mine"
-    once = queries_for(url)
-    add(2)
-    add(3)
-    assert queries_for(url) == once
+    assert_fixed_queries(add, f"/{tenant.slug}/bookings/mine")
 
 
-def test_approval_queue(
-    client, sign_in, tenant, clerk, person, make_resource, make_booking, queries_for
+def test_approval_queue_and_calendar(
+    sign_in, tenant, clerk, person, make_resource, make_booking, day, assert_fixed_queries
 ):
     def add(n: int) -> None:
         hall = make_resource(f"Halle {n}", requires_approval=True, request_blocks=False)
@@ -69,17 +74,16 @@ def test_approval_queue(
         make_booking(booker, hall, 18, 20, organisation=club_of(tenant, booker, f"Verein {n}"))
         make_booking(person(), part, 19, 21)  # a request of its part: competes, claims
 
-    add(1)
     sign_in(clerk)
-    url = f"/{tenant.slug}/staff/approvals"
-    once = queries_for(url)
-    add(2)
-    add(3)
-    assert queries_for(url) == once
+    assert_fixed_queries(
+        add,
+        f"/{tenant.slug}/staff/approvals",
+        f"/{tenant.slug}/staff/calendar?date={day.isoformat()}",
+    )
 
 
-def test_staff_calendar_and_caretaker_day_sheet(
-    client, sign_in, tenant, admin, person, make_resource, make_booking, make_user, day, queries_for
+def test_caretaker_day_sheet(
+    sign_in, tenant, person, make_resource, make_booking, make_user, day, assert_fixed_queries
 ):
     caretaker = make_user("hausmeister@example.org", tenant=tenant, roles=("caretaker",))
 
@@ -90,75 +94,37 @@ def test_staff_calendar_and_caretaker_day_sheet(
         booker = person()
         make_booking(booker, hall, organisation=club_of(tenant, booker, f"Verein {n}"))
 
-    add(1)
-    calendar = f"/{tenant.slug}/staff/calendar?date={day.isoformat()}"
-    sheet = f"/{tenant.slug}/caretaker/day?date={day.isoformat()}"
-    sign_in(admin)
-    calendar_once = queries_for(calendar)
     sign_in(caretaker)
-    sheet_once = queries_for(sheet)
-    add(2)
-    add(3)
-    assert queries_for(sheet) == sheet_once
-    sign_in(admin)
-    assert queries_for(calendar) == calendar_once
+    assert_fixed_queries(add, f"/{tenant.slug}/caretaker/day?date={day.isoformat()}")
 
 
 def test_catalogue_and_resource_administration(
-    client, sign_in, tenant, admin, make_resource, queries_for
+    sign_in, tenant, admin, make_resource, assert_fixed_queries
 ):
     def add(n: int) -> None:
         hall = make_resource(f"Halle {n}", capacity=100)
         for part in ("A", "B"):
             make_resource(f"Teil {n}{part}", "room", parent=hall, capacity=50)
 
-    add(1)
-    catalogue = f"/{tenant.slug}/halls/"
-    administration = f"/{tenant.slug}/admin/resources/"
-    catalogue_once = queries_for(catalogue)
     sign_in(admin)
-    administration_once = queries_for(administration)
-    add(2)
-    add(3)
-    assert queries_for(administration) == administration_once
-    sign_in(None)
-    assert queries_for(catalogue) == catalogue_once
+    assert_fixed_queries(add, f"/{tenant.slug}/halls/", f"/{tenant.slug}/admin/resources/")
 
 
-def test_roles_and_organisations(client, sign_in, tenant, admin, person, queries_for):
+def test_roles_and_organisations(sign_in, tenant, admin, person, assert_fixed_queries):
     def add(n: int) -> None:
         clerk = person(tenant=tenant, roles=("clerk",))
         organisation = club_of(tenant, clerk, f"Verein {n}")
         accounts.add_member(organisation, clerk, person().email)
         db.session.commit()
 
-    add(1)
     sign_in(admin)
-    roles = f"/{tenant.slug}/admin/roles"
-    organisations = f"/{tenant.slug}/organisations/"
-    roles_once = queries_for(roles)
-    organisations_once = queries_for(organisations)
-    add(2)
-    add(3)
-    assert queries_for(roles) == roles_once
-    assert queries_for(organisations) == organisations_once
+    assert_fixed_queries(add, f"/{tenant.slug}/admin/roles", f"/{tenant.slug}/organisations/")
 
 
-def test_bookings_api_list(tenant, clerk, person, make_resource, make_booking, api, count_queries):
-    client = api(clerk, tenant)
-
+def test_bookings_api_list(
+    tenant, clerk, person, make_resource, make_booking, api, assert_fixed_queries
+):
     def add(n: int) -> None:
         make_booking(person(), make_resource(f"Halle {n}"))
 
-    def statements() -> int:
-        db.session.commit()
-        with count_queries() as found:
-            response = client.get("/bookings")
-        assert response.status_code == 200
-        return len(found)
-
-    add(1)
-    once = statements()
-    add(2)
-    add(3)
-    assert statements() == once
+    assert_fixed_queries(add, "/bookings", "/bookings?mine=1", get=api(clerk, tenant).get)
