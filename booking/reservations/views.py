@@ -26,7 +26,6 @@ from flask import (
 from flask_babel import format_date, format_datetime, format_time, to_user_timezone
 from flask_babel import gettext as _
 from flask_login import login_required
-from werkzeug.routing import BuildError
 
 from booking.accounts import service as accounts
 from booking.accounts.access import current_actor, is_staff, role_required
@@ -95,8 +94,7 @@ def require_manage(booking: Booking) -> None:
 def visible_resource(resource_id: int) -> Resource:
     """A resource of the catalogue (staff: any resource of the municipality)."""
     resource = get_scoped(Resource, g.tenant, resource_id)
-    hidden = resources.is_hidden(resource)
-    if hidden and not is_staff():
+    if resources.is_hidden(resource) and not is_staff():
         raise NotFound(_("Nicht gefunden."))
     return resource
 
@@ -146,16 +144,6 @@ def _period(form: TimeRangeForm) -> tuple[datetime, datetime]:
     )
 
 
-def hall_url(resource: Resource) -> str | None:
-    """The hall's page in the public catalogue (built by the resources screens)."""
-    if "resources.detail" not in current_app.view_functions:
-        return None
-    try:
-        return url_for("resources.detail", resource_id=resource.id)
-    except BuildError:
-        return None
-
-
 # --- week view and free search ----------------------------------------------------
 
 
@@ -175,7 +163,6 @@ def week(resource_id: int):
         prev_week=monday - timedelta(days=7),
         next_week=monday + timedelta(days=7),
         parts=resources.public_parts(resource),
-        hall_url=hall_url(resource),
     )
 
 
