@@ -26,7 +26,7 @@ from booking.core import Forbidden, NotFound, ValidationFailed, utcnow
 from booking.reservations import access, engine, queries
 from booking.reservations import service as bookings
 from booking.reservations.models import Booking, Occurrence
-from booking.reservations.service import Skipped
+from booking.reservations.rules import Skipped
 from booking.resources.models import Resource
 from booking.tenants.service import get_scoped
 

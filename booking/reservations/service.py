@@ -5,14 +5,14 @@ and ``now``, flush but never commit, and raise domain errors
 (``BookingConflict`` 409, ``ValidationFailed`` 422, ``Forbidden`` 403,
 ``NotFound`` 404). The caller commits once.
 
-Who may do what is in ``reservations.access``, the read-only questions
-(one booking, lists, the approval queue) in ``reservations.queries``, the
+Who may do what is in ``reservations.access``, the rules checked before
+claims are written in ``reservations.rules``, the read-only questions (one
+booking, lists, the approval queue) in ``reservations.queries``, the
 alternatives offered on a conflict in ``reservations.suggestions``.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +35,13 @@ from booking.reservations.recurrence import (
     expand,
     parse_recurrence,
 )
+from booking.reservations.rules import (
+    Skipped,
+    apply_rules,
+    check_period,
+    check_series_apart,
+    format_local,
+)
 from booking.reservations.suggestions import suggestions
 from booking.resources import availability
 from booking.resources.models import Resource
@@ -42,17 +49,6 @@ from booking.tenants.models import Tenant
 
 ON_CONFLICT = ("reject", "skip")
 RACE_RETRIES = 5
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A date of a series that was not booked, and why
-    (``conflict``, ``closure`` or ``holiday``)."""
-
-    start: datetime
-    end: datetime
-    reason: str
-    label: str = ""
 
 
 @dataclass
@@ -63,119 +59,6 @@ class BookingResult:
 
 
 # --- helpers -------------------------------------------------------------------
-
-
-def _local(tenant: Tenant, instant: datetime) -> str:
-    return instant.astimezone(availability.tenant_zone(tenant)).strftime("%Y-%m-%d %H:%M")
-
-
-def _check_period(start: datetime, end: datetime, resource: Resource) -> None:
-    """Rules nobody can override: an ordered, aware, bounded period."""
-    if start.tzinfo is None or end.tzinfo is None:
-        raise ValidationFailed(
-            _l("Zeitangaben brauchen eine Zeitzone."),
-            {"start": [_l("Bitte mit Zeitzone angeben, z. B. +01:00.")]},
-        )
-    if end <= start:
-        raise ValidationFailed(
-            _l("Das Ende muss nach dem Beginn liegen."),
-            {"end": [_l("Das Ende muss nach dem Beginn liegen.")]},
-        )
-    claim_start, claim_end = engine.claim_period(resource, start, end)
-    if claim_end - claim_start > engine.MAX_CLAIM:
-        days = engine.MAX_CLAIM.days
-        raise ValidationFailed(
-            _l("Eine Buchung darf höchstens %(n)d Tage dauern.", n=days),
-            {"end": [_l("Höchstens %(n)d Tage (einschließlich Rüstzeiten).", n=days)]},
-        )
-
-
-def _check_series_apart(resource: Resource, dates: Sequence[tuple[datetime, datetime]]) -> None:
-    """A series whose dates (with buffers) overlap each other would claim a
-    unit twice: refused."""
-    periods = [engine.claim_period(resource, s, e) for s, e in dates]
-    if any(nxt[0] < prev[1] for prev, nxt in itertools.pairwise(periods)):
-        raise ValidationFailed(
-            _l("Die Termine der Serie überschneiden sich."),
-            {"recurrence": [_l("Wählen Sie ein größeres Intervall oder kürzere Termine.")]},
-        )
-
-
-def _raise_violations(
-    tenant: Tenant,
-    dates: Sequence[tuple[datetime, datetime]],
-    violations: Sequence[availability.Violation],
-    *,
-    staff: bool,
-) -> None:
-    series = len(dates) > 1
-    fields: dict[str, list[str]] = {}
-    for v in violations:
-        message = str(v.message)
-        if series:
-            message = f"{_local(tenant, dates[v.index][0])}: {message}"
-        fields.setdefault(v.field, [])
-        if message not in fields[v.field]:
-            fields[v.field].append(message)
-    if staff:
-        fields["override_reason"] = [
-            str(_l("Zum Abweichen von diesen Regeln ist eine Begründung nötig."))
-        ]
-    raise ValidationFailed(
-        _l("Die Buchung verstößt gegen die Regeln dieser Einrichtung."),
-        fields,
-        violations=[
-            {
-                "start": dates[v.index][0].astimezone(availability.tenant_zone(tenant)).isoformat(),
-                "end": dates[v.index][1].astimezone(availability.tenant_zone(tenant)).isoformat(),
-                "rule": v.rule,
-            }
-            for v in violations
-        ],
-    )
-
-
-def _apply_rules(
-    tenant: Tenant,
-    actor: User,
-    resource: Resource,
-    dates: list[tuple[datetime, datetime]],
-    *,
-    now: datetime,
-    related_ids: set[int],
-    skip_closed: bool,
-    override_reason: str | None,
-) -> tuple[list[tuple[datetime, datetime]], list[Skipped], list[str]]:
-    """Check the rules for every date. Returns the dates to keep, the dates
-    skipped as closed, and the rules staff overrode; raises 422 otherwise."""
-    violations = availability.rule_violations(
-        tenant, resource, dates, now=now, related_ids=related_ids
-    )
-    by_index: dict[int, list[availability.Violation]] = {}
-    for v in violations:
-        by_index.setdefault(v.index, []).append(v)
-    skipped: list[Skipped] = []
-    remaining: list[availability.Violation] = []
-    kept_dates: list[tuple[datetime, datetime]] = []
-    for index, date_pair in enumerate(dates):
-        found = by_index.get(index, [])
-        if found and skip_closed and all(v.rule in availability.CLOSED_RULES for v in found):
-            skipped.append(Skipped(*date_pair, found[0].rule, str(found[0].message)))
-            continue
-        kept_dates.append(date_pair)
-        remaining.extend(found)
-    if not kept_dates:
-        raise ValidationFailed(
-            _l("An keinem der Termine ist die Einrichtung geöffnet."),
-            {"start": [_l("Alle Termine fallen auf Sperrzeiten oder Feiertage.")]},
-        )
-    overridden: list[str] = []
-    if remaining:
-        staff = is_staff(actor, tenant)
-        if not (staff and override_reason):
-            _raise_violations(tenant, dates, remaining, staff=staff)
-        overridden = sorted({v.rule for v in remaining})
-    return kept_dates, skipped, overridden
 
 
 def _customer_category(organisation: Organisation | None) -> str:
@@ -279,15 +162,15 @@ def create_booking(
             errors["organisation_id"] = [_l("Sie gehören dieser Organisation nicht an.")]
     if errors:
         raise ValidationFailed(_l("Bitte prüfen Sie die Angaben."), errors)
-    _check_period(start, end, resource)
+    check_period(start, end, resource)
     rule = parse_recurrence(recurrence) if recurrence is not None else None
     tz = availability.tenant_zone(tenant)
     dates = expand(start, end, rule, tz, max_occurrences)
-    _check_series_apart(resource, dates)
+    check_series_apart(resource, dates)
     reason = clean_text(override_reason)
 
     fam = engine.family(resource)
-    dates, skipped, overridden = _apply_rules(
+    dates, skipped, overridden = apply_rules(
         tenant,
         actor,
         resource,
@@ -504,7 +387,7 @@ def _require_not_started(
                 "occurrence": [
                     _l(
                         "Der Termin am %(when)s hat schon begonnen.",
-                        when=_local(tenant, started[0].start_at),
+                        when=format_local(tenant, started[0].start_at),
                     )
                 ]
             },
@@ -643,10 +526,10 @@ def move_occurrence(
         )
     _require_not_started(tenant, actor, [occurrence], now)
     resource = booking.resource
-    _check_period(start, end, resource)
+    check_period(start, end, resource)
     override = clean_text(override_reason)
     fam = engine.family(resource)
-    _dates, _skipped, overridden = _apply_rules(
+    _dates, _skipped, overridden = apply_rules(
         tenant,
         actor,
         resource,

@@ -47,6 +47,7 @@ from booking.reservations.forms import (
     prefill_from_args,
 )
 from booking.reservations.models import Booking, Occurrence
+from booking.reservations.rules import Skipped
 from booking.resources import service as resources
 from booking.resources.forms import catalogue_kind_choices
 from booking.resources.models import Resource
@@ -196,7 +197,7 @@ def free():
 class Preview:
     status: str
     dates: list[tuple[datetime, datetime]]
-    skipped: list[bookings.Skipped] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     # Fee rules arrive with the fees package; until then a booking costs nothing.
     fee_cents: int = 0
 
