@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from booking.core import DomainError
+from booking.extensions import db
 
 log = logging.getLogger(__name__)
 API_PATH = re.compile(r"^/[^/]+/api/")
@@ -99,8 +100,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unhandled(error: Exception):
-        from booking.extensions import db
-
         db.session.rollback()
         log.exception("unhandled error in %s %s", request.method, request.endpoint)
         return render_error(500)

@@ -11,7 +11,9 @@ from flask import Flask, abort, current_app, g, has_request_context, request, se
 from flask_babel import format_currency, format_date, format_datetime, format_time, gettext
 from flask_login import current_user
 
+from booking.accounts.models import User
 from booking.extensions import db, login_manager
+from booking.tenants.service import get_tenant_by_slug
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -58,8 +60,6 @@ def money(cents: int | None, currency: str = "EUR") -> str:
 
 
 def init_app(app: Flask) -> None:
-    from booking.tenants.service import get_tenant_by_slug
-
     @app.url_value_preprocessor
     def _pull_tenant(_endpoint, values) -> None:
         if values and "tenant" in values:
@@ -118,8 +118,6 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str):
-        from booking.accounts.models import User
-
         try:
             uid, version = (int(part) for part in user_id.split(":"))
         except ValueError:
