@@ -29,7 +29,7 @@ from flask_login import login_required
 
 from booking.accounts import service as accounts
 from booking.accounts.access import current_actor, is_staff, role_required
-from booking.accounts.models import STAFF_ROLES
+from booking.accounts.models import STAFF_ROLES, Organisation
 from booking.core import NotFound, ValidationFailed, utcnow
 from booking.extensions import db
 from booking.feeds import ics
@@ -202,7 +202,11 @@ class Preview:
     fee_cents: int = 0
 
 
-def _booking_args(form: BookingForm, resource: Resource) -> dict[str, Any]:
+def _booking_args(
+    form: BookingForm, resource: Resource, organisations: Sequence[Organisation]
+) -> dict[str, Any]:
+    """``create_booking``'s arguments from a valid form; ``organisations``:
+    those the form offered (the person's own)."""
     start, end = _period(form)
     recurrence = form.recurrence()
     if recurrence is not None and form.skip_holidays.data:
@@ -210,10 +214,7 @@ def _booking_args(form: BookingForm, resource: Resource) -> dict[str, Any]:
     organisation = None
     org_id = form.organisation_id()
     if org_id is not None:
-        organisation = next(
-            (o for o in accounts.organisations_of(current_actor(), g.tenant) if o.id == org_id),
-            None,
-        )
+        organisation = next((o for o in organisations if o.id == org_id), None)
     override = None
     if "override_reason" in form and is_staff():
         override = form.override_reason.data
@@ -339,7 +340,7 @@ def book(resource_id: int):
     if not form.validate():
         return render_template("booking/reservations/book.html", form=form, **context), 422
 
-    args = _booking_args(form, resource)
+    args = _booking_args(form, resource, organisations)
     try:
         if action == "confirm":
             result = bookings.create_booking(**args)
