@@ -5,19 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from booking.accounts import service as accounts
 from booking.accounts.access import current_actor, role_required
 from booking.accounts.forms import ROLE_LABELS, add_errors
-from booking.accounts.models import STAFF_ROLES, Membership, User
+from booking.accounts.models import STAFF_ROLES, Membership
 from booking.admin.forms import GrantRoleForm
-from booking.audit.models import AuditEntry
+from booking.audit import service as audit_log
 from booking.core import ValidationFailed
 from booking.extensions import db
 from booking.notifications import service as notifications
-from booking.tenants.service import get_scoped, scoped
+from booking.tenants.service import get_scoped
 
 bp = Blueprint("admin", __name__, url_prefix="/<tenant>/admin")
 
@@ -127,22 +125,11 @@ def outbox():
 @bp.get("/audit")
 @role_required(*STAFF_ROLES)
 def audit():
-    entries = db.session.scalars(
-        scoped(AuditEntry, g.tenant)
-        .options(selectinload(AuditEntry.actor))
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-        .limit(AUDIT_LIMIT)
-    ).all()
-    person_ids = {e.object_id for e in entries if e.object_type == "User" and e.object_id}
-    people = (
-        {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(person_ids)))}
-        if person_ids
-        else {}
-    )
+    entries = audit_log.recent(g.tenant, AUDIT_LIMIT)
     return render_template(
         "admin/audit.html",
         entries=entries,
-        people=people,
+        people=audit_log.people_in(entries),
         limit=AUDIT_LIMIT,
         action_labels=ACTION_LABELS,
         object_labels=OBJECT_LABELS,

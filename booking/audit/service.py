@@ -6,12 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from booking.accounts.models import User
 from booking.audit.models import AuditEntry
 from booking.core import utcnow
 from booking.extensions import db
 from booking.tenants.models import Tenant
+from booking.tenants.service import scoped
 
 
 def record(
@@ -40,15 +42,21 @@ def record(
     return entry
 
 
-def history(tenant: Tenant, obj: Any) -> list[AuditEntry]:
+def recent(tenant: Tenant, limit: int) -> list[AuditEntry]:
+    """The municipality's newest entries (newest first), each with its actor."""
     return list(
         db.session.scalars(
-            select(AuditEntry)
-            .where(
-                AuditEntry.tenant_id == tenant.id,
-                AuditEntry.object_type == type(obj).__name__,
-                AuditEntry.object_id == obj.id,
-            )
-            .order_by(AuditEntry.created_at, AuditEntry.id)
+            scoped(AuditEntry, tenant)
+            .options(selectinload(AuditEntry.actor))
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+            .limit(limit)
         )
     )
+
+
+def people_in(entries: list[AuditEntry]) -> dict[int, User]:
+    """``{id: user}`` of the people the entries are about, in one query."""
+    ids = {e.object_id for e in entries if e.object_type == "User" and e.object_id}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
