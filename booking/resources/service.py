@@ -269,8 +269,22 @@ def _check_structure_change(
         )
 
 
-def _unknown_fields(data: Mapping[str, Any]) -> dict[str, list]:
-    return {key: [_l("Unbekanntes Feld.")] for key in data if key not in FIELDS}
+def _checked_values(
+    tenant: Tenant,
+    resource: Resource | None,
+    base: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    """``base`` with ``changes`` applied, checked: 422 for unknown fields, bad
+    values, or a change of the tree of parts while bookings are to come."""
+    errors = {key: [_l("Unbekanntes Feld.")] for key in changes if key not in FIELDS}
+    values = {**base, **{k: v for k, v in changes.items() if k in FIELDS}}
+    errors.update(_check_values(tenant, values, resource))
+    if errors:
+        raise ValidationFailed(_l("Die Angaben zur Ressource sind ungültig."), errors)
+    _check_structure_change(resource, values["parent_id"], now)
+    return values
 
 
 def create_resource(
@@ -286,13 +300,7 @@ def create_resource(
     any of ``FIELDS``; ``name`` and ``kind`` are required."""
     _require(can_manage_resources(actor, tenant), actor)
     now = now or utcnow()
-    data = {**(data or {}), **fields}
-    errors = _unknown_fields(data)
-    values = {**DEFAULTS, **{k: v for k, v in data.items() if k in FIELDS}}
-    errors.update(_check_values(tenant, values, None))
-    if errors:
-        raise ValidationFailed(_l("Die Angaben zur Ressource sind ungültig."), errors)
-    _check_structure_change(None, values["parent_id"], now)
+    values = _checked_values(tenant, None, DEFAULTS, {**(data or {}), **fields}, now)
     parent_id = values.pop("parent_id")
     resource = Resource(tenant_id=tenant.id, created_at=now, **values)
     resource.parent = db.session.get(Resource, parent_id) if parent_id is not None else None
@@ -315,14 +323,8 @@ def update_resource(
     fields not given stay as they are."""
     _require_manage(tenant, actor, resource)
     now = now or utcnow()
-    changes = {**(data or {}), **fields}
     before = _snapshot(resource)
-    errors = _unknown_fields(changes)
-    values = {**before, **{k: v for k, v in changes.items() if k in FIELDS}}
-    errors.update(_check_values(tenant, values, resource))
-    if errors:
-        raise ValidationFailed(_l("Die Angaben zur Ressource sind ungültig."), errors)
-    _check_structure_change(resource, values["parent_id"], now)
+    values = _checked_values(tenant, resource, before, {**(data or {}), **fields}, now)
     parent_id = values.pop("parent_id")
     for name, value in values.items():
         setattr(resource, name, value)
