@@ -27,6 +27,7 @@ from booking.reservations import access, engine, queries
 from booking.reservations import service as bookings
 from booking.reservations.models import Booking, Occurrence
 from booking.reservations.rules import Skipped
+from booking.resources import service as resources
 from booking.resources.models import Resource
 from booking.tenants.service import get_scoped
 
@@ -102,10 +103,7 @@ def _optional_body() -> dict[str, Any]:
 
 
 def visible_resource(resource_id: Any) -> Resource:
-    resource = get_scoped(Resource, g.tenant, resource_id)
-    if not resource.public and not api_user().roles_in(g.tenant.id):
-        raise NotFound(_("Nicht gefunden."))
-    return resource
+    return resources.visible_resource(g.tenant, api_user(), resource_id)
 
 
 # --- answers -------------------------------------------------------------------

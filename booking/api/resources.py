@@ -7,10 +7,8 @@ from typing import Any
 from flask import g
 
 from booking.api.base import api_user, bp, json_body, require_role
-from booking.extensions import db
 from booking.resources import service
 from booking.resources.models import Resource
-from booking.tenants.service import scoped
 
 
 def resource_json(resource: Resource) -> dict[str, Any]:
@@ -27,11 +25,9 @@ def resource_json(resource: Resource) -> dict[str, Any]:
 
 @bp.get("/resources")
 def list_resources():
-    """Staff of the municipality see every resource; others the public ones."""
-    query = scoped(Resource, g.tenant).order_by(Resource.name, Resource.id)
-    if not api_user().roles_in(g.tenant.id):
-        query = query.where(Resource.public.is_(True))
-    return {"items": [resource_json(r) for r in db.session.scalars(query)]}
+    """People with a role in the municipality see every resource; others the
+    public ones (a part of an internal hall is internal too)."""
+    return {"items": [resource_json(r) for r in service.visible_resources(g.tenant, api_user())]}
 
 
 @bp.post("/resources")

@@ -25,7 +25,7 @@ from flask import (
 )
 from flask_babel import format_date, format_datetime, format_time, to_user_timezone
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from booking.accounts import service as accounts
 from booking.accounts.access import current_actor, is_staff, role_required
@@ -93,11 +93,8 @@ def require_manage(booking: Booking) -> None:
 
 
 def visible_resource(resource_id: int) -> Resource:
-    """A resource of the catalogue (staff: any resource of the municipality)."""
-    resource = get_scoped(Resource, g.tenant, resource_id)
-    if resources.is_hidden(resource) and not is_staff():
-        raise NotFound(_("Nicht gefunden."))
-    return resource
+    """A resource of the catalogue (people with a role: any of the municipality)."""
+    return resources.visible_resource(g.tenant, current_user, resource_id)
 
 
 def bookable_resource(resource_id: int) -> Resource:

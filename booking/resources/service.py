@@ -138,6 +138,36 @@ def is_hidden(resource: Resource) -> bool:
     return not resource.public or any(not r.public for r in ancestors(resource))
 
 
+def sees_internal_resources(user: User | None, tenant: Tenant) -> bool:
+    """Everyone holding a role in the municipality (staff, caretakers, funeral
+    homes) sees its internal resources too; others see the public catalogue."""
+    return user is not None and user.is_authenticated and bool(user.roles_in(tenant.id))
+
+
+def can_see_resource(user: User | None, tenant: Tenant, resource: Resource) -> bool:
+    return not is_hidden(resource) or sees_internal_resources(user, tenant)
+
+
+def visible_resource(tenant: Tenant, user: User | None, resource_id: object) -> Resource:
+    """The resource if this person may see it, else ``NotFound`` (the same
+    answer as for a resource that does not exist)."""
+    resource = get_scoped(Resource, tenant, resource_id)
+    if not can_see_resource(user, tenant, resource):
+        raise NotFound(_l("Nicht gefunden."))
+    return resource
+
+
+def visible_resources(tenant: Tenant, user: User | None) -> list[Resource]:
+    """Every resource this person may see, by name. The whole tree is loaded
+    at once, so the parent checks need no further queries."""
+    everything = list(
+        db.session.scalars(scoped(Resource, tenant).order_by(Resource.name, Resource.id))
+    )
+    if sees_internal_resources(user, tenant):
+        return everything
+    return [resource for resource in everything if not is_hidden(resource)]
+
+
 def root_of(resource: Resource) -> Resource:
     chain = ancestors(resource)
     return chain[-1] if chain else resource

@@ -9,13 +9,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_time, get_day_names
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 from wtforms import SelectChoice
 
 from booking.accounts import service as accounts
-from booking.accounts.access import current_actor, is_staff, role_required
+from booking.accounts.access import current_actor, role_required
 from booking.accounts.forms import add_errors
 from booking.accounts.models import STAFF_ROLES
 from booking.core import ValidationFailed, utcnow
@@ -97,10 +98,8 @@ def index():
 
 @bp.get("/<int:resource_id>")
 def detail(resource_id: int):
-    resource = service.get_resource(g.tenant, resource_id)
+    resource = service.visible_resource(g.tenant, current_user, resource_id)
     hidden = service.is_hidden(resource)
-    if hidden and not is_staff():
-        abort(404)
     return render_template(
         "booking/resources/detail.html",
         resource=resource,

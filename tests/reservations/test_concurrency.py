@@ -114,11 +114,10 @@ def test_sixteen_threads_racing_for_one_room(app, tenant, citizen, make_resource
     assert db.session.scalar(select(func.count()).select_from(Booking)) == 1
 
 
+@pytest.mark.postgres_only
 def test_two_processes_racing_for_one_slot_give_one_booking(
     database, app, tenant, citizen, make_resource, day
 ):
-    if database != "postgresql":
-        pytest.skip("separate processes share a server database (PostgreSQL) only here")
     room = make_resource()
     args = (
         TEST_DATABASE_URL,

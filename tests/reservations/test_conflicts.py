@@ -179,13 +179,12 @@ def test_busy_intervals_include_public_holidays_unless_ignored(tenant, make_reso
     )
 
 
+@pytest.mark.postgres_only
 def test_postgres_exclusion_violation_becomes_claims_taken(
     database, tenant, citizen, make_resource, make_booking, day
 ):
     """Bypassing the check: the EXCLUDE constraint refuses, only the
     savepoint is rolled back, and the winner is reported."""
-    if database != "postgresql":
-        pytest.skip("the exclusion constraint exists on PostgreSQL only")
     room = make_resource()
     winner = make_booking(room, at(day, "18:00"), at(day, "20:00"))
     result = service.create_booking(
@@ -203,13 +202,12 @@ def test_postgres_exclusion_violation_becomes_claims_taken(
     assert len(active_claims()) == 2
 
 
+@pytest.mark.postgres_only
 def test_a_lost_race_in_skip_mode_drops_only_the_lost_date(
     database, tenant, citizen, other_citizen, make_resource, make_booking, day, monkeypatch
 ):
     """Simulates another writer winning between check and write (possible on
     PostgreSQL only): the pre-check sees nothing, the constraint refuses."""
-    if database != "postgresql":
-        pytest.skip("the exclusion constraint exists on PostgreSQL only")
     room = make_resource(observe_holidays=False)
     later = day + timedelta(weeks=1)
     make_booking(room, at(later, "18:00"), at(later, "20:00"), actor=other_citizen)
