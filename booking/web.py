@@ -22,6 +22,11 @@ CSP = (
 )
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction only; it is translated where it is shown."""
+    return message
+
+
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI, jobs: the default language
@@ -131,6 +136,8 @@ def init_app(app: Flask) -> None:
     # log people out; password changes ask for the current password anyway.
     login_manager.session_protection = "basic"
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Bitte melden Sie sich an, um diese Seite zu sehen."
+    # A plain string (a lazy one cannot be flashed into the session); marked with N_
+    # for extraction, translated per request by localize_callback.
+    login_manager.login_message = N_("Bitte melden Sie sich an, um diese Seite zu sehen.")
     login_manager.login_message_category = "info"
     login_manager.localize_callback = gettext

@@ -23,7 +23,7 @@ from booking.core import ValidationFailed
 ROLE_LABELS = {
     "admin": _l("Administration"),
     "clerk": _l("Sachbearbeitung"),
-    "caretaker": _l("Hausmeisterei"),
+    "caretaker": _l("Hausmeister"),
     "funeral_home": _l("Bestattungsunternehmen"),
 }
 ORGANISATION_KIND_LABELS = {

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
@@ -67,7 +68,15 @@ def validate_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
             _l("Das Passwort ist zu kurz."),
-            {"password": [_l("Mindestens %(n)d Zeichen.", n=MIN_PASSWORD_LENGTH)]},
+            {
+                "password": [
+                    lazy_ngettext(
+                        "Mindestens %(num)d Zeichen.",
+                        "Mindestens %(num)d Zeichen.",
+                        MIN_PASSWORD_LENGTH,
+                    )
+                ]
+            },
         )
 
 
@@ -305,7 +314,10 @@ def revoke_role(tenant: Tenant, actor: User | None, user: User, role: str) -> No
         )
         if admins <= 1:
             raise ValidationFailed(
-                _l("Die letzte Administration kann sich nicht selbst entfernen.")
+                _l(
+                    "Als letzte Person mit Administrationsrechten können Sie sich "
+                    "diese Rolle nicht selbst entziehen."
+                )
             )
     user.memberships.remove(membership)
     db.session.delete(membership)
@@ -384,7 +396,7 @@ def create_organisation(
     if kind not in ORGANISATION_KINDS:
         errors["kind"] = [_l("Unbekannte Art.")]
     elif kind == "funeral_home" and not actor.has_role(tenant.id, *STAFF_ROLES):
-        raise Forbidden(_l("Bestattungsunternehmen legt die Verwaltung an."))
+        raise Forbidden(_l("Bestattungsunternehmen kann nur die Verwaltung anlegen."))
     if not errors and db.session.scalar(
         select(Organisation.id).where(
             Organisation.tenant_id == tenant.id, Organisation.name == name

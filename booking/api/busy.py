@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import g, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from booking.api.base import BadRequest, bp, isoformat
 from booking.api.bookings import parse_instant, visible_resource
@@ -36,7 +37,15 @@ def resource_busy(resource_id: int):
     if end - start > MAX_WINDOW:
         raise ValidationFailed(
             _("Der Zeitraum ist zu lang."),
-            {"end": [_("Höchstens %(n)d Tage auf einmal.", n=MAX_WINDOW.days)]},
+            {
+                "end": [
+                    ngettext(
+                        "Höchstens %(num)d Tag auf einmal.",
+                        "Höchstens %(num)d Tage auf einmal.",
+                        MAX_WINDOW.days,
+                    )
+                ]
+            },
         )
     items = availability.busy_intervals(g.tenant, resource, start, end)
     return {"items": [{"start": isoformat(iv.start), "end": isoformat(iv.end)} for iv in items]}

@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from booking.core import Conflict
 from booking.reservations.engine import Hit
@@ -61,9 +62,10 @@ class BookingConflict(Conflict):
             message = (
                 _l("Der gewünschte Zeitraum ist bereits belegt.")
                 if len({c.start for c in conflicts}) <= 1
-                else _l(
-                    "%(n)d der gewünschten Termine sind bereits belegt.",
-                    n=len({c.start for c in conflicts}),
+                else lazy_ngettext(
+                    "%(num)d der gewünschten Termine ist bereits belegt.",
+                    "%(num)d der gewünschten Termine sind bereits belegt.",
+                    len({c.start for c in conflicts}),
                 )
             )
         super().__init__(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -105,7 +106,7 @@ class BookingForm(TimeRangeForm):
     note = TextAreaField(_l("Hinweis an die Verwaltung"), validators=[Optional(), Length(max=2000)])
     repeat = BooleanField(_l("Wöchentlich wiederholen"))
     interval = IntegerField(
-        _l("Alle wie viele Wochen"),
+        _l("Abstand in Wochen"),
         default=1,
         validators=[
             Optional(),
@@ -176,7 +177,15 @@ class BookingForm(TimeRangeForm):
             add_error(self, "until", _l("Das Enddatum liegt vor dem ersten Termin."))
             ok = False
         if count is not None and count > self.max_count:
-            add_error(self, "count", _l("Höchstens %(n)d Termine je Serie.", n=self.max_count))
+            add_error(
+                self,
+                "count",
+                lazy_ngettext(
+                    "Höchstens %(num)d Termin je Serie.",
+                    "Höchstens %(num)d Termine je Serie.",
+                    self.max_count,
+                ),
+            )
             ok = False
         return ok and not (self.until.errors or self.count.errors or self.interval.errors)
 
@@ -284,7 +293,7 @@ class FreeSearchForm(TimeRangeForm):
     )
     end_time = _time_field(_l("Bis"), InputRequired(_l("Bitte eine Uhrzeit angeben.")), name="to")
     min_capacity = IntegerField(
-        _l("Mindestens Plätze"),
+        _l("Mindestanzahl Plätze"),
         validators=[Optional(), NumberRange(min=1, max=100000, message=_l("Bitte eine Zahl ≥ 1."))],
     )
     kind = SelectField(_l("Art"), choices=[], default="", validate_choice=True)

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from booking.core import ValidationFailed
 
@@ -65,7 +66,13 @@ def parse_recurrence(data: Any) -> Recurrence:
         raise _invalid(_l("Nur wöchentliche Wiederholung (freq: weekly) ist möglich."))
     interval = _positive_int(data.get("interval", 1))
     if interval is None or interval > MAX_INTERVAL:
-        raise _invalid(_l("Das Intervall muss zwischen 1 und %(n)d Wochen liegen.", n=MAX_INTERVAL))
+        raise _invalid(
+            lazy_ngettext(
+                "Das Intervall muss zwischen 1 und %(num)d Woche liegen.",
+                "Das Intervall muss zwischen 1 und %(num)d Wochen liegen.",
+                MAX_INTERVAL,
+            )
+        )
     has_until = data.get("until") is not None
     has_count = data.get("count") is not None
     if has_until == has_count:
@@ -101,7 +108,13 @@ def expand(
     local_end = end.astimezone(tz).replace(tzinfo=None)
     if rule.until is not None and rule.until < local_start.date():
         raise _invalid(_l("Das Enddatum liegt vor dem ersten Termin."))
-    too_long = _invalid(_l("Eine Serie darf höchstens %(n)d Termine haben.", n=max_occurrences))
+    too_long = _invalid(
+        lazy_ngettext(
+            "Eine Serie darf höchstens %(num)d Termin haben.",
+            "Eine Serie darf höchstens %(num)d Termine haben.",
+            max_occurrences,
+        )
+    )
     if rule.count is not None and rule.count > max_occurrences:
         raise too_long
     step = timedelta(weeks=rule.interval)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from booking.accounts.models import User
 from booking.core import ValidationFailed
@@ -54,8 +55,20 @@ def check_period(start: datetime, end: datetime, resource: Resource) -> None:
     if claim_end - claim_start > engine.MAX_CLAIM:
         days = engine.MAX_CLAIM.days
         raise ValidationFailed(
-            _l("Eine Buchung darf höchstens %(n)d Tage dauern.", n=days),
-            {"end": [_l("Höchstens %(n)d Tage (einschließlich Rüstzeiten).", n=days)]},
+            lazy_ngettext(
+                "Eine Buchung darf höchstens %(num)d Tag dauern.",
+                "Eine Buchung darf höchstens %(num)d Tage dauern.",
+                days,
+            ),
+            {
+                "end": [
+                    lazy_ngettext(
+                        "Höchstens %(num)d Tag (einschließlich Rüstzeiten).",
+                        "Höchstens %(num)d Tage (einschließlich Rüstzeiten).",
+                        days,
+                    )
+                ]
+            },
         )
 
 

@@ -28,6 +28,7 @@ from booking.extensions import db
 from booking.reservations import engine
 from booking.reservations.access import is_staff, require_manage, require_staff, require_tenant
 from booking.reservations.errors import BookingConflict, ConflictItem, conflict_items
+from booking.reservations.labels import STATUS_LABELS
 from booking.reservations.models import CLAIMING_STATUSES, Booking, Claim, Occurrence
 from booking.reservations.recurrence import (
     DEFAULT_MAX_OCCURRENCES,
@@ -366,7 +367,15 @@ def _decide(
 def _require_status(booking: Booking, allowed: Sequence[str], message: str) -> None:
     if booking.status not in allowed:
         raise ValidationFailed(
-            message, {"status": [_l("Status ist %(status)s.", status=booking.status)]}
+            message,
+            {
+                "status": [
+                    _l(
+                        "Der Status ist „%(status)s“.",
+                        status=STATUS_LABELS.get(booking.status, booking.status),
+                    )
+                ]
+            },
         )
 
 

@@ -23,7 +23,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, format_datetime, format_time, to_user_timezone
+from flask_babel import format_date, format_datetime, format_time, ngettext, to_user_timezone
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -46,6 +46,7 @@ from booking.reservations.forms import (
     add_error,
     prefill_from_args,
 )
+from booking.reservations.labels import status_label
 from booking.reservations.models import Booking, Occurrence
 from booking.reservations.rules import Skipped
 from booking.resources import service as resources
@@ -56,6 +57,9 @@ from booking.tenants.service import get_scoped
 bp = Blueprint("reservations", __name__, url_prefix="/<tenant>")
 staff_bp = Blueprint("staff", __name__, url_prefix="/<tenant>/staff")
 caretaker_bp = Blueprint("caretaker", __name__, url_prefix="/<tenant>/caretaker")
+
+# Templates show statuses with the same labels as the messages (booking.reservations.labels).
+bp.add_app_template_global(status_label)
 
 # Service field names → form fields, for ValidationFailed.fields.
 FIELD_MAP = {
@@ -372,9 +376,10 @@ def book(resource_id: int):
         flash(_("Ihre Buchung ist bestätigt."), "success")
     if result.skipped:
         flash(
-            _(
-                "%(n)d Termine waren belegt oder gesperrt und wurden ausgelassen.",
-                n=len(result.skipped),
+            ngettext(
+                "%(num)d Termin war belegt oder gesperrt und wurde ausgelassen.",
+                "%(num)d Termine waren belegt oder gesperrt und wurden ausgelassen.",
+                len(result.skipped),
             ),
             "warning",
         )

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import bindparam, select
 
 from booking.extensions import db
@@ -252,18 +253,35 @@ def rule_violations(
 
         minutes = (end - start) / timedelta(minutes=1)
         if resource.min_duration_min and minutes < resource.min_duration_min:
-            add("duration", "end", _l("Mindestens %(n)d Minuten.", n=resource.min_duration_min))
+            add(
+                "duration",
+                "end",
+                lazy_ngettext(
+                    "Mindestens %(num)d Minute.",
+                    "Mindestens %(num)d Minuten.",
+                    resource.min_duration_min,
+                ),
+            )
         if resource.max_duration_min and minutes > resource.max_duration_min:
-            add("duration", "end", _l("Höchstens %(n)d Minuten.", n=resource.max_duration_min))
+            add(
+                "duration",
+                "end",
+                lazy_ngettext(
+                    "Höchstens %(num)d Minute.",
+                    "Höchstens %(num)d Minuten.",
+                    resource.max_duration_min,
+                ),
+            )
         if start < now:
             add("notice", "start", _l("Der Beginn liegt in der Vergangenheit."))
         elif start < now + notice:
             add(
                 "notice",
                 "start",
-                _l(
-                    "Bitte mindestens %(n)d Stunden im Voraus buchen.",
-                    n=resource.min_notice_hours,
+                lazy_ngettext(
+                    "Bitte mindestens %(num)d Stunde im Voraus buchen.",
+                    "Bitte mindestens %(num)d Stunden im Voraus buchen.",
+                    resource.min_notice_hours,
                 ),
             )
         if (
@@ -273,9 +291,10 @@ def rule_violations(
             add(
                 "advance",
                 "start",
-                _l(
-                    "Höchstens %(n)d Tage im Voraus buchbar.",
-                    n=resource.max_advance_days,
+                lazy_ngettext(
+                    "Höchstens %(num)d Tag im Voraus buchbar.",
+                    "Höchstens %(num)d Tage im Voraus buchbar.",
+                    resource.max_advance_days,
                 ),
             )
         if not within_opening_hours(tenant, resource, start, end, hours):

@@ -194,7 +194,9 @@ class OpeningHoursForm(_hours_form_class()):  # type: ignore[misc]
         if valid and not any_day:
             self.always_open.errors = [
                 *self.always_open.errors,
-                _l("Bitte Zeiten für mindestens einen Tag angeben oder „rund um die Uhr“ wählen."),
+                _l(
+                    "Bitte Zeiten für mindestens einen Tag angeben oder „Rund um die Uhr geöffnet“ wählen."
+                ),
             ]
             valid = False
         return valid

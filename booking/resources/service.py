@@ -10,6 +10,7 @@ from itertools import pairwise
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -208,7 +209,11 @@ def _check_values(
         value = value.strip()
         values[name] = value if value or name in ("name", "kind") else None
         if name in TEXT_LIMITS and len(value) > TEXT_LIMITS[name]:
-            errors[name] = [_l("Höchstens %(n)d Zeichen.", n=TEXT_LIMITS[name])]
+            errors[name] = [
+                lazy_ngettext(
+                    "Höchstens %(num)d Zeichen.", "Höchstens %(num)d Zeichen.", TEXT_LIMITS[name]
+                )
+            ]
     if "name" not in errors and not values.get("name"):
         errors["name"] = [_l("Bitte einen Namen angeben.")]
     if "kind" not in errors and values.get("kind") not in RESOURCE_KINDS:
@@ -625,7 +630,9 @@ def create_closure(
     if not reason:
         errors["reason"] = [_l("Bitte einen Grund angeben.")]
     elif len(reason) > 300:
-        errors["reason"] = [_l("Höchstens %(n)d Zeichen.", n=300)]
+        errors["reason"] = [
+            lazy_ngettext("Höchstens %(num)d Zeichen.", "Höchstens %(num)d Zeichen.", 300)
+        ]
     for name, value in (("start", start), ("end", end)):
         if not isinstance(value, datetime) or value.tzinfo is None:
             errors[name] = [_l("Bitte Datum und Uhrzeit angeben.")]

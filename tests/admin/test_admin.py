@@ -80,7 +80,7 @@ def test_grant_and_revoke_roles_are_audited(client, login, make_user, tenant):
     db.session.expire_all()
     assert person.roles_in(tenant.id) == {"caretaker"}
     page = client.get(f"/{tenant.slug}/admin/roles").get_data(as_text=True)
-    assert "hans@example.org" in page and "Hausmeisterei" in page
+    assert "hans@example.org" in page and "Hausmeister" in page
 
     membership = db.session.scalar(select(Membership).where(Membership.user_id == person.id))
     response = client.post(f"/{tenant.slug}/admin/roles/{membership.id}/revoke")
@@ -120,7 +120,7 @@ def test_the_last_admin_cannot_revoke_themselves(client, login, make_user, tenan
     response = client.post(
         f"/{tenant.slug}/admin/roles/{membership.id}/revoke", follow_redirects=True
     )
-    assert "letzte Administration" in response.get_data(as_text=True)
+    assert "letzte Person mit Administrationsrechten" in response.get_data(as_text=True)
     db.session.expire_all()
     assert admin.roles_in(tenant.id) == {"admin"}
 

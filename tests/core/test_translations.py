@@ -29,8 +29,16 @@ ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 BABEL_CFG = ROOT / "babel.cfg"
 # The Makefile's `pybabel extract` adds these to Babel's default keywords
-# (_, gettext, ngettext, pgettext, ...).
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+# (_, gettext, ngettext, pgettext, npgettext, ...); N_ marks a text that is
+# translated later (booking.web: Flask-Login's login_message).
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+    "lazy_pgettext": ((1, "c"), 2),
+    "N_": None,
+}
 # %(name)s, %(n)d, %(x).2f ...: the named placeholders Python's % operator fills.
 PLACEHOLDER = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]")
 HOW_TO_FIX = (
