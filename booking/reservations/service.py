@@ -23,7 +23,7 @@ from sqlalchemy import exists, select
 
 from booking.accounts.models import Organisation, OrganisationMember, User
 from booking.audit import service as audit
-from booking.core import NotFound, ValidationFailed, clean_text, utcnow
+from booking.core import ValidationFailed, clean_text, utcnow
 from booking.extensions import db
 from booking.reservations import engine
 from booking.reservations.access import is_staff, require_manage, require_staff, require_tenant
@@ -462,11 +462,9 @@ def cancel_booking(
 
 def _managed_booking_of(tenant: Tenant, actor: User, occurrence: Occurrence) -> Booking:
     """The occurrence's booking, if the actor may change it."""
+    require_tenant(tenant, occurrence)
     booking = occurrence.booking
     require_manage(tenant, actor, booking)
-    require_tenant(tenant, occurrence)
-    if occurrence.booking_id != booking.id:
-        raise NotFound(_l("Nicht gefunden."))
     return booking
 
 
