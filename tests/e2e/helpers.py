@@ -60,7 +60,8 @@ def assert_accessible(page: Page) -> None:
     """Run axe-core on the current page; fail with the list of violations."""
     results = _axe.run(page, options=AXE_OPTIONS)
     violations = results.response["violations"]
-    path = urlsplit(page.url).path
+    url = urlsplit(page.url)
+    path = url.path + (f"?{url.query}" if url.query else "")
     assert not violations, (
         f"{len(violations)} accessibility violation(s) on {path} "
         f"(lang={page.get_attribute('html', 'lang')}):\n{format_violations(violations)}"

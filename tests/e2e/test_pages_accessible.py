@@ -23,6 +23,8 @@ from tests.e2e.helpers import (
 pytestmark = pytest.mark.e2e
 
 ADMIN = "admin@musterhausen.example"
+CLERK = "sachbearbeitung@musterhausen.example"
+CLUB = "verein@musterhausen.example"
 
 
 class P(NamedTuple):
@@ -49,6 +51,32 @@ PAGES = [
     P("/musterhausen/staff/calendar", login_as="sachbearbeitung@musterhausen.example"),
     P("/musterhausen/caretaker/", login_as="hausmeister@musterhausen.example"),
     P("/musterhausen/caretaker/day", login_as="hausmeister@musterhausen.example"),
+    P("/musterhausen/staff/calendar?view=week", login_as=CLERK),
+    # Catalogue and hall pages, cemeteries.
+    P("/musterhausen/halls/"),
+    P("/musterhausen/halls/1"),
+    P("/musterhausen/cemeteries/"),
+    P("/musterhausen/cemeteries/1"),
+    # The demo's first booking: the club's weekly training, approved.
+    P("/musterhausen/bookings/1", login_as=CLUB),
+    P("/musterhausen/bookings/1", login_as=CLERK),
+    P("/musterhausen/bookings/1/cancel", login_as=CLUB),
+    P("/musterhausen/bookings/1/occurrences/1/move", login_as=CLERK),
+    # Accounts and organisations.
+    P("/account/profile", login_as=CLUB),
+    P("/musterhausen/organisations/", login_as=CLUB),
+    P("/musterhausen/organisations/1", login_as=CLUB),
+    P("/musterhausen/organisations/new", login_as=CLUB),
+    # Administration.
+    P("/musterhausen/admin/roles", login_as=ADMIN),
+    P("/musterhausen/admin/outbox", login_as=ADMIN),
+    P("/musterhausen/admin/audit", login_as=ADMIN),
+    P("/musterhausen/admin/resources/", login_as=ADMIN),
+    P("/musterhausen/admin/resources/new", login_as=ADMIN),
+    P("/musterhausen/admin/resources/1", login_as=ADMIN),
+    P("/musterhausen/admin/resources/1/edit", login_as=ADMIN),
+    P("/musterhausen/admin/resources/1/hours", login_as=ADMIN),
+    P("/musterhausen/admin/resources/closures", login_as=CLERK),
 ]
 
 
