@@ -10,10 +10,12 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from booking.accounts import service as accounts
+from booking.accounts.models import User
 from booking.core import utcnow
 from booking.extensions import db
 from booking.reservations import service as reservations
 from booking.resources import service as resources
+from booking.resources.models import Resource
 from booking.tenants.models import Tenant
 from booking.tenants.service import create_tenant
 from cemetery.models import Cemetery
@@ -43,10 +45,72 @@ def seed(now: datetime | None = None) -> list[tuple[str, str, str | None]]:
     club = accounts.create_organisation(
         tenant, users["verein@musterhausen.example"], name="TSV Musterhausen 1890 e. V."
     )
-    halls = resources.seed_demo_resources(tenant, users["hausmeister@musterhausen.example"])
+    halls = seed_demo_resources(tenant, users["hausmeister@musterhausen.example"])
     seed_demo_bookings(tenant, users, halls, club, now or utcnow())
     seed_demo_cemetery(tenant)
     return list(DEMO_ACCOUNTS)
+
+
+def seed_demo_resources(tenant: Tenant, caretaker: User | None) -> dict[str, Resource]:
+    """The demo municipality's halls (``flask demo seed``)."""
+    dgh = resources.create_resource(
+        tenant,
+        None,
+        name="Dorfgemeinschaftshaus",
+        kind="hall",
+        capacity=120,
+        address="Hauptstraße 1, 12345 Musterhausen",
+        description=(
+            "Großer Saal, teilbar in Saal A und Saal B, mit Küche und Bühne. "
+            "Für Feiern, Versammlungen und Vereinsabende."
+        ),
+        accessibility="Stufenloser Zugang, barrierefreies WC, induktive Höranlage im Saal A.",
+        buffer_after_min=30,
+    )
+    parts = {}
+    for label in ("Saal A", "Saal B"):
+        parts[label] = resources.create_resource(
+            tenant,
+            None,
+            name=label,
+            kind="room",
+            capacity=60,
+            parent_id=dgh.id,
+            address=dgh.address,
+            buffer_after_min=30,
+        )
+    every_day = [(day, 8 * 60, resources.MINUTES_PER_DAY) for day in range(7)]
+    for resource in (dgh, *parts.values()):
+        resources.set_opening_hours(tenant, None, resource, every_day)
+    sports = resources.create_resource(
+        tenant,
+        None,
+        name="Sporthalle",
+        kind="sports_hall",
+        capacity=200,
+        address="Schulweg 5, 12345 Musterhausen",
+        description="Dreifeldhalle an der Grundschule. Buchungen werden von der Verwaltung geprüft.",
+        accessibility="Zugang über Rampe am Nebeneingang.",
+        requires_approval=True,
+    )
+    room = resources.create_resource(
+        tenant,
+        None,
+        name="Mehrzweckraum",
+        kind="room",
+        capacity=40,
+        address="Rathausplatz 2, 12345 Musterhausen",
+        description="Raum im Erdgeschoss des Rathauses für Sitzungen und Kurse.",
+        accessibility="Stufenloser Zugang, Aufzug vorhanden.",
+    )
+    if caretaker is not None:
+        resources.add_caretaker(tenant, None, dgh, caretaker)
+    return {
+        "Dorfgemeinschaftshaus": dgh,
+        **parts,
+        "Sporthalle": sports,
+        "Mehrzweckraum": room,
+    }
 
 
 def _local(tenant: Tenant, day: date, hour: int) -> datetime:

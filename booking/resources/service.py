@@ -1,6 +1,7 @@
-"""Halls, rooms and their parts, opening hours, caretakers and closures: the
-rules, no request. ``actor=None`` means the system itself (CLI, demo seed,
-other services acting on a user's behalf after their own access check)."""
+"""Halls, rooms and their parts, opening hours, caretakers and visibility:
+the rules, no request (closures: ``resources.closures``). ``actor=None`` means
+the system itself (CLI, demo seed, other services acting on a user's behalf
+after their own access check)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,13 @@ from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from booking.accounts.models import STAFF_ROLES, Membership, User
+from booking.accounts.models import Membership, User
 from booking.audit import service as audit
 from booking.core import Forbidden, NotFound, ValidationFailed, utcnow
 from booking.extensions import db
 from booking.reservations import engine
 from booking.resources.models import (
     RESOURCE_KINDS,
-    Closure,
     OpeningHours,
     Resource,
     ResourceCaretaker,
@@ -92,19 +92,15 @@ def can_manage_resources(user: User | None, tenant: Tenant) -> bool:
     return user is not None and user.has_role(tenant.id, "admin")
 
 
-def can_manage_closures(user: User | None, tenant: Tenant) -> bool:
-    """Enter and lift closures (Sperrzeiten): admins and clerks."""
-    return user is not None and user.has_role(tenant.id, *STAFF_ROLES)
-
-
-def _require(allowed: bool, actor: User | None) -> None:
+def require(allowed: bool, actor: User | None) -> None:
+    """``Forbidden`` unless ``allowed`` (the system, ``actor=None``, may always)."""
     if actor is not None and not allowed:
         raise Forbidden(_l("Dafür fehlt Ihnen die Berechtigung."))
 
 
 def _require_manage(tenant: Tenant, actor: User | None, resource: Resource) -> None:
     """An admin (or the system) changing one of this municipality's resources."""
-    _require(can_manage_resources(actor, tenant), actor)
+    require(can_manage_resources(actor, tenant), actor)
     if resource.tenant_id != tenant.id:
         raise NotFound(_l("Nicht gefunden."))
 
@@ -333,7 +329,7 @@ def create_resource(
     """A new hall, room, part (``parent_id``), chapel, crew or equipment from
     ``data`` (e.g. a JSON body, values unchecked) and/or keyword ``fields``:
     any of ``FIELDS``; ``name`` and ``kind`` are required."""
-    _require(can_manage_resources(actor, tenant), actor)
+    require(can_manage_resources(actor, tenant), actor)
     now = now or utcnow()
     values = _checked_values(tenant, None, DEFAULTS, {**(data or {}), **fields}, now)
     parent_id = values.pop("parent_id")
@@ -384,10 +380,6 @@ def update_resource(
 def get_resource(tenant: Tenant, resource_id: object) -> Resource:
     """This municipality's resource, or ``NotFound`` (also for another's)."""
     return get_scoped(Resource, tenant, resource_id)
-
-
-def get_closure(tenant: Tenant, closure_id: object) -> Closure:
-    return get_scoped(Closure, tenant, closure_id)
 
 
 def names_of(tenant: Tenant, resource_ids: Iterable[int]) -> dict[int, str]:
@@ -595,157 +587,3 @@ def remove_caretaker(
     audit.record(
         tenant, actor, "resource.caretaker_remove", resource, before={"user_id": user_id}, now=now
     )
-
-
-# --- closures (Sperrzeiten) --------------------------------------------------------------
-
-
-def _closure_json(closure: Closure) -> dict[str, Any]:
-    return {
-        "resource_id": closure.resource_id,
-        "start": closure.start_at.isoformat(),
-        "end": closure.end_at.isoformat(),
-        "reason": closure.reason,
-    }
-
-
-def create_closure(
-    tenant: Tenant,
-    actor: User | None,
-    *,
-    start: datetime | None,
-    end: datetime | None,
-    reason: str | None,
-    resource: Resource | None = None,
-    now: datetime | None = None,
-) -> Closure:
-    """Close one resource (with its parts), or without ``resource`` every
-    resource of the municipality, for ``[start, end)``."""
-    _require(can_manage_closures(actor, tenant), actor)
-    if resource is not None and resource.tenant_id != tenant.id:
-        raise NotFound(_l("Nicht gefunden."))
-    now = now or utcnow()
-    errors: dict[str, list] = {}
-    reason = (reason or "").strip() if isinstance(reason, str) else ""
-    if not reason:
-        errors["reason"] = [_l("Bitte einen Grund angeben.")]
-    elif len(reason) > 300:
-        errors["reason"] = [
-            lazy_ngettext("Höchstens %(num)d Zeichen.", "Höchstens %(num)d Zeichen.", 300)
-        ]
-    for name, value in (("start", start), ("end", end)):
-        if not isinstance(value, datetime) or value.tzinfo is None:
-            errors[name] = [_l("Bitte Datum und Uhrzeit angeben.")]
-    if "start" not in errors and "end" not in errors and start >= end:  # type: ignore[operator]
-        errors["end"] = [_l("Das Ende muss nach dem Beginn liegen.")]
-    if errors:
-        raise ValidationFailed(_l("Die Angaben zur Sperrzeit sind ungültig."), errors)
-    closure = Closure(
-        tenant_id=tenant.id,
-        resource_id=resource.id if resource is not None else None,
-        start_at=start,
-        end_at=end,
-        reason=reason,
-        created_by_id=actor.id if actor is not None else None,
-        created_at=now,
-    )
-    db.session.add(closure)
-    db.session.flush()
-    audit.record(tenant, actor, "closure.create", closure, after=_closure_json(closure), now=now)
-    return closure
-
-
-def delete_closure(
-    tenant: Tenant, actor: User | None, closure_id: object, now: datetime | None = None
-) -> None:
-    _require(can_manage_closures(actor, tenant), actor)
-    closure = get_closure(tenant, closure_id)
-    audit.record(tenant, actor, "closure.delete", closure, before=_closure_json(closure), now=now)
-    db.session.delete(closure)
-    db.session.flush()
-
-
-def list_closures(
-    tenant: Tenant,
-    resource: Resource | None = None,
-    *,
-    ending_after: datetime | None = None,
-    include_tenant_wide: bool = True,
-) -> list[Closure]:
-    """Closures of the municipality, or those that apply to ``resource`` (its
-    own, its ancestors' and, with ``include_tenant_wide``, the tenant-wide ones)."""
-    query = scoped(Closure, tenant)
-    if resource is not None:
-        ids = [resource.id, *(r.id for r in ancestors(resource))]
-        condition = Closure.resource_id.in_(ids)
-        if include_tenant_wide:
-            condition = condition | Closure.resource_id.is_(None)
-        query = query.where(condition)
-    if ending_after is not None:
-        query = query.where(Closure.end_at > ending_after)
-    return list(db.session.scalars(query.order_by(Closure.start_at, Closure.id)))
-
-
-# --- demo data --------------------------------------------------------------------------
-
-
-def seed_demo_resources(tenant: Tenant, caretaker: User | None) -> dict[str, Resource]:
-    """The demo municipality's halls (``flask demo seed``)."""
-    dgh = create_resource(
-        tenant,
-        None,
-        name="Dorfgemeinschaftshaus",
-        kind="hall",
-        capacity=120,
-        address="Hauptstraße 1, 12345 Musterhausen",
-        description=(
-            "Großer Saal, teilbar in Saal A und Saal B, mit Küche und Bühne. "
-            "Für Feiern, Versammlungen und Vereinsabende."
-        ),
-        accessibility="Stufenloser Zugang, barrierefreies WC, induktive Höranlage im Saal A.",
-        buffer_after_min=30,
-    )
-    parts = {}
-    for label in ("Saal A", "Saal B"):
-        parts[label] = create_resource(
-            tenant,
-            None,
-            name=label,
-            kind="room",
-            capacity=60,
-            parent_id=dgh.id,
-            address=dgh.address,
-            buffer_after_min=30,
-        )
-    every_day = [(day, 8 * 60, MINUTES_PER_DAY) for day in range(7)]
-    for resource in (dgh, *parts.values()):
-        set_opening_hours(tenant, None, resource, every_day)
-    sports = create_resource(
-        tenant,
-        None,
-        name="Sporthalle",
-        kind="sports_hall",
-        capacity=200,
-        address="Schulweg 5, 12345 Musterhausen",
-        description="Dreifeldhalle an der Grundschule. Buchungen werden von der Verwaltung geprüft.",
-        accessibility="Zugang über Rampe am Nebeneingang.",
-        requires_approval=True,
-    )
-    room = create_resource(
-        tenant,
-        None,
-        name="Mehrzweckraum",
-        kind="room",
-        capacity=40,
-        address="Rathausplatz 2, 12345 Musterhausen",
-        description="Raum im Erdgeschoss des Rathauses für Sitzungen und Kurse.",
-        accessibility="Stufenloser Zugang, Aufzug vorhanden.",
-    )
-    if caretaker is not None:
-        add_caretaker(tenant, None, dgh, caretaker)
-    return {
-        "Dorfgemeinschaftshaus": dgh,
-        **parts,
-        "Sporthalle": sports,
-        "Mehrzweckraum": room,
-    }

@@ -21,6 +21,7 @@ from booking.accounts.forms import add_errors
 from booking.accounts.models import STAFF_ROLES
 from booking.core import ValidationFailed, utcnow
 from booking.extensions import db
+from booking.resources import closures as closure_service
 from booking.resources import service
 from booking.resources.forms import (
     KIND_LABELS,
@@ -173,7 +174,7 @@ def show(resource_id: int):
         week=opening_week(resource),
         caretakers=assigned,
         caretaker_form=caretaker_form,
-        closures=service.list_closures(g.tenant, resource),
+        closures=closure_service.list_closures(g.tenant, resource),
     )
 
 
@@ -309,7 +310,7 @@ def closures():
             service.get_resource(g.tenant, form.resource_id.data) if form.resource_id.data else None
         )
         try:
-            closure = service.create_closure(
+            closure = closure_service.create_closure(
                 g.tenant,
                 current_actor(),
                 resource=resource,
@@ -328,7 +329,7 @@ def closures():
             return redirect(url_for(".closures"))
     status = 422 if form.errors else 200
     show_past = request.args.get("past") == "1"
-    listed = service.list_closures(g.tenant, ending_after=None if show_past else utcnow())
+    listed = closure_service.list_closures(g.tenant, ending_after=None if show_past else utcnow())
     return render_template(
         "admin/resources/closures.html", form=form, closures=listed, show_past=show_past
     ), status
@@ -337,9 +338,9 @@ def closures():
 @admin_bp.post("/closures/<int:closure_id>/delete")
 @role_required(*STAFF_ROLES)
 def delete_closure(closure_id: int):
-    closure = service.get_closure(g.tenant, closure_id)
+    closure = closure_service.get_closure(g.tenant, closure_id)
     reason = closure.reason
-    service.delete_closure(g.tenant, current_actor(), closure.id)
+    closure_service.delete_closure(g.tenant, current_actor(), closure.id)
     db.session.commit()
     flash(_("Die Sperrzeit „%(reason)s“ wurde aufgehoben.", reason=reason), "success")
     target = request.form.get("next", "")

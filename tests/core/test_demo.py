@@ -1,8 +1,10 @@
 from sqlalchemy import func, select
 
 from booking.accounts.models import User
-from booking.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from booking.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_resources
 from booking.extensions import db
+from booking.reservations import engine
+from booking.resources import service as resources
 from booking.tenants.models import Tenant
 
 
@@ -42,3 +44,19 @@ def test_demo_has_bookings_a_pending_request_and_a_cemetery(runner):
     statuses = sorted(db.session.scalars(select(Booking.status)))
     assert statuses == ["confirmed", "confirmed", "confirmed", "requested"]
     assert db.session.scalar(select(Cemetery.name)) == "Friedhof Musterhausen"
+
+
+def test_seed_demo_resources(tenant, make_user):
+    caretaker = make_user(tenant=tenant, roles=("caretaker",))
+    seeded = seed_demo_resources(tenant, caretaker)
+    dgh = seeded["Dorfgemeinschaftshaus"]
+    a, b = seeded["Saal A"], seeded["Saal B"]
+    assert engine.leaf_unit_ids(dgh) == [a.id, b.id]
+    assert (dgh.capacity, a.capacity, b.capacity) == (120, 60, 60)
+    assert dgh.buffer_after_min == a.buffer_after_min == 30
+    assert [(h.weekday, h.opens_min, h.closes_min) for h in dgh.opening_hours] == [
+        (day, 480, 1440) for day in range(7)
+    ]
+    assert seeded["Sporthalle"].requires_approval
+    assert seeded["Mehrzweckraum"].capacity == 40
+    assert resources.resources_for_caretaker(tenant, caretaker) == [dgh, a, b]

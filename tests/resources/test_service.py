@@ -13,7 +13,7 @@ from booking.core import Forbidden, NotFound, ValidationFailed
 from booking.extensions import db
 from booking.reservations import engine
 from booking.reservations.models import Booking, Claim, Occurrence
-from booking.resources import service
+from booking.resources import closures, service
 from booking.resources.models import Closure, OpeningHours, Resource
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -362,7 +362,7 @@ def closure(tenant, actor, **kw):
     kw.setdefault("start", NOW + timedelta(days=1))
     kw.setdefault("end", NOW + timedelta(days=2))
     kw.setdefault("reason", "Renovierung")
-    return service.create_closure(tenant, actor, now=NOW, **kw)
+    return closures.create_closure(tenant, actor, now=NOW, **kw)
 
 
 def test_closure_creation_is_audited(tenant, clerk, make_resource):
@@ -378,7 +378,7 @@ def test_closure_creation_is_audited(tenant, clerk, make_resource):
 def test_tenant_wide_closure_and_delete_is_audited(tenant, admin):
     created = closure(tenant, admin, reason="Betriebsferien")
     assert created.resource_id is None
-    service.delete_closure(tenant, admin, created.id, now=NOW)
+    closures.delete_closure(tenant, admin, created.id, now=NOW)
     assert count(Closure) == 0
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "closure.delete"))
     assert entry.before["reason"] == "Betriebsferien"
@@ -411,14 +411,14 @@ def test_only_staff_manage_closures(tenant, admin, make_user, role):
         closure(tenant, user)
     existing = closure(tenant, admin)
     with pytest.raises(Forbidden):
-        service.delete_closure(tenant, user, existing.id, now=NOW)
+        closures.delete_closure(tenant, user, existing.id, now=NOW)
 
 
 def test_closure_of_another_tenant_is_not_found(tenant, admin, make_tenant):
     other = make_tenant("nachbarort")
     foreign = closure(other, None)
     with pytest.raises(NotFound):
-        service.delete_closure(tenant, admin, foreign.id, now=NOW)
+        closures.delete_closure(tenant, admin, foreign.id, now=NOW)
     foreign_hall = create(other, None, name="Fremde Halle")
     with pytest.raises(NotFound):
         closure(tenant, admin, resource=foreign_hall)
@@ -433,10 +433,10 @@ def test_list_closures_for_a_part_includes_hall_and_tenant_wide(
     everywhere = closure(tenant, admin, start=NOW + timedelta(days=5), end=NOW + timedelta(days=6))
     past = closure(tenant, admin, start=NOW - timedelta(days=5), end=NOW - timedelta(days=4))
     closure(make_tenant("nachbarort"), None)
-    assert service.list_closures(tenant, a) == [past, on_hall, everywhere]
-    assert service.list_closures(tenant, a, ending_after=NOW) == [on_hall, everywhere]
-    assert service.list_closures(tenant, b, include_tenant_wide=False) == [on_hall, on_b]
-    assert len(service.list_closures(tenant)) == 4
+    assert closures.list_closures(tenant, a) == [past, on_hall, everywhere]
+    assert closures.list_closures(tenant, a, ending_after=NOW) == [on_hall, everywhere]
+    assert closures.list_closures(tenant, b, include_tenant_wide=False) == [on_hall, on_b]
+    assert len(closures.list_closures(tenant)) == 4
 
 
 # --- catalogue ---------------------------------------------------------------------------------
@@ -453,19 +453,3 @@ def test_public_resources_filters(tenant, make_resource, make_tenant, hall_with_
     assert service.public_resources(tenant, kind="hall") == [hall]
     assert service.public_resources(tenant, min_capacity=100) == [hall, sports]
     assert service.public_resources(tenant, kind="room", min_capacity=41) == []
-
-
-def test_seed_demo_resources(tenant, make_user):
-    caretaker = make_user(tenant=tenant, roles=("caretaker",))
-    seeded = service.seed_demo_resources(tenant, caretaker)
-    dgh = seeded["Dorfgemeinschaftshaus"]
-    a, b = seeded["Saal A"], seeded["Saal B"]
-    assert engine.leaf_unit_ids(dgh) == [a.id, b.id]
-    assert (dgh.capacity, a.capacity, b.capacity) == (120, 60, 60)
-    assert dgh.buffer_after_min == a.buffer_after_min == 30
-    assert [(h.weekday, h.opens_min, h.closes_min) for h in dgh.opening_hours] == [
-        (day, 480, 1440) for day in range(7)
-    ]
-    assert seeded["Sporthalle"].requires_approval
-    assert seeded["Mehrzweckraum"].capacity == 40
-    assert service.resources_for_caretaker(tenant, caretaker) == [dgh, a, b]

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from booking.audit.models import AuditEntry
 from booking.extensions import db
 from booking.reservations import engine
-from booking.resources import service
+from booking.resources import closures, service
 from booking.resources.models import Closure, Resource
 
 EVERY_DAY_8_TO_24 = [(day, 480, 1440) for day in range(7)]
@@ -165,7 +165,7 @@ def admin_setup(tenant, make_resource, make_user):
     hall = make_resource("Halle", capacity=50)
     caretaker = make_user(tenant=tenant, roles=("caretaker",))
     service.add_caretaker(tenant, None, hall, caretaker)
-    closure = service.create_closure(
+    closure = closures.create_closure(
         tenant,
         None,
         start=datetime(2027, 1, 1, tzinfo=UTC),
@@ -214,7 +214,7 @@ def test_admin_screens_404_for_another_tenants_objects(
 ):
     other = make_tenant("nachbarort")
     foreign = make_resource("Nachbarhalle", of_tenant=other)
-    foreign_closure = service.create_closure(
+    foreign_closure = closures.create_closure(
         other,
         None,
         start=datetime(2027, 1, 1, tzinfo=UTC),

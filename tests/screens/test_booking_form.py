@@ -13,7 +13,7 @@ from sqlalchemy import select
 from booking.audit.models import AuditEntry
 from booking.extensions import db
 from booking.reservations.models import Booking
-from booking.resources import service as resources
+from booking.resources import closures
 from tests.screens.conftest import TZ, local
 from tests.screens.helpers import count, count_occurrences, form_data, hidden_fields, text
 
@@ -250,7 +250,7 @@ def test_past_date_is_refused_with_a_message(client, sign_in, tenant, hall, citi
 def test_staff_may_override_a_closure_with_a_reason(
     client, sign_in, tenant, hall, citizen, clerk, day
 ):
-    resources.create_closure(
+    closures.create_closure(
         tenant,
         None,
         start=local(day, 0),

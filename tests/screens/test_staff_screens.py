@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from booking.audit.models import AuditEntry
 from booking.extensions import db
+from booking.resources import closures
 from booking.resources import service as resources
 from tests.screens.conftest import TZ, local
 from tests.screens.helpers import text
@@ -174,7 +175,7 @@ def test_calendar_shows_titles_and_bookers_per_hall_and_day(
 ):
     make_booking(citizen, hall, 18, 22, title="Vereinsabend", organisation=club)
     make_booking(citizen, sports_hall, 9, 11, title="Training")
-    resources.create_closure(
+    closures.create_closure(
         tenant,
         None,
         resource=hall,

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from booking.extensions import db
+from booking.resources import closures
 from booking.resources import service as resources
 from tests.screens.conftest import local
 from tests.screens.helpers import text
@@ -39,7 +40,7 @@ def test_week_starts_on_monday_and_links_to_neighbours(client, tenant, hall, day
 
 
 def test_week_shows_closures_as_closed_without_the_reason(client, tenant, hall, day):
-    resources.create_closure(
+    closures.create_closure(
         tenant,
         None,
         resource=hall,

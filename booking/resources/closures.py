@@ -1,0 +1,115 @@
+"""Closures (Sperrzeiten): a resource with its parts, or the whole
+municipality, closed for a while. The rules, no request; ``actor=None`` means
+the system itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
+
+from booking.accounts.models import STAFF_ROLES, User
+from booking.audit import service as audit
+from booking.core import NotFound, ValidationFailed, utcnow
+from booking.extensions import db
+from booking.resources.models import Closure, Resource
+from booking.resources.service import ancestors, require
+from booking.tenants.models import Tenant
+from booking.tenants.service import get_scoped, scoped
+
+
+def can_manage_closures(user: User | None, tenant: Tenant) -> bool:
+    """Enter and lift closures (Sperrzeiten): admins and clerks."""
+    return user is not None and user.has_role(tenant.id, *STAFF_ROLES)
+
+
+def get_closure(tenant: Tenant, closure_id: object) -> Closure:
+    return get_scoped(Closure, tenant, closure_id)
+
+
+def _closure_json(closure: Closure) -> dict[str, Any]:
+    return {
+        "resource_id": closure.resource_id,
+        "start": closure.start_at.isoformat(),
+        "end": closure.end_at.isoformat(),
+        "reason": closure.reason,
+    }
+
+
+def create_closure(
+    tenant: Tenant,
+    actor: User | None,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    reason: str | None,
+    resource: Resource | None = None,
+    now: datetime | None = None,
+) -> Closure:
+    """Close one resource (with its parts), or without ``resource`` every
+    resource of the municipality, for ``[start, end)``."""
+    require(can_manage_closures(actor, tenant), actor)
+    if resource is not None and resource.tenant_id != tenant.id:
+        raise NotFound(_l("Nicht gefunden."))
+    now = now or utcnow()
+    errors: dict[str, list] = {}
+    reason = (reason or "").strip() if isinstance(reason, str) else ""
+    if not reason:
+        errors["reason"] = [_l("Bitte einen Grund angeben.")]
+    elif len(reason) > 300:
+        errors["reason"] = [
+            lazy_ngettext("Höchstens %(num)d Zeichen.", "Höchstens %(num)d Zeichen.", 300)
+        ]
+    for name, value in (("start", start), ("end", end)):
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            errors[name] = [_l("Bitte Datum und Uhrzeit angeben.")]
+    if "start" not in errors and "end" not in errors and start >= end:  # type: ignore[operator]
+        errors["end"] = [_l("Das Ende muss nach dem Beginn liegen.")]
+    if errors:
+        raise ValidationFailed(_l("Die Angaben zur Sperrzeit sind ungültig."), errors)
+    closure = Closure(
+        tenant_id=tenant.id,
+        resource_id=resource.id if resource is not None else None,
+        start_at=start,
+        end_at=end,
+        reason=reason,
+        created_by_id=actor.id if actor is not None else None,
+        created_at=now,
+    )
+    db.session.add(closure)
+    db.session.flush()
+    audit.record(tenant, actor, "closure.create", closure, after=_closure_json(closure), now=now)
+    return closure
+
+
+def delete_closure(
+    tenant: Tenant, actor: User | None, closure_id: object, now: datetime | None = None
+) -> None:
+    require(can_manage_closures(actor, tenant), actor)
+    closure = get_closure(tenant, closure_id)
+    audit.record(tenant, actor, "closure.delete", closure, before=_closure_json(closure), now=now)
+    db.session.delete(closure)
+    db.session.flush()
+
+
+def list_closures(
+    tenant: Tenant,
+    resource: Resource | None = None,
+    *,
+    ending_after: datetime | None = None,
+    include_tenant_wide: bool = True,
+) -> list[Closure]:
+    """Closures of the municipality, or those that apply to ``resource`` (its
+    own, its ancestors' and, with ``include_tenant_wide``, the tenant-wide ones)."""
+    query = scoped(Closure, tenant)
+    if resource is not None:
+        ids = [resource.id, *(r.id for r in ancestors(resource))]
+        condition = Closure.resource_id.in_(ids)
+        if include_tenant_wide:
+            condition = condition | Closure.resource_id.is_(None)
+        query = query.where(condition)
+    if ending_after is not None:
+        query = query.where(Closure.end_at > ending_after)
+    return list(db.session.scalars(query.order_by(Closure.start_at, Closure.id)))
