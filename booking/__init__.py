@@ -45,8 +45,9 @@ def create_app(config: dict | None = None) -> Flask:
     from booking.accounts.views import orgs_bp
     from booking.admin.views import bp as admin_bp
     from booking.api import bp as api_bp
+    from booking.reservations.caretaker_views import caretaker_bp
+    from booking.reservations.staff_views import staff_bp
     from booking.reservations.views import bp as reservations_bp
-    from booking.reservations.views import caretaker_bp, staff_bp
     from booking.resources.views import admin_bp as resources_admin_bp
     from booking.resources.views import bp as resources_bp
     from booking.tenants.views import bp as tenants_bp

@@ -1,14 +1,14 @@
 """Web screens of hall booking: the week view and free-hall search, the
 booking form (preview, then confirm), "Meine Buchungen", a booking's page
-with its actions, the clerk's approval queue and calendar, the caretaker's
-schedule and day sheet. Thin: parse, check access, call the service, commit
+with its actions (the clerk's screens: ``staff_views``, the caretaker's:
+``caretaker_views``). Thin: parse, check access, call the service, commit
 once, render or redirect."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -28,14 +28,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from booking.accounts import service as accounts
-from booking.accounts.access import current_actor, is_staff, role_required
-from booking.accounts.models import STAFF_ROLES, Organisation
+from booking.accounts.access import current_actor, is_staff
+from booking.accounts.models import Organisation
 from booking.core import NotFound, ValidationFailed, utcnow
 from booking.extensions import db
 from booking.feeds import ics
 from booking.reservations import access, queries
 from booking.reservations import service as bookings
-from booking.reservations.errors import BookingConflict, ConflictItem
+from booking.reservations.errors import BookingConflict
 from booking.reservations.forms import (
     BookingForm,
     CancelForm,
@@ -49,14 +49,12 @@ from booking.reservations.forms import (
 from booking.reservations.labels import status_label
 from booking.reservations.models import Booking, Occurrence
 from booking.reservations.rules import Skipped
+from booking.reservations.view_helpers import conflict_view
 from booking.resources import service as resources
 from booking.resources.forms import catalogue_kind_choices
 from booking.resources.models import Resource
-from booking.tenants.service import get_scoped
 
 bp = Blueprint("reservations", __name__, url_prefix="/<tenant>")
-staff_bp = Blueprint("staff", __name__, url_prefix="/<tenant>/staff")
-caretaker_bp = Blueprint("caretaker", __name__, url_prefix="/<tenant>/caretaker")
 
 # Templates show statuses with the same labels as the messages (booking.reservations.labels).
 bp.add_app_template_global(status_label)
@@ -291,30 +289,6 @@ def _suggestion_links(form: BookingForm, conflict: BookingConflict) -> list[dict
     return links
 
 
-def _conflict_view(
-    conflicts: Sequence[ConflictItem], names: dict[int, str] | None = None
-) -> list[dict[str, Any]]:
-    """Distinct conflicting periods with the name of the taken resource
-    (``names``: from ``resources.names_of``, when the caller has them)."""
-    if names is None:
-        names = resources.names_of(g.tenant, (c.resource_id for c in conflicts))
-    seen = set()
-    items = []
-    for item in conflicts:
-        key = (item.start, item.end, item.resource_id)
-        if key in seen:
-            continue
-        seen.add(key)
-        items.append(
-            {
-                "start": item.start,
-                "end": item.end,
-                "resource_name": names.get(item.resource_id, ""),
-            }
-        )
-    return items
-
-
 @bp.route("/halls/<int:resource_id>/book", methods=["GET", "POST"])
 @login_required
 def book(resource_id: int):
@@ -361,7 +335,7 @@ def book(resource_id: int):
             "booking/reservations/book.html",
             form=form,
             conflict=conflict,
-            conflicts=_conflict_view(conflict.conflicts),
+            conflicts=conflict_view(conflict.conflicts),
             suggestions=_suggestion_links(form, conflict),
             **context,
         ), 409
@@ -503,7 +477,7 @@ def move(booking_id: int, occurrence_id: int):
                 return redirect(url_for("reservations.detail", booking_id=booking.id))
             except BookingConflict as conflict:
                 db.session.rollback()
-                conflicts = _conflict_view(conflict.conflicts)
+                conflicts = conflict_view(conflict.conflicts)
                 suggestions = [
                     {"start": s.start, "end": s.end, "resource_name": ""}
                     for s in conflict.suggestions
@@ -524,162 +498,3 @@ def move(booking_id: int, occurrence_id: int):
         conflicts=conflicts,
         suggestions=suggestions,
     ), status
-
-
-# --- clerk: approvals and calendar ----------------------------------------------------
-
-
-def _queue_entries() -> list[dict[str, Any]]:
-    """The approval queue, oldest first, with what stands in each one's way."""
-    queue = queries.approval_queue(g.tenant)
-    names = resources.names_of(g.tenant, (c.resource_id for i in queue for c in i.conflicts))
-    entries = []
-    for item in queue:
-        booking = item.booking
-        entries.append(
-            {
-                "booking": booking,
-                "conflicts": _conflict_view(item.conflicts, names),
-                "competing": list(item.competing),
-                "form": DecisionForm(prefix=f"b{booking.id}"),
-            }
-        )
-    return entries
-
-
-@staff_bp.get("/approvals")
-@role_required(*STAFF_ROLES)
-def approvals():
-    return render_template("booking/staff/approvals.html", entries=_queue_entries())
-
-
-@staff_bp.post("/approvals/<int:booking_id>")
-@role_required(*STAFF_ROLES)
-def decide(booking_id: int):
-    booking = get_scoped(Booking, g.tenant, booking_id)
-    form = DecisionForm(prefix=f"b{booking.id}")
-    decision = request.form.get("decision")
-    back = request.form.get("back") == "detail"
-    target = (
-        url_for("reservations.detail", booking_id=booking.id)
-        if back
-        else url_for("staff.approvals")
-    )
-    if decision not in ("approve", "reject") or not form.validate():
-        flash(
-            _("Bitte Freigeben oder Ablehnen wählen (Begründung höchstens 500 Zeichen)."), "error"
-        )
-        return redirect(target)
-    reason = form.reason.data
-    try:
-        if decision == "approve":
-            bookings.approve_booking(g.tenant, current_actor(), booking, reason=reason)
-            message = _("„%(title)s“ ist freigegeben.", title=booking.title)
-        else:
-            bookings.reject_booking(g.tenant, current_actor(), booking, reason=reason)
-            message = _("„%(title)s“ ist abgelehnt.", title=booking.title)
-    except BookingConflict as conflict:
-        db.session.rollback()
-        flash(
-            _(
-                "„%(title)s“ kann nicht freigegeben werden: %(msg)s",
-                title=booking.title,
-                msg=conflict.message,
-            ),
-            "error",
-        )
-        return redirect(target)
-    except ValidationFailed as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return redirect(target)
-    db.session.commit()
-    flash(message, "success")
-    return redirect(target)
-
-
-@staff_bp.get("/calendar")
-@role_required(*STAFF_ROLES)
-def calendar():
-    today = queries.local_today(g.tenant, utcnow())
-    view = request.args.get("view", "week")
-    if view not in ("day", "week"):
-        view = "week"
-    day = queries.parse_day(request.args.get("date"), today)
-    if view == "week":
-        first = queries.monday_of(day)
-        days = [first + timedelta(days=n) for n in range(7)]
-        step = timedelta(days=7)
-    else:
-        days = [day]
-        step = timedelta(days=1)
-    all_resources = resources.list_resources(g.tenant)
-    grid = queries.calendar_grid(g.tenant, all_resources, days)
-    return render_template(
-        "booking/staff/calendar.html",
-        view=view,
-        day=day,
-        days=days,
-        today=today,
-        resources=all_resources,
-        depth=resources.depth,
-        grid=grid,
-        prev_date=days[0] - step if view == "week" else day - step,
-        next_date=days[0] + step if view == "week" else day + step,
-    )
-
-
-# --- caretaker ----------------------------------------------------------------------
-
-
-def caretaker_resources() -> list[Resource]:
-    """Staff see every resource; a caretaker the assigned ones, their parts,
-    and the halls they are part of (a booking of the whole hall uses them)."""
-    if is_staff():
-        return resources.list_resources(g.tenant)
-    assigned = resources.resources_for_caretaker(g.tenant, current_actor())
-    found = {r.id: r for r in assigned}
-    for r in assigned:
-        for ancestor in resources.ancestors(r):
-            found.setdefault(ancestor.id, ancestor)
-    return sorted(found.values(), key=lambda r: (r.name, r.id))
-
-
-def _schedule(resource_list: list[Resource], first: date, days: int) -> list[Occurrence]:
-    start, end = queries.day_bounds(g.tenant, first, days)
-    if not resource_list:
-        return []
-    return queries.occurrences_between(g.tenant, start, end, [r.id for r in resource_list])
-
-
-@caretaker_bp.get("/")
-@role_required("caretaker", *STAFF_ROLES)
-def index():
-    today = queries.local_today(g.tenant, utcnow())
-    monday = queries.monday_of(today)
-    assigned = caretaker_resources()
-    return render_template(
-        "booking/staff/caretaker.html",
-        today=today,
-        monday=monday,
-        sunday=monday + timedelta(days=6),
-        assigned=assigned,
-        today_items=_schedule(assigned, today, 1),
-        week_items=_schedule(assigned, monday, 7),
-    )
-
-
-@caretaker_bp.get("/day")
-@role_required("caretaker", *STAFF_ROLES)
-def day_sheet():
-    today = queries.local_today(g.tenant, utcnow())
-    day = queries.parse_day(request.args.get("date"), today)
-    assigned = caretaker_resources()
-    return render_template(
-        "booking/staff/day_sheet.html",
-        day=day,
-        today=today,
-        items=_schedule(assigned, day, 1),
-        prev_day=day - timedelta(days=1),
-        next_day=day + timedelta(days=1),
-    )
