@@ -117,64 +117,52 @@ def _local(tenant: Tenant, day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), ZoneInfo(tenant.timezone))
 
 
+# (booker, hall, weekday, weeks ahead, from hour, to hour, title, for the club,
+#  weekly dates, approved by the clerk)
+DEMO_BOOKINGS = (
+    ("verein", "Sporthalle", 1, 1, 18, 20, "Training Handballjugend", True, 12, True),
+    ("verein", "Sporthalle", 5, 2, 9, 17, "Jugendturnier", True, None, False),
+    ("verein", "Saal A", 5, 1, 14, 22, "Geburtstagsfeier", False, None, False),
+    (
+        "sachbearbeitung",
+        "Mehrzweckraum",
+        2,
+        1,
+        9,
+        11,
+        "Sprachkurs der Volkshochschule",
+        False,
+        8,
+        False,
+    ),
+)
+
+
 def seed_demo_bookings(tenant, users, halls, club, now: datetime) -> None:
     """A few weeks of ordinary life: a club's weekly training (approved), a
     pending request in the clerk's queue, a private party and a course."""
-    member = users["verein@musterhausen.example"]
     clerk = users["sachbearbeitung@musterhausen.example"]
     today = now.astimezone(ZoneInfo(tenant.timezone)).date()
-
-    def next_weekday(weekday: int, weeks_ahead: int = 1) -> date:
-        return today + timedelta(days=(weekday - today.weekday()) % 7 + 7 * weeks_ahead)
-
-    tuesday = next_weekday(1)
-    training = reservations.create_booking(
-        tenant,
-        member,
-        halls["Sporthalle"],
-        _local(tenant, tuesday, 18),
-        _local(tenant, tuesday, 20),
-        "Training Handballjugend",
-        organisation=club,
-        now=now,
-        recurrence={"freq": "weekly", "interval": 1, "count": 12, "skip_closed": True},
-        on_conflict="skip",
-    ).booking
-    reservations.approve_booking(tenant, clerk, training, now=now)
-    saturday = next_weekday(5, 2)
-    reservations.create_booking(
-        tenant,
-        member,
-        halls["Sporthalle"],
-        _local(tenant, saturday, 9),
-        _local(tenant, saturday, 17),
-        "Jugendturnier",
-        organisation=club,
-        note="Mit Bewirtung im Foyer.",
-        now=now,
-    )
-    party = next_weekday(5)
-    reservations.create_booking(
-        tenant,
-        member,
-        halls["Saal A"],
-        _local(tenant, party, 14),
-        _local(tenant, party, 22),
-        "Geburtstagsfeier",
-        now=now,
-    )
-    wednesday = next_weekday(2)
-    reservations.create_booking(
-        tenant,
-        clerk,
-        halls["Mehrzweckraum"],
-        _local(tenant, wednesday, 9),
-        _local(tenant, wednesday, 11),
-        "Sprachkurs der Volkshochschule",
-        now=now,
-        recurrence={"freq": "weekly", "interval": 1, "count": 8, "skip_closed": True},
-        on_conflict="skip",
-    )
+    for who, hall, weekday, weeks, begin, end, title, for_club, weekly, approve in DEMO_BOOKINGS:
+        day = today + timedelta(days=(weekday - today.weekday()) % 7 + 7 * weeks)
+        booking = reservations.create_booking(
+            tenant,
+            users[f"{who}@musterhausen.example"],
+            halls[hall],
+            _local(tenant, day, begin),
+            _local(tenant, day, end),
+            title,
+            organisation=club if for_club else None,
+            recurrence=(
+                {"freq": "weekly", "interval": 1, "count": weekly, "skip_closed": True}
+                if weekly
+                else None
+            ),
+            on_conflict="skip",
+            now=now,
+        ).booking
+        if approve:
+            reservations.approve_booking(tenant, clerk, booking, now=now)
 
 
 def seed_demo_cemetery(tenant: Tenant) -> Cemetery:
