@@ -8,6 +8,10 @@ from typing import Any
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+# Years outside this range are typing errors (and overflow ``datetime`` in
+# time-zone arithmetic); forms, the API and the booking rules refuse them.
+MIN_YEAR, MAX_YEAR = 2000, 2999
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 
 from booking.accounts.models import Organisation
 from booking.api.base import BadRequest, api_user, bp, isoformat, json_body, money_json
-from booking.core import Forbidden, NotFound, ValidationFailed, utcnow
+from booking.core import MAX_YEAR, MIN_YEAR, Forbidden, NotFound, ValidationFailed, utcnow
 from booking.reservations import access, engine, queries
 from booking.reservations import service as bookings
 from booking.reservations.models import Booking, Occurrence
@@ -50,7 +50,11 @@ def parse_instant(value: Any, name: str) -> datetime:
             instant = datetime.fromisoformat(text)
         except ValueError:
             instant = None
-        if instant is not None and instant.tzinfo is not None:
+        if (
+            instant is not None
+            and instant.tzinfo is not None
+            and MIN_YEAR <= instant.year <= MAX_YEAR
+        ):
             return instant
     raise BadRequest(
         _("Ungültige Zeitangabe in %(name)s.", name=name),

@@ -29,10 +29,11 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from booking.core import MAX_YEAR, MIN_YEAR
+
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 TIME_FORMATS = ["%H:%M", "%H:%M:%S", "%H.%M"]
 MAX_INTERVAL_WEEKS = 52
-MIN_YEAR, MAX_YEAR = 2000, 2999
 
 
 def sane_year(_form, field) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from booking.accounts.models import User
 from booking.audit.models import AuditEntry
+from booking.core import MAX_YEAR, MIN_YEAR
 from booking.extensions import db
 from booking.reservations import engine
 from booking.reservations.access import require_view
@@ -29,8 +30,6 @@ from booking.tenants.models import Tenant
 from booking.tenants.service import get_scoped
 
 DAYS_PER_WEEK = 7
-# Dates outside these years are typing errors (and would overflow ``date``).
-MIN_YEAR, MAX_YEAR = 1900, 2999
 
 # --- local time ----------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
 from booking.accounts.models import User
-from booking.core import ValidationFailed
+from booking.core import MAX_YEAR, MIN_YEAR, ValidationFailed
 from booking.reservations import engine
 from booking.reservations.access import is_staff
 from booking.resources import availability
@@ -45,6 +45,15 @@ def check_period(start: datetime, end: datetime, resource: Resource) -> None:
         raise ValidationFailed(
             _l("Zeitangaben brauchen eine Zeitzone."),
             {"start": [_l("Bitte mit Zeitzone angeben, z. B. +01:00.")]},
+        )
+    if not (MIN_YEAR <= start.year <= MAX_YEAR and MIN_YEAR <= end.year <= MAX_YEAR):
+        raise ValidationFailed(
+            _l("Bitte ein Datum zwischen %(a)d und %(b)d angeben.", a=MIN_YEAR, b=MAX_YEAR),
+            {
+                "start": [
+                    _l("Bitte ein Datum zwischen %(a)d und %(b)d angeben.", a=MIN_YEAR, b=MAX_YEAR)
+                ]
+            },
         )
     if end <= start:
         raise ValidationFailed(

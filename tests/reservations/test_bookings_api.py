@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from booking.core import ValidationFailed
 from booking.extensions import db
+from booking.reservations import service
 from booking.reservations.models import Booking, Claim
 from booking.resources.models import ResourceCaretaker
 from tests.reservations.conftest import at, iso
@@ -389,3 +391,35 @@ def test_ids_past_32_bits_are_404_not_500(tenant, make_resource, citizen, clerk,
         client.get(f"/bookings?resource_id={huge}"),
     ):
         assert response.status_code == 404, response.json
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("9999-12-31T23:00:00+01:00", "9999-12-31T23:59:00+01:00"),
+        ("0001-01-01T00:00:00+01:00", "0001-01-01T02:00:00+01:00"),
+    ],
+)
+def test_instants_in_absurd_years_are_refused_not_a_server_error(
+    api, tenant, citizen, make_resource, start, end
+):
+    hall = make_resource("Grenzfall")
+    response = api(citizen, tenant).post(
+        "/bookings", json={"resource_id": hall.id, "start": start, "end": end, "title": "x"}
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"
+
+
+def test_the_service_refuses_years_outside_the_supported_range(tenant, citizen, make_resource):
+    hall = make_resource("Grenzfall")
+    with pytest.raises(ValidationFailed):
+        service.create_booking(
+            tenant,
+            citizen,
+            hall,
+            datetime(1999, 6, 1, 18, tzinfo=UTC),
+            datetime(1999, 6, 1, 20, tzinfo=UTC),
+            "x",
+            now=datetime(1999, 1, 1, tzinfo=UTC),
+        )
