@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
@@ -34,13 +33,11 @@ DAYS_PER_WEEK = 7
 # --- local time ----------------------------------------------------------------
 
 
-def tenant_zone(tenant: Tenant) -> ZoneInfo:
-    return availability.tenant_zone(tenant)
-
-
 def local_instant(tenant: Tenant, day: date, at: time) -> datetime:
     """Wall-clock ``at`` on ``day`` in the tenant's zone, as aware UTC."""
-    return datetime.combine(day, at).replace(tzinfo=tenant_zone(tenant)).astimezone(UTC)
+    return availability.wall_clock_to_utc(
+        datetime.combine(day, at), availability.tenant_zone(tenant)
+    )
 
 
 def day_bounds(tenant: Tenant, day: date, days: int = 1) -> tuple[datetime, datetime]:
@@ -52,7 +49,7 @@ def day_bounds(tenant: Tenant, day: date, days: int = 1) -> tuple[datetime, date
 
 
 def local_today(tenant: Tenant, now: datetime) -> date:
-    return now.astimezone(tenant_zone(tenant)).date()
+    return now.astimezone(availability.tenant_zone(tenant)).date()
 
 
 def monday_of(day: date) -> date:

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from babel.dates import format_datetime
+from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 
 from booking.accounts.models import User
 from booking.core import MAX_YEAR, MIN_YEAR, ValidationFailed
@@ -35,8 +36,11 @@ class Skipped:
 
 
 def format_local(tenant: Tenant, instant: datetime) -> str:
-    """``2027-03-06 18:00``: the instant in the tenant's time, for messages."""
-    return instant.astimezone(availability.tenant_zone(tenant)).strftime("%Y-%m-%d %H:%M")
+    """The instant in the tenant's time, formatted by Babel for the current
+    language (``06.03.27, 18:00`` / ``3/6/27, 6:00 PM``), for messages."""
+    return format_datetime(
+        instant, "short", tzinfo=availability.tenant_zone(tenant), locale=get_locale() or "de"
+    )
 
 
 def check_period(start: datetime, end: datetime, resource: Resource) -> None:

@@ -50,6 +50,7 @@ from booking.reservations.labels import status_label
 from booking.reservations.models import Booking, Occurrence
 from booking.reservations.rules import Skipped
 from booking.reservations.view_helpers import conflict_view
+from booking.resources import availability
 from booking.resources import service as resources
 from booking.resources.forms import catalogue_kind_choices
 from booking.resources.models import Resource
@@ -261,7 +262,7 @@ def _apply_validation(form: BookingForm, error: ValidationFailed) -> None:
 
 
 def _suggestion_links(form: BookingForm, conflict: BookingConflict) -> list[dict[str, Any]]:
-    tz = queries.tenant_zone(g.tenant)
+    tz = availability.tenant_zone(g.tenant)
     names = resources.names_of(g.tenant, (s.resource_id for s in conflict.suggestions))
     links = []
     for suggestion in conflict.suggestions:
@@ -444,7 +445,7 @@ def move(booking_id: int, occurrence_id: int):
         abort(403)
     if occurrence.cancelled_at is not None:
         raise NotFound(_("Nicht gefunden."))
-    tz = queries.tenant_zone(g.tenant)
+    tz = availability.tenant_zone(g.tenant)
     local_start, local_end = occurrence.start_at.astimezone(tz), occurrence.end_at.astimezone(tz)
     if request.method == "GET":
         form = MoveForm(

@@ -53,10 +53,14 @@ def tenant_zone(tenant: Tenant) -> ZoneInfo:
     return zone(tenant.timezone)
 
 
+def wall_clock_to_utc(naive: datetime, tz: ZoneInfo) -> datetime:
+    """A local wall-clock time (as entered in a form) as an aware UTC instant."""
+    return naive.replace(tzinfo=tz).astimezone(UTC)
+
+
 def local_instant(day: date, minutes: int, tz: ZoneInfo) -> datetime:
     """``minutes`` after local midnight of ``day`` (1440 = next midnight), as UTC."""
-    naive = datetime.combine(day, time()) + timedelta(minutes=minutes)
-    return naive.replace(tzinfo=tz).astimezone(UTC)
+    return wall_clock_to_utc(datetime.combine(day, time()) + timedelta(minutes=minutes), tz)
 
 
 def local_days(start: datetime, end: datetime, tz: ZoneInfo) -> list[date]:

@@ -4,9 +4,8 @@ caretakers, closures)."""
 
 from __future__ import annotations
 
-from datetime import UTC, time
+from datetime import time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_time, get_day_names
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -21,8 +20,8 @@ from booking.accounts.forms import add_errors
 from booking.accounts.models import STAFF_ROLES
 from booking.core import ValidationFailed, utcnow
 from booking.extensions import db
+from booking.resources import availability, service
 from booking.resources import closures as closure_service
-from booking.resources import service
 from booking.resources.forms import (
     KIND_LABELS,
     CaretakerForm,
@@ -305,7 +304,7 @@ def closures():
     }:
         form.resource_id.data = request.args.get("resource_id", "")
     if form.validate_on_submit():
-        zone = ZoneInfo(g.tenant.timezone)
+        zone = availability.tenant_zone(g.tenant)
         resource = (
             service.get_resource(g.tenant, form.resource_id.data) if form.resource_id.data else None
         )
@@ -314,8 +313,8 @@ def closures():
                 g.tenant,
                 current_actor(),
                 resource=resource,
-                start=form.start.data.replace(tzinfo=zone).astimezone(UTC),
-                end=form.end.data.replace(tzinfo=zone).astimezone(UTC),
+                start=availability.wall_clock_to_utc(form.start.data, zone),
+                end=availability.wall_clock_to_utc(form.end.data, zone),
                 reason=form.reason.data,
             )
         except ValidationFailed as error:

@@ -59,3 +59,14 @@ def test_ids_past_32_bits_are_not_found_not_a_database_error(client, tenant):
 def test_favicon_and_health(client):
     assert client.get("/favicon.ico").status_code == 301
     assert client.get("/health").get_json() == {"status": "ok"}
+
+
+def test_times_in_rule_messages_are_formatted_by_babel_in_the_tenant_zone(app, tenant):
+    from booking.reservations.rules import format_local
+
+    instant = datetime(2027, 3, 6, 17, 0, tzinfo=UTC)  # 18:00 in Berlin
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert format_local(tenant, instant) == "06.03.27, 18:00"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        refresh()
+        assert format_local(tenant, instant).replace("\u202f", " ") == "3/6/27, 6:00 PM"
