@@ -12,6 +12,7 @@ from flask_babel import format_currency, format_date, format_datetime, format_ti
 from flask_login import current_user
 
 from booking.accounts.models import User
+from booking.audit.labels import action_label, object_label
 from booking.extensions import db, login_manager
 from booking.tenants.service import get_tenant_by_slug
 
@@ -119,6 +120,7 @@ def init_app(app: Flask) -> None:
         format_time(v, fmt) if isinstance(v, datetime) else ""
     )
     app.jinja_env.filters["money"] = money
+    app.jinja_env.globals.update(action_label=action_label, object_label=object_label)
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @login_manager.user_loader

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from booking.accounts import service as accounts
 from booking.accounts.access import current_actor, role_required
@@ -20,20 +19,6 @@ from booking.tenants.service import get_scoped
 bp = Blueprint("admin", __name__, url_prefix="/<tenant>/admin")
 
 AUDIT_LIMIT = 200
-ACTION_LABELS = {
-    "role.grant": _l("Rolle vergeben"),
-    "role.revoke": _l("Rolle entzogen"),
-    "organisation.create": _l("Organisation angelegt"),
-}
-OBJECT_LABELS = {
-    "User": _l("Person"),
-    "Organisation": _l("Organisation"),
-    "Booking": _l("Buchung"),
-    "Resource": _l("Ressource"),
-    "Invoice": _l("Gebührenbescheid"),
-    "GraveRight": _l("Nutzungsrecht"),
-    "Burial": _l("Bestattung"),
-}
 
 
 @bp.get("/")
@@ -131,6 +116,4 @@ def audit():
         entries=entries,
         people=audit_log.people_in(entries),
         limit=AUDIT_LIMIT,
-        action_labels=ACTION_LABELS,
-        object_labels=OBJECT_LABELS,
     )

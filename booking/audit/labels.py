@@ -1,0 +1,43 @@
+"""Display labels for audit entries: one mapping for the audit page and the
+history on a booking page. An action without a label is shown as its code."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+ACTION_LABELS = {
+    "role.grant": _l("Rolle vergeben"),
+    "role.revoke": _l("Rolle entzogen"),
+    "organisation.create": _l("Organisation angelegt"),
+    "resource.create": _l("Halle/Raum angelegt"),
+    "resource.update": _l("Halle/Raum geändert"),
+    "resource.opening_hours": _l("Öffnungszeiten geändert"),
+    "resource.caretaker_add": _l("Hausmeister zugeordnet"),
+    "resource.caretaker_remove": _l("Hausmeister-Zuordnung aufgehoben"),
+    "closure.create": _l("Sperrzeit eingetragen"),
+    "closure.delete": _l("Sperrzeit gelöscht"),
+    "booking.override": _l("Ausnahme genehmigt"),
+    "booking.approve": _l("Buchung freigegeben"),
+    "booking.reject": _l("Buchung abgelehnt"),
+    "booking.cancel": _l("Buchung storniert"),
+    "booking.cancel_from": _l("Restliche Termine storniert"),
+    "occurrence.cancel": _l("Termin abgesagt"),
+    "occurrence.move": _l("Termin verlegt"),
+}
+
+OBJECT_LABELS = {
+    "User": _l("Person"),
+    "Organisation": _l("Organisation"),
+    "Resource": _l("Halle/Raum"),
+    "Closure": _l("Sperrzeit"),
+    "Booking": _l("Buchung"),
+    "Occurrence": _l("Termin"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def object_label(object_type: str) -> str:
+    return str(OBJECT_LABELS.get(object_type, object_type))
