@@ -12,6 +12,7 @@ services and the API answer with.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -20,7 +21,7 @@ from sqlalchemy import exists, select
 from booking.accounts.models import STAFF_ROLES, OrganisationMember, User
 from booking.core import Forbidden, NotFound
 from booking.extensions import db
-from booking.reservations.models import Booking
+from booking.reservations.models import Booking, Occurrence
 from booking.resources.models import Resource, ResourceCaretaker
 from booking.resources.service import ancestors
 from booking.tenants.models import Tenant
@@ -63,6 +64,14 @@ def _is_assigned_caretaker(user: User, resource: Resource) -> bool:
             )
         )
     )
+
+
+def may_change_date(user: User | None, occurrence: Occurrence, now: datetime) -> bool:
+    """Whether a date may still be cancelled or moved by this person: citizens
+    before it begins, staff until it has ended."""
+    if user is not None and user.has_role(occurrence.tenant_id, *STAFF_ROLES):
+        return occurrence.end_at > now
+    return occurrence.start_at > now
 
 
 def can_manage_booking(user: User | None, booking: Booking) -> bool:

@@ -26,7 +26,13 @@ from booking.audit import service as audit
 from booking.core import ValidationFailed, clean_text, utcnow
 from booking.extensions import db
 from booking.reservations import engine
-from booking.reservations.access import is_staff, require_manage, require_staff, require_tenant
+from booking.reservations.access import (
+    is_staff,
+    may_change_date,
+    require_manage,
+    require_staff,
+    require_tenant,
+)
 from booking.reservations.errors import BookingConflict, ConflictItem, conflict_items
 from booking.reservations.labels import STATUS_LABELS
 from booking.reservations.models import CLAIMING_STATUSES, Booking, Claim, Occurrence
@@ -388,7 +394,7 @@ def _require_not_started(
 ) -> None:
     if is_staff(actor, tenant):
         return
-    started = [o for o in occurrences if o.start_at <= now]
+    started = [o for o in occurrences if not may_change_date(actor, o, now)]
     if started:
         raise ValidationFailed(
             _l("Begonnene oder vergangene Termine können nicht mehr geändert werden."),

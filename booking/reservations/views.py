@@ -368,8 +368,13 @@ def book(resource_id: int):
 @login_required
 def mine():
     now = utcnow()
-    items = queries.bookings_of_user(g.tenant, current_actor())
-    return render_template("booking/reservations/mine.html", bookings=items, now=now)
+    me = current_actor()
+    items = queries.bookings_of_user(g.tenant, me)
+    return render_template(
+        "booking/reservations/mine.html",
+        bookings=items,
+        may_change=lambda occurrence: access.may_change_date(me, occurrence, now),
+    )
 
 
 @bp.get("/bookings/<int:booking_id>")
@@ -377,16 +382,18 @@ def mine():
 def detail(booking_id: int):
     booking = get_booking(booking_id)
     staff = is_staff()
+    me, now = current_actor(), utcnow()
+    can_manage = access.can_manage_booking(me, booking)
     return render_template(
         "booking/reservations/detail.html",
         booking=booking,
-        can_manage=access.can_manage_booking(current_actor(), booking),
+        can_manage=can_manage,
+        may_change=lambda occurrence: can_manage and access.may_change_date(me, occurrence, now),
         staff=staff,
         can_approve=booking.status == "requested" and access.can_approve(current_actor(), g.tenant),
         history=queries.booking_history(g.tenant, booking) if staff else [],
         decision_form=DecisionForm(prefix=f"b{booking.id}"),
         recurrence_until=queries.parse_day((booking.recurrence or {}).get("until"), None),
-        now=utcnow(),
     )
 
 
