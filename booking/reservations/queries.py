@@ -348,6 +348,26 @@ def calendar_grid(
 # --- history -------------------------------------------------------------------------
 
 
+STAFF_DECISIONS = ("booking.approve", "booking.reject", "booking.cancel", "booking.cancel_from")
+
+
+def staff_decision(tenant: Tenant, booking: Booking) -> AuditEntry | None:
+    """The latest approval, rejection or cancellation by staff that gave a
+    reason: the applicant is shown why."""
+    return db.session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.tenant_id == tenant.id,
+            AuditEntry.object_type == "Booking",
+            AuditEntry.object_id == booking.id,
+            AuditEntry.action.in_(STAFF_DECISIONS),
+            AuditEntry.reason.is_not(None),
+        )
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    ).first()
+
+
 def booking_history(tenant: Tenant, booking: Booking) -> list[AuditEntry]:
     """Audit entries of the booking and of each of its dates, oldest first."""
     occurrence_ids = [o.id for o in booking.occurrences]

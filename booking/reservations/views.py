@@ -392,6 +392,7 @@ def detail(booking_id: int):
         staff=staff,
         can_approve=booking.status == "requested" and access.can_approve(current_actor(), g.tenant),
         history=queries.booking_history(g.tenant, booking) if staff else [],
+        decision=queries.staff_decision(g.tenant, booking),
         decision_form=DecisionForm(prefix=f"b{booking.id}"),
         recurrence_until=queries.parse_day((booking.recurrence or {}).get("until"), None),
     )

@@ -78,6 +78,9 @@ def test_reject_with_a_reason(client, sign_in, tenant, sports_hall, make_booking
     sign_in(citizen)
     page = text(client.get(f"/{tenant.slug}/bookings/mine"))
     assert "abgelehnt" in page
+    detail = text(client.get(f"/{tenant.slug}/bookings/{request_.id}"))
+    assert "Begründung der Verwaltung" in detail
+    assert "Schulveranstaltung" in detail
 
 
 def test_approve_from_the_detail_page(
