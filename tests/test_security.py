@@ -237,31 +237,6 @@ def test_login_is_limited_per_address(client, make_user):
     assert client.get("/account/login").status_code == 200
 
 
-def test_login_is_limited_per_email_across_addresses(client, make_user):
-    user = make_user()
-    for n in range(10):
-        response = client.post(
-            "/account/login",
-            data={"email": user.email},
-            environ_base={"REMOTE_ADDR": f"10.0.0.{n + 1}"},
-        )
-        assert response.status_code == 200
-    response = client.post(
-        "/account/login",
-        data={"email": user.email.upper(), "password": PASSWORD},
-        environ_base={"REMOTE_ADDR": "10.0.1.1"},
-    )
-    assert response.status_code == 429
-    # Another account from that new address is not affected.
-    other = make_user()
-    response = client.post(
-        "/account/login",
-        data={"email": other.email, "password": PASSWORD},
-        environ_base={"REMOTE_ADDR": "10.0.1.1"},
-    )
-    assert response.status_code == 302
-
-
 @pytest.mark.parametrize(
     ("path", "data"),
     [

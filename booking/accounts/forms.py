@@ -185,6 +185,10 @@ class OrganisationForm(FlaskForm):
 
 class AddMemberForm(FlaskForm):
     email = email_field(
-        description=_l("Die Person muss schon ein Konto haben."), autocomplete="off"
+        description=_l(
+            "Wir schicken eine Einladung an diese Adresse. Die Person gehört zur "
+            "Organisation, sobald sie die Einladung annimmt."
+        ),
+        autocomplete="off",
     )
     is_manager = BooleanField(_l("Darf Mitglieder verwalten"))

@@ -29,8 +29,13 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(5))
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Bumped on password change/reset: invalidates reset links and other sessions.
+    # Bumped on sign-out, password change and reset: every session and
+    # remember-me cookie of the user carries it (``get_id``) and dies with it.
     session_version: Mapped[int] = mapped_column(default=1)
+    # The one password-reset link that works (its signed payload carries this
+    # nonce): replaced when a newer link is issued, cleared when used or when
+    # the password changes.
+    reset_nonce: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
@@ -117,6 +122,32 @@ class OrganisationMember(db.Model):
 
     organisation: Mapped[Organisation] = relationship(back_populates="members")
     user: Mapped[User] = relationship()
+
+
+class OrganisationInvitation(db.Model):
+    """An invitation to join an organisation, sent to an e-mail address. The
+    person it names accepts (or declines) it once signed in with that
+    address; until then nobody learns whether the address has an account."""
+
+    __tablename__ = "organisation_invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    is_manager: Mapped[bool] = mapped_column(Boolean, default=False)
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set once: accepted, declined or withdrawn; an answered invitation is spent.
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship()
+    invited_by: Mapped[User | None] = relationship()
 
 
 class ApiToken(db.Model):

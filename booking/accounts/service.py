@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 
 from booking.accounts.models import (
@@ -22,6 +22,7 @@ from booking.accounts.models import (
     ApiToken,
     Membership,
     Organisation,
+    OrganisationInvitation,
     OrganisationMember,
     User,
 )
@@ -34,8 +35,10 @@ from booking.tenants.models import Tenant
 
 MIN_PASSWORD_LENGTH = 10
 CONFIRM_MAX_AGE = 7 * 24 * 3600
-RESET_MAX_AGE = 2 * 3600
+RESET_MAX_AGE = 3600
 TOKEN_PREFIX = "kb_"
+INVITATION_VALIDITY = timedelta(days=14)
+MAX_OPEN_INVITATIONS = 50
 
 _hasher = PasswordHasher()
 
@@ -149,10 +152,20 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def set_password(user: User, password: str) -> None:
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: every session and remember-me cookie
+    carries the old ``session_version`` and no longer loads the user."""
+    user.session_version += 1
+
+
+def set_password(user: User, password: str, now: datetime | None = None) -> None:
+    """A new password ends every session, the pending reset link and every
+    API token of the user: whoever held the old password held those too."""
     validate_password(password)
     user.password_hash = hash_password(password)
-    user.session_version += 1
+    user.reset_nonce = None
+    end_sessions(user)
+    revoke_all_api_tokens(user, now)
 
 
 class EmailNotConfirmed(DomainError):
@@ -185,6 +198,8 @@ def register(
     validate_password(password)
     existing = find_user(email)
     if existing is not None:
+        # As slow as creating an account: the answer time reveals nothing.
+        hash_password(password)
         return existing, False
     return create_user(email, password, name=name, locale=locale), True
 
@@ -201,22 +216,22 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
 def reset_password(user: User, password: str, now: datetime | None = None) -> None:
     """Set a new password from a reset link. The link proved the address, so
     an unconfirmed address counts as confirmed from now on."""
-    set_password(user, password)
-    if user.email_confirmed_at is None:
-        user.email_confirmed_at = now or utcnow()
+    now = now or utcnow()
+    set_password(user, password, now)
+    mark_confirmed(user, now)
 
 
-def queue_account_mail(
-    kind: str, user: User, subject: str, body: str, *, tenant: Tenant | None = None
-) -> OutboxMessage:
+def queue_account_mail(kind: str, user: User, subject: str, body: str) -> OutboxMessage:
     """Queue an account mail (``confirm``, ``reset``, ``exists``) under the key
-    ``<kind>:<user id>:<n>``, n counting that user's mails of that kind."""
+    ``<kind>:<user id>:<n>``, n counting that user's mails of that kind. It
+    belongs to no municipality (whichever one the person came from) and is
+    marked personal, so no staff outbox shows it."""
     sent = db.session.scalar(
         select(func.count())
         .select_from(OutboxMessage)
         .where(OutboxMessage.key.like(f"{kind}:{user.id}:%"))
     )
-    return queue_mail(f"{kind}:{user.id}:{sent + 1}", user.email, subject, body, tenant=tenant)
+    return queue_mail(f"{kind}:{user.id}:{sent + 1}", user.email, subject, body, personal=True)
 
 
 def update_profile(user: User, *, name: str, locale: str | None) -> None:
@@ -245,28 +260,39 @@ def confirm_email(secret_key: str, token: str, now: datetime | None = None) -> U
     user = db.session.get(User, data.get("uid"))
     if user is None or user.email != data.get("email"):
         raise ValidationFailed(_l("Der Bestätigungslink ist ungültig."))
-    if user.email_confirmed_at is None:
-        user.email_confirmed_at = now or utcnow()
+    mark_confirmed(user, now)
     return user
 
 
+def mark_confirmed(user: User, now: datetime | None = None) -> None:
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = now or utcnow()
+
+
 def make_reset_token(secret_key: str, user: User) -> str:
-    return _serializer(secret_key, "reset-password").dumps(
-        {"uid": user.id, "v": user.session_version}
-    )
+    """A new reset link's token; any older link of the user dies with it."""
+    user.reset_nonce = secrets.token_hex(16)
+    return _serializer(secret_key, "reset-password").dumps({"uid": user.id, "n": user.reset_nonce})
 
 
 def user_for_reset_token(secret_key: str, token: str) -> User:
-    """The user a reset link belongs to. A link dies when used (the password
-    change bumps ``session_version``) or after two hours."""
+    """The user a reset link belongs to. A link works once, for an hour, and
+    only while it is the newest one and the password has not changed."""
     try:
         data = _serializer(secret_key, "reset-password").loads(token, max_age=RESET_MAX_AGE)
     except SignatureExpired:
         raise ValidationFailed(_l("Der Link zum Zurücksetzen ist abgelaufen.")) from None
     except BadSignature:
         raise ValidationFailed(_l("Der Link zum Zurücksetzen ist ungültig.")) from None
-    user = db.session.get(User, data.get("uid"))
-    if user is None or user.session_version != data.get("v"):
+    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
+    nonce = data.get("n") if isinstance(data, dict) else None
+    if (
+        user is None
+        or not user.active
+        or not isinstance(nonce, str)
+        or user.reset_nonce is None
+        or not secrets.compare_digest(user.reset_nonce, nonce)
+    ):
         raise ValidationFailed(_l("Der Link zum Zurücksetzen ist ungültig oder schon benutzt."))
     return user
 
@@ -415,19 +441,127 @@ def create_organisation(
     return organisation
 
 
-def add_member(
-    organisation: Organisation, actor: User, email: str, *, is_manager: bool = False
-) -> OrganisationMember:
+def invite_member(
+    organisation: Organisation,
+    actor: User,
+    email: str,
+    *,
+    is_manager: bool = False,
+    now: datetime | None = None,
+) -> OrganisationInvitation:
+    """Invite whoever reads ``email`` to join. Nobody is added without saying
+    yes, and the answer is the same whether or not the address has an account
+    (the caller mails the address either way). Inviting an address again
+    renews its open invitation."""
+    now = now or utcnow()
     if not can_manage_organisation(actor, organisation):
         raise Forbidden(
             _l("Nur die Verantwortlichen der Organisation können Mitglieder hinzufügen.")
         )
-    user = find_user(email)
-    if user is None:
+    email = normalise_email(email)
+    if any(m.user.email == email for m in organisation.members):
         raise ValidationFailed(
-            _l("Unbekannte E-Mail-Adresse."),
-            {"email": [_l("Diese Person muss sich zuerst registrieren.")]},
+            _l("Diese Person gehört schon zur Organisation."),
+            {"email": [_l("Diese Person gehört schon zur Organisation.")]},
         )
+    open_ = open_invitations(organisation, now)
+    invitation = next((i for i in open_ if i.email == email), None)
+    if invitation is None:
+        if len(open_) >= MAX_OPEN_INVITATIONS:
+            raise ValidationFailed(
+                _l(
+                    "Es sind schon %(num)d Einladungen offen. Bitte ziehen Sie erst welche zurück.",
+                    num=MAX_OPEN_INVITATIONS,
+                )
+            )
+        invitation = OrganisationInvitation(
+            tenant_id=organisation.tenant_id,
+            organisation_id=organisation.id,
+            email=email,
+            created_at=now,
+        )
+        db.session.add(invitation)
+    invitation.is_manager = is_manager
+    invitation.invited_by_id = actor.id
+    invitation.expires_at = now + INVITATION_VALIDITY
+    db.session.flush()
+    return invitation
+
+
+def open_invitations(
+    organisation: Organisation, now: datetime | None = None
+) -> list[OrganisationInvitation]:
+    """The organisation's invitations not yet answered, withdrawn or expired."""
+    return list(
+        db.session.scalars(
+            select(OrganisationInvitation)
+            .where(
+                OrganisationInvitation.organisation_id == organisation.id,
+                OrganisationInvitation.answered_at.is_(None),
+                OrganisationInvitation.expires_at > (now or utcnow()),
+            )
+            .order_by(OrganisationInvitation.created_at)
+        )
+    )
+
+
+def invitations_for(
+    user: User, tenant: Tenant, now: datetime | None = None
+) -> list[OrganisationInvitation]:
+    """Open invitations in ``tenant`` to the user's (confirmed) address."""
+    if user.email_confirmed_at is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(OrganisationInvitation)
+            .options(selectinload(OrganisationInvitation.organisation))
+            .where(
+                OrganisationInvitation.tenant_id == tenant.id,
+                OrganisationInvitation.email == user.email.lower(),
+                OrganisationInvitation.answered_at.is_(None),
+                OrganisationInvitation.expires_at > (now or utcnow()),
+            )
+            .order_by(OrganisationInvitation.created_at)
+        )
+    )
+
+
+def answer_invitation(
+    tenant: Tenant, user: User, invitation_id: int, *, accept: bool, now: datetime | None = None
+) -> OrganisationInvitation:
+    """Accept (become a member) or decline an invitation to the user's address.
+    Anyone else's invitation, and a spent one, is not found."""
+    now = now or utcnow()
+    invitation = next(
+        (i for i in invitations_for(user, tenant, now) if i.id == invitation_id), None
+    )
+    if invitation is None:
+        raise NotFound(_l("Diese Einladung gibt es nicht (mehr)."))
+    invitation.answered_at = now
+    if accept:
+        _join(invitation.organisation, user, is_manager=invitation.is_manager)
+    db.session.flush()
+    return invitation
+
+
+def withdraw_invitation(
+    organisation: Organisation, actor: User, invitation_id: int, now: datetime | None = None
+) -> OrganisationInvitation:
+    if not can_manage_organisation(actor, organisation):
+        raise Forbidden(
+            _l("Nur die Verantwortlichen der Organisation können Einladungen zurückziehen.")
+        )
+    invitation = next(
+        (i for i in open_invitations(organisation, now) if i.id == invitation_id), None
+    )
+    if invitation is None:
+        raise NotFound(_l("Diese Einladung gibt es nicht (mehr)."))
+    invitation.answered_at = now or utcnow()
+    db.session.flush()
+    return invitation
+
+
+def _join(organisation: Organisation, user: User, *, is_manager: bool) -> OrganisationMember:
     for member in organisation.members:
         if member.user_id == user.id:
             member.is_manager = member.is_manager or is_manager
@@ -523,3 +657,14 @@ def revoke_api_token(user: User, token_id: int, now: datetime | None = None) -> 
     if token is None or token.user_id != user.id:
         raise NotFound(_l("Nicht gefunden."))
     token.revoked_at = token.revoked_at or now or utcnow()
+
+
+def revoke_all_api_tokens(user: User, now: datetime | None = None) -> int:
+    """Revoke every token of the user still working; returns how many."""
+    result = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount

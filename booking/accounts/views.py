@@ -15,7 +15,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale, get_locale, refresh
+from flask_babel import force_locale, get_locale, ngettext, refresh
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_fresh, login_required, login_user, logout_user
@@ -36,9 +36,10 @@ from booking.accounts.forms import (
     ResetPasswordForm,
     add_errors,
 )
-from booking.accounts.models import Organisation, User
+from booking.accounts.models import Organisation, OrganisationInvitation, User
 from booking.core import ValidationFailed
 from booking.extensions import db, limiter
+from booking.notifications.service import queue_mail
 from booking.tenants.models import Tenant
 from booking.tenants.service import get_scoped, get_tenant_by_slug
 from booking.web import is_safe_redirect
@@ -47,9 +48,17 @@ bp = Blueprint("accounts", __name__, url_prefix="/account")
 orgs_bp = Blueprint("orgs", __name__, url_prefix="/<tenant>/organisations")
 
 
-def _email_key() -> str:
-    """Rate-limit key: the e-mail address typed into the form."""
-    return "email:" + request.form.get("email", "").strip().lower()
+def _email_and_address_key() -> str:
+    """Rate-limit key: the e-mail address typed into the form together with
+    the client's address. Guessing one account's password is slowed down,
+    but a stranger cannot lock its owner out from elsewhere."""
+    email = request.form.get("email", "").strip().lower()
+    return f"email:{email}|{request.remote_addr or '?'}"
+
+
+def _failed_login(response) -> bool:
+    """Only failed sign-ins count (a successful one redirects)."""
+    return response.status_code != 302
 
 
 def _secret() -> str:
@@ -67,10 +76,12 @@ def _next_target() -> str | None:
 
 
 def _queue(kind: str, user: User, subject, template: str, tenant: Tenant | None, **ctx) -> None:
-    """Render an account mail in the recipient's language and queue it."""
+    """Render an account mail in the recipient's language and queue it. The
+    municipality the person came from is named in the text only: the mail
+    belongs to no municipality's outbox."""
     with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         body = render_template(f"accounts/mail/{template}", user=user, tenant=tenant, **ctx)
-        service.queue_account_mail(kind, user, str(subject), body, tenant=tenant)
+        service.queue_account_mail(kind, user, str(subject), body)
 
 
 def _send_confirmation(user: User, tenant: Tenant | None = None) -> None:
@@ -101,7 +112,12 @@ def _send_already_registered(user: User, tenant: Tenant | None = None) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10/minute", methods=["POST"])
-@limiter.limit("10/minute", methods=["POST"], key_func=_email_key)
+@limiter.limit(
+    "5/minute;20/hour;50/day",
+    methods=["POST"],
+    key_func=_email_and_address_key,
+    deduct_when=_failed_login,
+)
 def login():
     target = _next_target()
     if request.method == "GET" and current_user.is_authenticated and login_fresh():
@@ -128,6 +144,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # Every session and remember-me cookie of the person ends, also
+        # copies of this one.
+        service.end_sessions(current_actor())
+        db.session.commit()
     logout_user()
     flash(_("Sie sind abgemeldet."), "info")
     return redirect(url_for("public.index"))
@@ -191,7 +212,7 @@ def confirm(token: str):
 
 @bp.post("/resend-confirmation")
 @limiter.limit("5/minute")
-@limiter.limit("5/hour", key_func=_email_key)
+@limiter.limit("5/hour", key_func=_email_and_address_key)
 def resend_confirmation():
     form = EmailForm()
     if not form.validate_on_submit():
@@ -216,7 +237,7 @@ def resend_confirmation():
 
 @bp.route("/forgot", methods=["GET", "POST"])
 @limiter.limit("5/minute", methods=["POST"])
-@limiter.limit("5/hour", methods=["POST"], key_func=_email_key)
+@limiter.limit("5/hour", methods=["POST"], key_func=_email_and_address_key)
 def forgot():
     form = EmailForm()
     if form.validate_on_submit():
@@ -228,7 +249,7 @@ def forgot():
         flash(
             _(
                 "Falls zu dieser Adresse ein Konto besteht, haben wir Ihnen einen Link zum "
-                "Zurücksetzen des Passworts geschickt. Er gilt zwei Stunden."
+                "Zurücksetzen des Passworts geschickt. Er gilt eine Stunde."
             ),
             "info",
         )
@@ -253,7 +274,10 @@ def reset(token: str):
             db.session.commit()
             logout_user()
             flash(
-                _("Ihr Passwort ist geändert. Bitte melden Sie sich mit dem neuen Passwort an."),
+                _(
+                    "Ihr Passwort ist geändert. Alle Sitzungen und API-Tokens sind beendet. "
+                    "Bitte melden Sie sich mit dem neuen Passwort an."
+                ),
                 "success",
             )
             return redirect(url_for(".login"))
@@ -320,8 +344,14 @@ def change_password():
             add_errors(form, error)
         else:
             db.session.commit()
-            login_user(user)  # the session follows the new session version
-            flash(_("Ihr Passwort ist geändert. Andere Sitzungen sind abgemeldet."), "success")
+            login_user(user)  # this session follows the new session version
+            flash(
+                _(
+                    "Ihr Passwort ist geändert. Andere Sitzungen sind abgemeldet und Ihre "
+                    "API-Tokens widerrufen."
+                ),
+                "success",
+            )
             return redirect(url_for(".profile"))
     return _render_profile(password_form=form)
 
@@ -347,6 +377,18 @@ def revoke_token(token_id: int):
     return redirect(url_for(".profile"))
 
 
+@bp.post("/tokens/revoke-all")
+@login_required
+def revoke_all_tokens():
+    count = service.revoke_all_api_tokens(current_actor())
+    db.session.commit()
+    flash(
+        ngettext("%(num)d Token ist widerrufen.", "%(num)d Tokens sind widerrufen.", count),
+        "success",
+    )
+    return redirect(url_for(".profile"))
+
+
 # --- organisations (per municipality) --------------------------------------------------
 
 
@@ -361,11 +403,13 @@ def _render_detail(organisation: Organisation, form: AddMemberForm | None = None
     members = sorted(
         organisation.members, key=lambda m: (not m.is_manager, m.user.display_name.lower())
     )
+    can_manage = service.can_manage_organisation(current_actor(), organisation)
     return render_template(
         "accounts/organisation_detail.html",
         organisation=organisation,
         members=members,
-        can_manage=service.can_manage_organisation(current_actor(), organisation),
+        can_manage=can_manage,
+        invitations=service.open_invitations(organisation) if can_manage else [],
         form=form or AddMemberForm(formdata=None),
         kind_labels=ORGANISATION_KIND_LABELS,
     )
@@ -377,6 +421,7 @@ def index():
     return render_template(
         "accounts/organisations.html",
         organisations=service.visible_organisations(current_actor(), g.tenant),
+        invitations=service.invitations_for(current_actor(), g.tenant),
         all_of_tenant=is_staff(),
         kind_labels=ORGANISATION_KIND_LABELS,
     )
@@ -413,27 +458,81 @@ def detail(org_id: int):
     return _render_detail(_visible_organisation(org_id))
 
 
+def _send_invitation(invitation: OrganisationInvitation) -> None:
+    """Mail the invited address, in the municipality's default language (the
+    person may have no account). The mail carries no token: it sends the
+    reader to sign in (or register) with this address and answer there."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        body = render_template(
+            "accounts/mail/invitation.txt",
+            invitation=invitation,
+            inviter=current_actor(),
+            organisations_link=_absolute("orgs.index"),
+            register_link=_absolute("accounts.register", tenant=g.tenant.slug),
+        )
+        subject = _("Einladung: %(name)s", name=invitation.organisation.name)
+    queue_mail(
+        f"invite:{invitation.id}:{invitation.expires_at.timestamp():.0f}",
+        invitation.email,
+        subject,
+        body,
+        tenant=g.tenant,
+    )
+
+
 @orgs_bp.post("/<int:org_id>/members")
 @login_required
+@limiter.limit("30/hour")
 def add_member(org_id: int):
     organisation = _visible_organisation(org_id)
     form = AddMemberForm()
     if form.validate_on_submit():
         try:
-            member = service.add_member(
+            invitation = service.invite_member(
                 organisation, current_actor(), form.email.data, is_manager=form.is_manager.data
             )
         except ValidationFailed as error:
             db.session.rollback()
             add_errors(form, error)
         else:
+            _send_invitation(invitation)
             db.session.commit()
+            # The same answer for every address: it tells nothing about accounts.
             flash(
-                _("%(name)s gehört jetzt zur Organisation.", name=member.user.display_name),
+                _(
+                    "Die Einladung an %(email)s ist verschickt. Die Person gehört zur "
+                    "Organisation, sobald sie die Einladung annimmt.",
+                    email=invitation.email,
+                ),
                 "success",
             )
             return redirect(url_for(".detail", org_id=organisation.id))
     return _render_detail(organisation, form)
+
+
+@orgs_bp.post("/<int:org_id>/invitations/<int:invitation_id>/withdraw")
+@login_required
+def withdraw_invitation(org_id: int, invitation_id: int):
+    organisation = _visible_organisation(org_id)
+    service.withdraw_invitation(organisation, current_actor(), invitation_id)
+    db.session.commit()
+    flash(_("Die Einladung ist zurückgezogen."), "success")
+    return redirect(url_for(".detail", org_id=org_id))
+
+
+@orgs_bp.post("/invitations/<int:invitation_id>/<any(accept, decline):answer>")
+@login_required
+def answer_invitation(invitation_id: int, answer: str):
+    invitation = service.answer_invitation(
+        g.tenant, current_actor(), invitation_id, accept=answer == "accept"
+    )
+    db.session.commit()
+    name = invitation.organisation.name
+    if answer == "accept":
+        flash(_("Sie gehören jetzt zu „%(name)s“.", name=name), "success")
+        return redirect(url_for(".detail", org_id=invitation.organisation_id))
+    flash(_("Sie haben die Einladung von „%(name)s“ abgelehnt.", name=name), "info")
+    return redirect(url_for(".index"))
 
 
 @orgs_bp.post("/<int:org_id>/members/<int:user_id>/remove")

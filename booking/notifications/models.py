@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.core import UTCDateTime, utcnow
@@ -20,6 +20,10 @@ class OutboxMessage(db.Model):
         ForeignKey("tenant.id", ondelete="CASCADE"), index=True
     )
     key: Mapped[str] = mapped_column(String(200), unique=True)
+    # Mail about a person's own account (confirmation, password reset, "you
+    # already have an account"): it carries links that act for the person and
+    # is never shown to any municipality's staff.
+    personal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)

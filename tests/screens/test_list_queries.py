@@ -13,6 +13,7 @@ import pytest
 from booking.accounts import service as accounts
 from booking.extensions import db
 from booking.resources import service as resources
+from tests.accounts.helpers import add_member
 
 
 @pytest.fixture
@@ -114,7 +115,7 @@ def test_roles_and_organisations(sign_in, tenant, admin, person, assert_fixed_qu
     def add(n: int) -> None:
         clerk = person(tenant=tenant, roles=("clerk",))
         organisation = club_of(tenant, clerk, f"Verein {n}")
-        accounts.add_member(organisation, clerk, person().email)
+        add_member(organisation, clerk, person())
         db.session.commit()
 
     sign_in(admin)
