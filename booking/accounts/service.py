@@ -29,8 +29,7 @@ from booking.accounts.models import (
 from booking.audit import service as audit
 from booking.core import DomainError, Forbidden, NotFound, ValidationFailed, utcnow
 from booking.extensions import db
-from booking.notifications.models import OutboxMessage
-from booking.notifications.service import queue_mail
+from booking.notifications.service import notify, numbered_key
 from booking.tenants.models import Tenant
 
 MIN_PASSWORD_LENGTH = 10
@@ -221,17 +220,44 @@ def reset_password(user: User, password: str, now: datetime | None = None) -> No
     mark_confirmed(user, now)
 
 
-def queue_account_mail(kind: str, user: User, subject: str, body: str) -> OutboxMessage:
-    """Queue an account mail (``confirm``, ``reset``, ``exists``) under the key
-    ``<kind>:<user id>:<n>``, n counting that user's mails of that kind. It
-    belongs to no municipality (whichever one the person came from) and is
-    marked personal, so no staff outbox shows it."""
-    sent = db.session.scalar(
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(OutboxMessage.key.like(f"{kind}:{user.id}:%"))
+def send_confirmation(secret_key: str, user: User, tenant: Tenant | None = None) -> None:
+    """Mail a confirmation link (``tenant``: where the person signed up)."""
+    notify(
+        "account_confirm",
+        user.email,
+        tenant,
+        key=numbered_key(f"confirm:{user.id}"),
+        locale=user.locale,
+        user=user,
+        token=make_confirm_token(secret_key, user),
     )
-    return queue_mail(f"{kind}:{user.id}:{sent + 1}", user.email, subject, body, personal=True)
+
+
+def send_reset(secret_key: str, user: User) -> None:
+    """Mail a password-reset link; an older one stops working."""
+    notify(
+        "account_reset",
+        user.email,
+        None,
+        key=numbered_key(f"reset:{user.id}"),
+        locale=user.locale,
+        user=user,
+        token=make_reset_token(secret_key, user),
+    )
+
+
+def send_already_registered(secret_key: str, user: User, tenant: Tenant | None = None) -> None:
+    """Someone signed up with the address of an account: tell its owner,
+    with a sign-in and a reset link, instead of telling the visitor."""
+    notify(
+        "account_exists",
+        user.email,
+        tenant,
+        key=numbered_key(f"exists:{user.id}"),
+        locale=user.locale,
+        user=user,
+        token=make_reset_token(secret_key, user),
+    )
 
 
 def update_profile(user: User, *, name: str, locale: str | None) -> None:
@@ -486,6 +512,20 @@ def invite_member(
     invitation.expires_at = now + INVITATION_VALIDITY
     db.session.flush()
     return invitation
+
+
+def send_invitation(tenant: Tenant, invitation: OrganisationInvitation, inviter: User) -> None:
+    """Mail the invited address in the municipality's language (the person
+    may have no account). It carries no token: it sends the reader to sign in
+    (or register) with this address and answer there."""
+    notify(
+        "organisation_invitation",
+        invitation.email,
+        tenant,
+        key=f"invite:{invitation.id}:{invitation.expires_at.timestamp():.0f}",
+        invitation=invitation,
+        inviter=inviter,
+    )
 
 
 def open_invitations(

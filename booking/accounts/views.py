@@ -15,9 +15,8 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale, get_locale, ngettext, refresh
+from flask_babel import get_locale, ngettext, refresh
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_fresh, login_required, login_user, logout_user
 
 from booking.accounts import service
@@ -36,11 +35,9 @@ from booking.accounts.forms import (
     ResetPasswordForm,
     add_errors,
 )
-from booking.accounts.models import Organisation, OrganisationInvitation, User
+from booking.accounts.models import Organisation
 from booking.core import ValidationFailed
 from booking.extensions import db, limiter
-from booking.notifications.service import queue_mail
-from booking.tenants.models import Tenant
 from booking.tenants.service import get_scoped, get_tenant_by_slug
 from booking.web import is_safe_redirect
 
@@ -65,46 +62,9 @@ def _secret() -> str:
     return current_app.config["SECRET_KEY"]
 
 
-def _absolute(endpoint: str, **values) -> str:
-    """A link for a mail: BASE_URL plus the path, whatever host the request came to."""
-    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
-
-
 def _next_target() -> str | None:
     target = request.args.get("next")
     return target if is_safe_redirect(target) else None
-
-
-def _queue(kind: str, user: User, subject, template: str, tenant: Tenant | None, **ctx) -> None:
-    """Render an account mail in the recipient's language and queue it. The
-    municipality the person came from is named in the text only: the mail
-    belongs to no municipality's outbox."""
-    with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        body = render_template(f"accounts/mail/{template}", user=user, tenant=tenant, **ctx)
-        service.queue_account_mail(kind, user, str(subject), body)
-
-
-def _send_confirmation(user: User, tenant: Tenant | None = None) -> None:
-    link = _absolute("accounts.confirm", token=service.make_confirm_token(_secret(), user))
-    subject = _l("Bitte bestätigen Sie Ihre E-Mail-Adresse")
-    _queue("confirm", user, subject, "confirm.txt", tenant, link=link)
-
-
-def _send_reset(user: User, tenant: Tenant | None = None) -> None:
-    link = _absolute("accounts.reset", token=service.make_reset_token(_secret(), user))
-    _queue("reset", user, _l("Passwort zurücksetzen"), "reset.txt", tenant, link=link)
-
-
-def _send_already_registered(user: User, tenant: Tenant | None = None) -> None:
-    _queue(
-        "exists",
-        user,
-        _l("Sie haben schon ein Konto"),
-        "exists.txt",
-        tenant,
-        login_link=_absolute("accounts.login"),
-        reset_link=_absolute("accounts.reset", token=service.make_reset_token(_secret(), user)),
-    )
 
 
 # --- sign-in -------------------------------------------------------------------
@@ -181,9 +141,9 @@ def register():
             # The same answer for a new and a known address; the owner of a
             # known address gets a note with a sign-in and a reset link instead.
             if created:
-                _send_confirmation(user, tenant)
+                service.send_confirmation(_secret(), user, tenant)
             else:
-                _send_already_registered(user, tenant)
+                service.send_already_registered(_secret(), user, tenant)
             db.session.commit()
             flash(
                 _(
@@ -220,7 +180,7 @@ def resend_confirmation():
         return redirect(url_for(".login"))
     user = service.find_unconfirmed_user(form.email.data)
     if user is not None:
-        _send_confirmation(user)
+        service.send_confirmation(_secret(), user)
         db.session.commit()
     flash(
         _(
@@ -243,7 +203,7 @@ def forgot():
     if form.validate_on_submit():
         user = service.find_active_user(form.email.data)
         if user is not None:
-            _send_reset(user)
+            service.send_reset(_secret(), user)
             db.session.commit()
         # The same answer whether or not the address has an account.
         flash(
@@ -458,28 +418,6 @@ def detail(org_id: int):
     return _render_detail(_visible_organisation(org_id))
 
 
-def _send_invitation(invitation: OrganisationInvitation) -> None:
-    """Mail the invited address, in the municipality's default language (the
-    person may have no account). The mail carries no token: it sends the
-    reader to sign in (or register) with this address and answer there."""
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        body = render_template(
-            "accounts/mail/invitation.txt",
-            invitation=invitation,
-            inviter=current_actor(),
-            organisations_link=_absolute("orgs.index"),
-            register_link=_absolute("accounts.register", tenant=g.tenant.slug),
-        )
-        subject = _("Einladung: %(name)s", name=invitation.organisation.name)
-    queue_mail(
-        f"invite:{invitation.id}:{invitation.expires_at.timestamp():.0f}",
-        invitation.email,
-        subject,
-        body,
-        tenant=g.tenant,
-    )
-
-
 @orgs_bp.post("/<int:org_id>/members")
 @login_required
 @limiter.limit("30/hour")
@@ -495,7 +433,7 @@ def add_member(org_id: int):
             db.session.rollback()
             add_errors(form, error)
         else:
-            _send_invitation(invitation)
+            service.send_invitation(g.tenant, invitation, current_actor())
             db.session.commit()
             # The same answer for every address: it tells nothing about accounts.
             flash(

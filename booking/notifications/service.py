@@ -1,13 +1,80 @@
-"""Queueing mail into the outbox. Delivery is a job (notifications issue)."""
+"""Composing and queueing mail. ``notify`` is the one way mail is written:
+it renders ``templates/emails/<kind>.txt`` in the recipient's language, with
+absolute links from ``BASE_URL``, and queues it once per key. Delivery is a
+job (notifications issue)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import func, select
 
 from booking.core import utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
 from booking.tenants.models import Tenant
+
+# Mail about a person's own account: it acts for the person (confirmation and
+# reset links) and belongs to no municipality, whichever one it names.
+PERSONAL_PREFIX = "account_"
+
+
+def notify(
+    kind: str,
+    to_address: str,
+    tenant: Tenant | None,
+    *,
+    key: str,
+    locale: str | None = None,
+    attachment: tuple[str, str, bytes] | None = None,
+    **context,
+) -> OutboxMessage:
+    """Compose mail ``kind`` for ``to_address`` and queue it under ``key``
+    (once: a second call with the same key changes nothing). ``kind`` names
+    ``templates/emails/<kind>.txt`` with a ``subject`` and a ``body`` block;
+    the template sees ``tenant`` and ``context`` and builds links with
+    ``url_for(..., _external=True)``. Kinds starting with ``account_`` are
+    personal: queued without a tenant, shown in no staff outbox."""
+    existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+    if existing is not None:
+        return existing
+    subject, body = render_mail(kind, locale, tenant=tenant, **context)
+    personal = kind.startswith(PERSONAL_PREFIX)
+    return queue_mail(
+        key,
+        to_address,
+        subject,
+        body,
+        tenant=None if personal else tenant,
+        attachment=attachment,
+        personal=personal,
+    )
+
+
+def render_mail(kind: str, locale: str | None, **context) -> tuple[str, str]:
+    """Subject and text of mail ``kind`` in ``locale`` (default: the
+    installation's). Links point at ``BASE_URL``, whichever host a request
+    came to, and work the same from a job without any request."""
+    app = current_app._get_current_object()
+    template = app.jinja_env.get_template(f"emails/{kind}.txt")
+    with (
+        app.test_request_context(base_url=app.config["BASE_URL"]),
+        force_locale(locale or app.config["BABEL_DEFAULT_LOCALE"]),
+    ):
+        values = template.new_context(context)
+        subject = " ".join("".join(template.blocks["subject"](values)).split())
+        values = template.new_context(context)
+        body = "".join(template.blocks["body"](values)).strip() + "\n"
+    return subject, body
+
+
+def numbered_key(prefix: str) -> str:
+    """``<prefix>:<n>``, n counting the mails queued under that prefix: for
+    mail that may be asked for again (a second confirmation link)."""
+    sent = db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.key.like(f"{prefix}:%"))
+    )
+    return f"{prefix}:{sent + 1}"
 
 
 def queue_mail(
@@ -20,9 +87,9 @@ def queue_mail(
     attachment: tuple[str, str, bytes] | None = None,
     personal: bool = False,
 ) -> OutboxMessage:
-    """Queue a mail once per ``key``; a second call with the same key returns
-    the first message unchanged. ``personal`` mail (about a person's own
-    account) never appears in a municipality's outbox."""
+    """Queue a composed mail once per ``key``; a second call with the same key
+    returns the first message unchanged. ``personal`` mail (about a person's
+    own account) never appears in a municipality's outbox."""
     existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
     if existing is not None:
         return existing
