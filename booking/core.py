@@ -1,16 +1,35 @@
-"""Small shared building blocks: UTC instants, domain errors."""
+"""Small shared building blocks: UTC instants, text rules, domain errors."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
 # Years outside this range are typing errors (and overflow ``datetime`` in
 # time-zone arithmetic); forms, the API and the booking rules refuse them.
 MIN_YEAR, MAX_YEAR = 2000, 2999
+
+# Longest accepted text, per kind of field. The services enforce them (so the
+# API, the forms and jobs share one limit); the forms' Length validators use
+# the same constants. Where a column has a length, the limit equals it.
+TITLE_MAX = 200  # a booking's title: booking.title String(200)
+NOTE_MAX = 2000  # a booking's note to the office
+REASON_MAX = 500  # why staff decided, cancelled, moved or allowed an exception
+NAME_MAX = 200  # a resource's name: resource.name String(200)
+ADDRESS_MAX = 300  # resource.address String(300)
+LONG_TEXT_MAX = 10_000  # a resource's description and accessibility notes
+CLOSURE_REASON_MAX = 300  # closure.reason String(300)
+
+# Characters no text field may hold: C0 controls except tab, LF and CR (NUL
+# among them, which PostgreSQL cannot store), DEL, C1 controls, and lone
+# UTF-16 surrogates (JSON can spell "\ud800"; no database can store it).
+_FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def utcnow() -> datetime:
@@ -20,6 +39,43 @@ def utcnow() -> datetime:
 def clean_text(value: str | None) -> str | None:
     """Optional free text as stored: stripped, and None when empty."""
     return (value or "").strip() or None
+
+
+def has_forbidden_characters(value: str) -> bool:
+    """Whether ``value`` holds a character no text field accepts (control
+    characters other than tab, LF, CR; lone surrogates). The API's body
+    parser and the web's form check both ask this one question."""
+    return _FORBIDDEN_CHARACTERS.search(value) is not None
+
+
+def printable(value: str) -> str:
+    """``value`` with every forbidden character replaced by U+FFFD, safe to
+    repeat in an error message (e.g. a field name that was itself bad)."""
+    return _FORBIDDEN_CHARACTERS.sub("\ufffd", value)
+
+
+def too_long(limit: int) -> Any:
+    """The message for a text longer than ``limit`` characters."""
+    return lazy_ngettext("Höchstens %(num)d Zeichen.", "Höchstens %(num)d Zeichen.", limit)
+
+
+def limited_text(errors: dict[str, list], name: str, value: str | None, limit: int) -> str | None:
+    """Optional free text as stored (``clean_text``); a text longer than
+    ``limit`` adds a message for ``name`` to ``errors``."""
+    text = clean_text(value)
+    if text is not None and len(text) > limit:
+        errors[name] = [too_long(limit)]
+    return text
+
+
+def checked_text(name: str, value: str | None, limit: int) -> str | None:
+    """``limited_text`` for a single field: ``ValidationFailed`` (422) naming
+    ``name`` when it is too long."""
+    errors: dict[str, list] = {}
+    text = limited_text(errors, name, value, limit)
+    if errors:
+        raise ValidationFailed(_l("Bitte prüfen Sie die Angaben."), errors)
+    return text
 
 
 class UTCDateTime(TypeDecorator):

@@ -24,7 +24,7 @@ HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
-    413: "bad_request",
+    413: "too_large",
     415: "bad_request",
     422: "validation",
     429: "rate_limited",
@@ -59,6 +59,7 @@ def _messages() -> dict[int, str]:
         403: _("Dafür fehlt Ihnen die Berechtigung."),
         404: _("Diese Seite gibt es nicht."),
         405: _("Diese Methode ist hier nicht erlaubt."),
+        413: _("Die Anfrage ist zu groß."),
         429: _("Zu viele Anfragen. Bitte warten Sie einen Moment."),
         500: _("Ein interner Fehler ist aufgetreten. Bitte versuchen Sie es später erneut."),
     }

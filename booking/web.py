@@ -13,6 +13,8 @@ from flask_login import current_user
 
 from booking.accounts.models import User
 from booking.audit.labels import action_label, object_label
+from booking.core import has_forbidden_characters, printable
+from booking.errors import API_PATH, error_json, render_error, wants_json
 from booking.extensions import db, login_manager
 from booking.tenants.service import get_tenant_by_slug
 
@@ -59,6 +61,23 @@ def is_safe_redirect(target: str | None) -> bool:
     )
 
 
+def forbidden_input() -> str | None:
+    """The name of the first query-string or form field whose name or value
+    holds a character no text may hold (``core.has_forbidden_characters``),
+    or None. Form bodies of the API are not read here: its JSON bodies pass
+    ``api.base.json_body``."""
+    sources = [request.args]
+    if not API_PATH.match(request.path):
+        sources.append(request.form)
+    for source in sources:
+        for name, values in source.lists():
+            if has_forbidden_characters(name) or any(
+                has_forbidden_characters(value) for value in values
+            ):
+                return printable(name)
+    return None
+
+
 def money(cents: int | None, currency: str = "EUR") -> str:
     if cents is None:
         return ""
@@ -69,10 +88,29 @@ def init_app(app: Flask) -> None:
     @app.url_value_preprocessor
     def _pull_tenant(_endpoint, values) -> None:
         if values and "tenant" in values:
-            tenant = get_tenant_by_slug(values.pop("tenant"))
+            slug = values.pop("tenant")
+            tenant = None if has_forbidden_characters(slug) else get_tenant_by_slug(slug)
             if tenant is None:
                 abort(404)
             g.tenant = tenant
+
+    @app.before_request
+    def _refuse_control_characters():
+        """One check for every page and query string: a field holding NUL or
+        another control character (werkzeug has already replaced undecodable
+        bytes) is a 400 that names the field, before any view sees it."""
+        name = forbidden_input()
+        if name is None:
+            return None
+        message = gettext(
+            "Das Feld „%(name)s“ enthält unzulässige Steuerzeichen. "
+            "Bitte entfernen Sie sie und senden Sie es erneut.",
+            name=name,
+        )
+        if wants_json():
+            detail = gettext("Steuerzeichen und ungültige Unicode-Zeichen sind nicht erlaubt.")
+            return error_json(400, "bad_request", message, {"fields": {name: [detail]}})
+        return render_error(400, message)
 
     @app.url_defaults
     def _add_tenant(endpoint, values) -> None:

@@ -4,6 +4,7 @@ the same name (see README, "Configuration"); ``validate`` runs at start-up."""
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,8 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto
     # headers are trusted (0: none). Needed for per-visitor rate limits.
     "PROXY_FIX": (0, _int),
+    # Largest request body in bytes (1 MiB); a larger one is answered 413.
+    "MAX_CONTENT_LENGTH": (1024 * 1024, _int),
 }
 
 
@@ -78,6 +81,9 @@ def load(overrides: dict | None = None) -> dict:
     config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     config.setdefault("REMEMBER_COOKIE_SECURE", secure)
+    # "Stay signed in" lasts a month, not Flask-Login's year; signing out,
+    # a password change or a reset end it at once (session_version).
+    config.setdefault("REMEMBER_COOKIE_DURATION", timedelta(days=30))
     config.setdefault("PREFERRED_URL_SCHEME", "https" if secure else "http")
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     return config
@@ -107,5 +113,7 @@ def validate(config: dict) -> None:
         raise ConfigError("ARGON2_MEMORY_COST below 19456 KiB (OWASP minimum) in production")
     if config["PROXY_FIX"] < 0:
         raise ConfigError("PROXY_FIX must be 0 or the number of trusted proxies")
+    if config["MAX_CONTENT_LENGTH"] < 1024:
+        raise ConfigError("MAX_CONTENT_LENGTH must be at least 1024 (bytes)")
     if config["SERIES_MAX_OCCURRENCES"] < 1:
         raise ConfigError("SERIES_MAX_OCCURRENCES must be at least 1")

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from booking.accounts import service as accounts
 from booking.accounts.models import User
-from booking.core import DomainError, Forbidden
+from booking.core import DomainError, Forbidden, has_forbidden_characters, printable
 from booking.errors import error_json
 from booking.extensions import db, limiter
 
@@ -79,10 +79,45 @@ def require_role(*roles: str) -> Callable:
 
 
 def json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    """The request's JSON object. Every text in it (keys and values, also in
+    nested objects and lists) must pass ``has_forbidden_characters``;
+    otherwise a 400 names the field (``recurrence.until``, ``items[0].label``)."""
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes
+        data = None
     if not isinstance(data, dict):
         raise BadRequest(_("Der Inhalt muss ein JSON-Objekt sein."))
+    bad = _forbidden_texts(data)
+    if bad:
+        message = _("Steuerzeichen und ungültige Unicode-Zeichen sind nicht erlaubt.")
+        raise BadRequest(
+            _("Der Inhalt enthält unzulässige Zeichen."),
+            {"fields": {name: [message] for name in bad}},
+        )
     return data
+
+
+def _forbidden_texts(data: dict[str, Any], most: int = 20) -> list[str]:
+    """The paths (at most ``most``) of the keys and texts holding a forbidden
+    character. Iterative: nesting depth is the parser's business."""
+    found: list[str] = []
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack and len(found) < most:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if has_forbidden_characters(value):
+                found.append(path)
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                name = f"{path}.{key}" if path else key
+                if has_forbidden_characters(key):
+                    found.append(printable(name))
+                else:
+                    stack.append((name, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(value))))
+    return sorted(found)
 
 
 def isoformat(instant: datetime, timezone: str | None = None) -> str:

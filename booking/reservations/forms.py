@@ -29,7 +29,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from booking.core import MAX_YEAR, MIN_YEAR
+from booking.core import MAX_YEAR, MIN_YEAR, NOTE_MAX, REASON_MAX, TITLE_MAX
 
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 TIME_FORMATS = ["%H:%M", "%H:%M:%S", "%H.%M"]
@@ -91,7 +91,7 @@ class BookingForm(TimeRangeForm):
 
     title = StringField(
         _l("Anlass / Titel"),
-        validators=[DataRequired(_l("Bitte einen Titel angeben.")), Length(max=200)],
+        validators=[DataRequired(_l("Bitte einen Titel angeben.")), Length(max=TITLE_MAX)],
         description=_l("Wird in Ihren Buchungen und für die Verwaltung angezeigt."),
     )
     date = _date_field(_l("Datum"), InputRequired(_l("Bitte ein Datum angeben.")))
@@ -104,7 +104,9 @@ class BookingForm(TimeRangeForm):
         validate_choice=True,
         description=_l("Als Privatperson oder für eine Organisation, der Sie angehören."),
     )
-    note = TextAreaField(_l("Hinweis an die Verwaltung"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(
+        _l("Hinweis an die Verwaltung"), validators=[Optional(), Length(max=NOTE_MAX)]
+    )
     repeat = BooleanField(_l("Wöchentlich wiederholen"))
     interval = IntegerField(
         _l("Abstand in Wochen"),
@@ -143,7 +145,7 @@ class BookingForm(TimeRangeForm):
     )
     override_reason = TextAreaField(
         _l("Begründung für eine Ausnahme (Sperrzeit, Fristen, Dauer)"),
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional(), Length(max=REASON_MAX)],
         description=_l(
             "Nur Verwaltung: mit Begründung werden Sperrzeiten und Buchungsregeln "
             "übergangen; die Ausnahme wird protokolliert."
@@ -247,7 +249,7 @@ def prefill_from_args(args) -> dict:
             except ValueError:
                 continue
     if args.get("title"):
-        data["title"] = args["title"][:200]
+        data["title"] = args["title"][:TITLE_MAX]
     return data
 
 
@@ -256,7 +258,7 @@ class CancelForm(FlaskForm):
 
     reason = TextAreaField(
         _l("Grund (freiwillig)"),
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional(), Length(max=REASON_MAX)],
     )
 
 
@@ -265,7 +267,7 @@ class DecisionForm(FlaskForm):
 
     reason = TextAreaField(
         _l("Begründung (freiwillig, wird der buchenden Person mitgeteilt)"),
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional(), Length(max=REASON_MAX)],
     )
 
 
@@ -275,10 +277,10 @@ class MoveForm(TimeRangeForm):
     date = _date_field(_l("Neues Datum"), InputRequired(_l("Bitte ein Datum angeben.")))
     start_time = _time_field(_l("Von (Uhrzeit)"), InputRequired(_l("Bitte eine Uhrzeit angeben.")))
     end_time = _time_field(_l("Bis (Uhrzeit)"), InputRequired(_l("Bitte eine Uhrzeit angeben.")))
-    reason = TextAreaField(_l("Grund"), validators=[Optional(), Length(max=500)])
+    reason = TextAreaField(_l("Grund"), validators=[Optional(), Length(max=REASON_MAX)])
     override_reason = TextAreaField(
         _l("Begründung für eine Ausnahme (Sperrzeit, Fristen, Dauer)"),
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional(), Length(max=REASON_MAX)],
     )
 
 

@@ -23,7 +23,17 @@ from sqlalchemy import exists, select
 
 from booking.accounts.models import Organisation, OrganisationMember, User
 from booking.audit import service as audit
-from booking.core import ValidationFailed, clean_text, utcnow
+from booking.core import (
+    NOTE_MAX,
+    REASON_MAX,
+    TITLE_MAX,
+    ValidationFailed,
+    checked_text,
+    clean_text,
+    limited_text,
+    too_long,
+    utcnow,
+)
 from booking.extensions import db
 from booking.reservations import engine
 from booking.reservations.access import (
@@ -149,8 +159,10 @@ def create_booking(
     errors: dict[str, list] = {}
     if not title:
         errors["title"] = [_l("Bitte einen Titel angeben.")]
-    elif len(title) > 200:
-        errors["title"] = [_l("Höchstens 200 Zeichen.")]
+    elif len(title) > TITLE_MAX:
+        errors["title"] = [too_long(TITLE_MAX)]
+    note = limited_text(errors, "note", note, NOTE_MAX)
+    reason = limited_text(errors, "override_reason", override_reason, REASON_MAX)
     if on_conflict not in ON_CONFLICT:
         errors["on_conflict"] = [_l("Erlaubt sind reject oder skip.")]
     if not resource.bookable:
@@ -174,7 +186,6 @@ def create_booking(
     tz = availability.tenant_zone(tenant)
     dates = expand(start, end, rule, tz, max_occurrences)
     check_series_apart(resource, dates)
-    reason = clean_text(override_reason)
 
     fam = engine.family(resource)
     dates, skipped, overridden = apply_rules(
@@ -213,7 +224,7 @@ def create_booking(
         user_id=actor.id,
         organisation_id=organisation.id if organisation else None,
         title=title,
-        note=clean_text(note),
+        note=note,
         status=status,
         customer_category=_customer_category(organisation),
         recurrence=rule.as_json() if rule else None,
@@ -296,6 +307,7 @@ def approve_booking(
     else meanwhile)."""
     now = now or utcnow()
     require_staff(tenant, actor, booking)
+    reason = checked_text("reason", reason, REASON_MAX)
     _require_status(
         booking, ("requested",), _l("Nur angefragte Buchungen können bestätigt werden.")
     )
@@ -334,6 +346,7 @@ def reject_booking(
     """Refuse a requested (or held) booking; its claims are released."""
     now = now or utcnow()
     require_staff(tenant, actor, booking)
+    reason = checked_text("reason", reason, REASON_MAX)
     _require_status(
         booking, ("requested", "held"), _l("Nur angefragte Buchungen können abgelehnt werden.")
     )
@@ -458,6 +471,7 @@ def cancel_booking(
     dates that have begun (they cancel the rest of a series instead)."""
     now = now or utcnow()
     require_manage(tenant, actor, booking)
+    reason = checked_text("reason", reason, REASON_MAX)
     if booking.status == "cancelled":
         return booking
     _require_cancellable(booking)
@@ -485,6 +499,7 @@ def cancel_occurrence(
     """Cancel one date of a booking (the booking ends when none is left)."""
     now = now or utcnow()
     booking = _managed_booking_of(tenant, actor, occurrence)
+    reason = checked_text("reason", reason, REASON_MAX)
     if occurrence.cancelled_at is not None:
         return booking
     _require_cancellable(booking)
@@ -505,6 +520,7 @@ def cancel_series_from(
     """Cancel this date and every later one of its series ("the rest")."""
     now = now or utcnow()
     booking = _managed_booking_of(tenant, actor, occurrence)
+    reason = checked_text("reason", reason, REASON_MAX)
     if booking.status == "cancelled":
         return booking
     _require_cancellable(booking)
@@ -531,6 +547,11 @@ def move_occurrence(
     is a note for the audit log; ``override_reason`` lets staff break rules."""
     now = now or utcnow()
     booking = _managed_booking_of(tenant, actor, occurrence)
+    errors: dict[str, list] = {}
+    note = limited_text(errors, "reason", reason, REASON_MAX)
+    override = limited_text(errors, "override_reason", override_reason, REASON_MAX)
+    if errors:
+        raise ValidationFailed(_l("Bitte prüfen Sie die Angaben."), errors)
     _require_cancellable(booking)
     if occurrence.cancelled_at is not None:
         raise ValidationFailed(
@@ -540,7 +561,6 @@ def move_occurrence(
     _require_not_started(tenant, actor, [occurrence], now)
     resource = booking.resource
     check_period(start, end, resource)
-    override = clean_text(override_reason)
     fam = engine.family(resource)
     _dates, _skipped, overridden = apply_rules(
         tenant,
@@ -591,7 +611,7 @@ def move_occurrence(
                 "end": end.isoformat(),
                 "rules": overridden,
             },
-            reason=override or clean_text(reason),
+            reason=override or note,
             now=now,
         )
     db.session.flush()

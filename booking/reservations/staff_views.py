@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from booking.accounts.access import current_actor, role_required
 from booking.accounts.models import STAFF_ROLES
-from booking.core import ValidationFailed, utcnow
+from booking.core import REASON_MAX, ValidationFailed, utcnow
 from booking.extensions import db
 from booking.reservations import queries
 from booking.reservations import service as bookings
@@ -67,7 +67,11 @@ def decide(booking_id: int):
     )
     if decision not in ("approve", "reject") or not form.validate():
         flash(
-            _("Bitte Freigeben oder Ablehnen wählen (Begründung höchstens 500 Zeichen)."), "error"
+            _(
+                "Bitte Freigeben oder Ablehnen wählen (Begründung höchstens %(num)d Zeichen).",
+                num=REASON_MAX,
+            ),
+            "error",
         )
         return redirect(target)
     reason = form.reason.data

@@ -8,11 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 
 from booking.accounts.models import STAFF_ROLES, User
 from booking.audit import service as audit
-from booking.core import NotFound, ValidationFailed, utcnow
+from booking.core import CLOSURE_REASON_MAX, NotFound, ValidationFailed, too_long, utcnow
 from booking.extensions import db
 from booking.resources.models import Closure, Resource
 from booking.resources.service import ancestors, require
@@ -58,10 +57,8 @@ def create_closure(
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
         errors["reason"] = [_l("Bitte einen Grund angeben.")]
-    elif len(reason) > 300:
-        errors["reason"] = [
-            lazy_ngettext("Höchstens %(num)d Zeichen.", "Höchstens %(num)d Zeichen.", 300)
-        ]
+    elif len(reason) > CLOSURE_REASON_MAX:
+        errors["reason"] = [too_long(CLOSURE_REASON_MAX)]
     for name, value in (("start", start), ("end", end)):
         if not isinstance(value, datetime) or value.tzinfo is None:
             errors[name] = [_l("Bitte Datum und Uhrzeit angeben.")]

@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import TimeInput
 
+from booking.core import ADDRESS_MAX, CLOSURE_REASON_MAX, LONG_TEXT_MAX, NAME_MAX
 from booking.resources.models import RESOURCE_KINDS
 
 KIND_LABELS = {
@@ -48,7 +49,7 @@ def catalogue_kind_choices() -> list[SelectChoice]:
 
 
 class ResourceForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=NAME_MAX)])
     kind = SelectField(_l("Art"), choices=kind_choices())
     parent_id = SelectField(
         _l("Teil von"),
@@ -61,11 +62,13 @@ class ResourceForm(FlaskForm):
     capacity = IntegerField(
         _l("Plätze"), validators=[Optional()], description=_l("Leer lassen, wenn ohne Bedeutung.")
     )
-    address = StringField(_l("Adresse"), validators=[Optional(), Length(max=300)])
-    description = TextAreaField(_l("Beschreibung"), validators=[Optional(), Length(max=10_000)])
+    address = StringField(_l("Adresse"), validators=[Optional(), Length(max=ADDRESS_MAX)])
+    description = TextAreaField(
+        _l("Beschreibung"), validators=[Optional(), Length(max=LONG_TEXT_MAX)]
+    )
     accessibility = TextAreaField(
         _l("Barrierefreiheit"),
-        validators=[Optional(), Length(max=10_000)],
+        validators=[Optional(), Length(max=LONG_TEXT_MAX)],
         description=_l("Zugang, WC, Höranlage, Parkplätze …"),
     )
     public = BooleanField(_l("Öffentlich im Verzeichnis zeigen"), default=True)
@@ -248,7 +251,10 @@ class ClosureForm(FlaskForm):
     )
     reason = StringField(
         _l("Grund"),
-        validators=[DataRequired(message=_l("Bitte einen Grund angeben.")), Length(max=300)],
+        validators=[
+            DataRequired(message=_l("Bitte einen Grund angeben.")),
+            Length(max=CLOSURE_REASON_MAX),
+        ],
         description=_l("Z. B. Renovierung, Wahl, Betriebsferien."),
     )
 

@@ -11,13 +11,21 @@ from itertools import pairwise
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from booking.accounts.models import Membership, User
 from booking.audit import service as audit
-from booking.core import Forbidden, NotFound, ValidationFailed, utcnow
+from booking.core import (
+    ADDRESS_MAX,
+    LONG_TEXT_MAX,
+    NAME_MAX,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    too_long,
+    utcnow,
+)
 from booking.extensions import db
 from booking.reservations import engine
 from booking.resources.models import (
@@ -63,7 +71,12 @@ INT_LIMITS = {
     "min_duration_min": (1, MINUTES_PER_DAY * 366),
     "max_duration_min": (1, MINUTES_PER_DAY * 366),
 }
-TEXT_LIMITS = {"name": 200, "address": 300, "description": 10_000, "accessibility": 10_000}
+TEXT_LIMITS = {
+    "name": NAME_MAX,
+    "address": ADDRESS_MAX,
+    "description": LONG_TEXT_MAX,
+    "accessibility": LONG_TEXT_MAX,
+}
 DEFAULTS: dict[str, Any] = {
     "capacity": None,
     "parent_id": None,
@@ -205,11 +218,7 @@ def _check_values(
         value = value.strip()
         values[name] = value if value or name in ("name", "kind") else None
         if name in TEXT_LIMITS and len(value) > TEXT_LIMITS[name]:
-            errors[name] = [
-                lazy_ngettext(
-                    "Höchstens %(num)d Zeichen.", "Höchstens %(num)d Zeichen.", TEXT_LIMITS[name]
-                )
-            ]
+            errors[name] = [too_long(TEXT_LIMITS[name])]
     if "name" not in errors and not values.get("name"):
         errors["name"] = [_l("Bitte einen Namen angeben.")]
     if "kind" not in errors and values.get("kind") not in RESOURCE_KINDS:
