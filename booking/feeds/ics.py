@@ -5,6 +5,7 @@ no names, e-mail addresses or organisations of anyone."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from icalendar import Calendar, Event
@@ -16,6 +17,17 @@ from booking.tenants.models import Tenant
 PRODID = "-//Kommunalbuchung//Hallenbuchung//DE"
 CONFIRMED_STATUSES = ("confirmed",)
 TENTATIVE_STATUSES = ("requested", "held")
+# Line breaks (CRLF, CR, LF, and the Unicode ones) and every other control
+# character; a run of them becomes one space.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]+")
+
+
+def text_value(value: str | None) -> str:
+    """Any text bound for an iCalendar content line (summary, location,
+    calendar name …): line breaks and other control characters collapse to
+    one space, so a value can never end its line and start a property of
+    its own. Every text that goes into a feed passes here."""
+    return " ".join(_UNSAFE.sub(" ", value or "").split())
 
 
 def occurrence_uid(occurrence: Occurrence, tenant: Tenant) -> str:
@@ -34,7 +46,8 @@ def event_status(occurrence: Occurrence) -> str:
 
 def location(booking: Booking) -> str:
     resource = booking.resource
-    return ", ".join(part for part in (resource.name, resource.address) if part)
+    parts = (text_value(resource.name), text_value(resource.address))
+    return ", ".join(part for part in parts if part)
 
 
 def occurrence_event(
@@ -47,7 +60,7 @@ def occurrence_event(
     event.add("last-modified", occurrence.updated_at or booking.updated_at or now)
     event.add("dtstart", occurrence.start_at)
     event.add("dtend", occurrence.end_at)
-    event.add("summary", booking.title)
+    event.add("summary", text_value(booking.title))
     event.add("location", location(booking))
     event.add("status", event_status(occurrence))
     if event_status(occurrence) == "CANCELLED":
@@ -63,7 +76,7 @@ def booking_calendar(booking: Booking, tenant: Tenant, now: datetime | None = No
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", booking.title)
+    calendar.add("x-wr-calname", text_value(booking.title))
     for occurrence in booking.occurrences:
         calendar.add_component(occurrence_event(occurrence, booking, tenant, now))
     return calendar.to_ical()
