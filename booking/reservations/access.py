@@ -2,9 +2,10 @@
 
 A booking is visible to its owner, the managers of its organisation, staff
 (admin, clerk) and the caretakers assigned to its resource; to everyone else
-it does not exist (``NotFound``, 404 — as for another tenant's objects).
-Approving and rejecting need staff (``Forbidden``, 403). Cancelling and
-moving need the owner, an organisation manager or staff.
+it does not exist (``NotFound``, 404 — as for another tenant's objects),
+whatever the verb. Of those who see it, approving and rejecting need staff
+(``Forbidden``, 403); cancelling and moving need the owner, an organisation
+manager or staff.
 
 ``can_*`` answer a question; ``require_*`` raise the domain error the
 services and the API answer with.
@@ -115,6 +116,8 @@ def require_manage(tenant: Tenant, actor: User, booking: Booking) -> None:
 
 
 def require_staff(tenant: Tenant, actor: User, booking: Booking) -> None:
-    require_tenant(tenant, booking)
+    """Approve or reject: a booking the actor cannot see is ``NotFound`` (as
+    for every verb), one they can see without the staff role ``Forbidden``."""
+    require_view(tenant, actor, booking)
     if not can_approve(actor, tenant):
         raise Forbidden(_l("Nur die Verwaltung darf Buchungen bestätigen oder ablehnen."))
