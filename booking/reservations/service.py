@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -544,7 +544,13 @@ def move_occurrence(
 ) -> Booking:
     """Move one date of a booking; the rules and conflicts are checked again
     (its own old claim does not count), and its SEQUENCE rises. ``reason``
-    is a note for the audit log; ``override_reason`` lets staff break rules."""
+    is a note for the audit log; ``override_reason`` lets staff break rules.
+
+    A move by anyone but staff is a new request as far as approval goes:
+    where the resource needs approval, a confirmed booking is ``requested``
+    again. The moved date keeps its claim only where requests block
+    (``request_blocks``); otherwise ``approve_booking`` claims it after a
+    fresh conflict check. The other dates keep theirs. Every move is audited."""
     now = now or utcnow()
     booking = _managed_booking_of(tenant, actor, occurrence)
     errors: dict[str, list] = {}
@@ -560,6 +566,12 @@ def move_occurrence(
         )
     _require_not_started(tenant, actor, [occurrence], now)
     resource = booking.resource
+    staff = is_staff(actor, tenant)
+    if not staff and not resource.bookable:
+        raise ValidationFailed(
+            _l("Bitte prüfen Sie die Angaben."),
+            {"resource_id": [_l("Diese Einrichtung kann nicht gebucht werden.")]},
+        )
     check_period(start, end, resource)
     fam = engine.family(resource)
     _dates, _skipped, overridden = apply_rules(
@@ -572,9 +584,8 @@ def move_occurrence(
         skip_closed=False,
         override_reason=override,
     )
-    units = fam.units
     hits = engine.find_conflicts(
-        units,
+        fam.units,
         [engine.claim_period(resource, start, end)],
         exclude_occurrence_ids=[occurrence.id],
     )
@@ -586,33 +597,48 @@ def move_occurrence(
             now=now,
             exclude_occurrence_ids=[occurrence.id],
         )
+    status = booking.status
+    if not staff and resource.requires_approval and status == "confirmed":
+        status = "requested"
     before = {
-        "start": occurrence.start_at.isoformat(),
-        "end": occurrence.end_at.isoformat(),
+        "occurrence": occurrence.id,
+        "start": occurrence.start_at.astimezone(UTC).isoformat(),
+        "end": occurrence.end_at.astimezone(UTC).isoformat(),
+        "status": booking.status,
     }
     occurrence.start_at, occurrence.end_at = start, end
-    _touch([occurrence], now)
+    if status != booking.status:
+        booking.status = status
+        _touch(booking.active_occurrences, now)  # every date's calendar status changes
+    else:
+        _touch([occurrence], now)
     booking.updated_at = now
     db.session.flush()
-    try:
-        engine.move_claims(resource, occurrence)
-    except engine.ClaimsTaken as taken:
-        raise _plain_conflict(tenant, taken.hits, [(start, end)]) from None
-    if is_staff(actor, tenant) or overridden:
-        audit.record(
-            tenant,
-            actor,
-            "occurrence.move",
-            booking,
-            before=before,
-            after={
-                "occurrence": occurrence.id,
-                "start": start.isoformat(),
-                "end": end.isoformat(),
-                "rules": overridden,
-            },
-            reason=override or note,
-            now=now,
-        )
+    if status == "requested" and not resource.request_blocks:
+        engine.release_claims([occurrence])  # approve_booking claims it again
+    else:
+        try:
+            engine.move_claims(resource, occurrence)
+        except engine.ClaimsTaken as taken:
+            raise _plain_conflict(tenant, taken.hits, [(start, end)]) from None
+    after: dict[str, Any] = {
+        "occurrence": occurrence.id,
+        "start": start.astimezone(UTC).isoformat(),
+        "end": end.astimezone(UTC).isoformat(),
+        "status": booking.status,
+        "rules": overridden,
+    }
+    if override and note:
+        after["note"] = note
+    audit.record(
+        tenant,
+        actor,
+        "occurrence.move",
+        booking,
+        before=before,
+        after=after,
+        reason=override or note,
+        now=now,
+    )
     db.session.flush()
     return booking
