@@ -155,3 +155,40 @@ def test_invalid_fields_are_422_with_field_details(api, make_user, tenant):
 def test_wrong_method_is_405_json(api, make_user, tenant):
     client = api(make_user(), tenant)
     assert_error(client.delete("/me"), 405, "method_not_allowed")
+
+
+# --- guessing tokens -------------------------------------------------------------------
+
+
+def _me(client, tenant, token: str, address: str):
+    return client.get(
+        f"/{tenant.slug}/api/v1/me",
+        headers={"Authorization": f"Bearer {token}"},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_failed_token_guesses_are_limited_per_address(client, make_user, tenant):
+    user = make_user()
+    _token, plain = accounts.create_api_token(user, "x")
+    db.session.commit()
+    guesser = "203.0.113.7"
+    for attempt in range(20):
+        response = _me(client, tenant, f"kb_guess-{attempt}", guesser)
+        assert_error(response, 401, "unauthorized")
+    # Every further attempt from there is refused, a fresh guess as a right token.
+    for token in ("kb_guess-21", "kb_guess-22", plain):
+        response = _me(client, tenant, token, guesser)
+        assert_error(response, 429, "rate_limited")
+        assert int(response.headers["Retry-After"]) >= 1
+    # The right token from another address still works.
+    assert _me(client, tenant, plain, "198.51.100.9").status_code == 200
+
+
+def test_successful_calls_do_not_count_as_failures(client, make_user, tenant):
+    user = make_user()
+    _token, plain = accounts.create_api_token(user, "x")
+    db.session.commit()
+    for _ in range(30):
+        assert _me(client, tenant, plain, "203.0.113.8").status_code == 200
+    assert_error(_me(client, tenant, "kb_wrong", "203.0.113.8"), 401, "unauthorized")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import math
+import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import limits
 from flask import Blueprint, g, request
 from flask_babel import gettext as _
 
@@ -35,15 +38,55 @@ def _rate_key() -> str:
 
 limiter.limit("600/minute", key_func=_rate_key)(bp)
 
+# Failed bearer authentications per client address (``remote_addr``, after
+# ProxyFix where configured): a guessed token is no fresh bucket of its own.
+# Counted in Flask-Limiter's storage, with its strategy.
+FAILED_AUTH_LIMIT = limits.parse("20/minute")
+
+
+def _failure_key() -> str:
+    return "api-auth-failed:" + (request.remote_addr or "?")
+
+
+def _too_many_failures() -> int | None:
+    """Seconds to wait when this address has failed too often, else None."""
+    if not limiter.enabled:
+        return None
+    strategy = limiter.limiter
+    if strategy.test(FAILED_AUTH_LIMIT, _failure_key()):
+        return None
+    reset_at, _remaining = strategy.get_window_stats(FAILED_AUTH_LIMIT, _failure_key())
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def _count_failure() -> None:
+    if limiter.enabled:
+        limiter.limiter.hit(FAILED_AUTH_LIMIT, _failure_key())
+
 
 @bp.before_request
 def _authenticate():
+    """The bearer token's user, or 401. An address that failed too often
+    gets 429 for every token until its window has passed, a right one
+    included: otherwise the answer to the next guess would still tell."""
     header = request.headers.get("Authorization", "")
+    if header:
+        wait = _too_many_failures()
+        if wait is not None:
+            response, status = error_json(
+                429,
+                "rate_limited",
+                _("Zu viele fehlgeschlagene Anmeldungen. Bitte warten Sie einen Moment."),
+            )
+            response.headers["Retry-After"] = str(wait)
+            return response, status
     scheme, _sep, token = header.partition(" ")
     user = None
     if scheme.lower() == "bearer" and token.strip():
         user = accounts.user_for_api_token(token.strip())
     if user is None:
+        if header:
+            _count_failure()
         return error_json(401, "unauthorized", _("Ein gültiges API-Token (Bearer) wird benötigt."))
     g.api_user = user
     return None
