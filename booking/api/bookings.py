@@ -269,7 +269,9 @@ def cancel_occurrence(booking_id: int, occurrence_id: int):
 
 @bp.post("/bookings/<int:booking_id>/occurrences/<int:occurrence_id>/move")
 def move_occurrence(booking_id: int, occurrence_id: int):
-    """Body: ``{"start", "end", "reason"?, "override_reason"?}`` (extension)."""
+    """Body: ``{"start", "end", "reason"?, "override_reason"?}`` (extension).
+    Moved by anyone but staff on a resource that needs approval, a confirmed
+    booking is ``requested`` again (``reservations.service.move_occurrence``)."""
     data = json_body()
     _require_fields(data, "start", "end")
     start = parse_instant(data["start"], "start")
