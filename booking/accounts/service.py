@@ -283,7 +283,9 @@ def confirm_email(secret_key: str, token: str, now: datetime | None = None) -> U
         raise ValidationFailed(_l("Der Bestätigungslink ist abgelaufen.")) from None
     except BadSignature:
         raise ValidationFailed(_l("Der Bestätigungslink ist ungültig.")) from None
-    user = db.session.get(User, data.get("uid"))
+    data = data if isinstance(data, dict) else {}
+    uid = data.get("uid")
+    user = db.session.get(User, uid) if type(uid) is int else None
     if user is None or user.email != data.get("email"):
         raise ValidationFailed(_l("Der Bestätigungslink ist ungültig."))
     mark_confirmed(user, now)
@@ -310,8 +312,9 @@ def user_for_reset_token(secret_key: str, token: str) -> User:
         raise ValidationFailed(_l("Der Link zum Zurücksetzen ist abgelaufen.")) from None
     except BadSignature:
         raise ValidationFailed(_l("Der Link zum Zurücksetzen ist ungültig.")) from None
-    user = db.session.get(User, data.get("uid")) if isinstance(data, dict) else None
-    nonce = data.get("n") if isinstance(data, dict) else None
+    data = data if isinstance(data, dict) else {}
+    uid, nonce = data.get("uid"), data.get("n")
+    user = db.session.get(User, uid) if type(uid) is int else None
     if (
         user is None
         or not user.active
