@@ -68,9 +68,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
 
-    from booking import errors
+    from booking import errors, transaction
 
     errors.init_app(app)
+    transaction.init_app(app)
 
     from booking import cli
 

@@ -6,7 +6,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import click
-from flask.cli import AppGroup
 from sqlalchemy import select
 
 from booking.accounts import service as accounts
@@ -18,9 +17,10 @@ from booking.resources import service as resources
 from booking.resources.models import Resource
 from booking.tenants.models import Tenant
 from booking.tenants.service import create_tenant
+from booking.transaction import CommandGroup
 from cemetery.models import Cemetery
 
-demo_cli = AppGroup("demo", help="Demo data.")
+demo_cli = CommandGroup("demo", help="Demo data.")
 
 DEMO_SLUG = "musterhausen"
 DEMO_PASSWORD = "demo-passwort-2026"
@@ -199,7 +199,6 @@ def seed_command(if_empty: bool) -> None:
         return
     if demo_present is None:
         seed()
-        db.session.commit()
     click.echo(f"Demo municipality: /{DEMO_SLUG}/  — accounts (password {DEMO_PASSWORD}):")
     for email, _name, role in DEMO_ACCOUNTS:
         click.echo(f"  {email:<40} {role or 'citizen / club member'}")

@@ -1,14 +1,13 @@
 import click
-from flask.cli import AppGroup
 
 from booking.accounts import service
 from booking.accounts.models import ROLES
 from booking.core import DomainError
-from booking.extensions import db
 from booking.tenants.cli import fail
 from booking.tenants.service import get_tenant_by_slug
+from booking.transaction import CommandGroup
 
-users_cli = AppGroup("users", help="User accounts, roles and API tokens.")
+users_cli = CommandGroup("users", help="User accounts, roles and API tokens.")
 
 
 @users_cli.command("create")
@@ -43,7 +42,6 @@ def create(
             service.grant_role(tenant, None, user, role)
     except DomainError as error:
         fail(error)
-    db.session.commit()
     what = "Created user" if created else "User exists:"
     click.echo(
         f"{what} {user.email} (id {user.id})"
@@ -60,7 +58,6 @@ def token(email: str, name: str) -> None:
     if user is None:
         raise click.ClickException(f"No user {email!r}.")
     _token, plain = service.create_api_token(user, name)
-    db.session.commit()
     click.echo(f"API token for {user.email} (shown once):")
     click.echo(plain)
 
@@ -74,5 +71,4 @@ def confirm(email: str) -> None:
     if user is None:
         raise click.ClickException(f"No user {email!r}.")
     service.mark_confirmed(user)
-    db.session.commit()
     click.echo(f"Confirmed {user.email} (id {user.id})")

@@ -18,7 +18,6 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from booking.accounts.models import ORGANISATION_KINDS
-from booking.core import ValidationFailed
 
 ROLE_LABELS = {
     "admin": _l("Administration"),
@@ -69,18 +68,6 @@ def _new_password_fields() -> tuple[PasswordField, PasswordField]:
         render_kw={"autocomplete": "new-password"},
     )
     return password, confirm
-
-
-def add_errors(form: FlaskForm, error: ValidationFailed) -> None:
-    """Show a service's ``ValidationFailed`` on the form: per field where the
-    field exists, else as a message for the whole form."""
-    placed = False
-    for name, messages in (error.fields or {}).items():
-        if name in form:
-            form[name].errors = [*form[name].errors, *(str(m) for m in messages)]
-            placed = True
-    if not placed:
-        form.form_errors.append(str(error.message))
 
 
 # --- sign-in and registration ----------------------------------------------------

@@ -19,6 +19,7 @@ from flask_babel import get_locale, ngettext, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_fresh, login_required, login_user, logout_user
 
+from booking import transaction
 from booking.accounts import service
 from booking.accounts.access import current_actor, is_staff
 from booking.accounts.forms import (
@@ -33,11 +34,11 @@ from booking.accounts.forms import (
     ProfileForm,
     RegisterForm,
     ResetPasswordForm,
-    add_errors,
 )
 from booking.accounts.models import Organisation
 from booking.core import ValidationFailed
-from booking.extensions import db, limiter
+from booking.extensions import limiter
+from booking.forms import flash_error, show_errors
 from booking.tenants.service import get_scoped, get_tenant_by_slug
 from booking.web import is_safe_redirect
 
@@ -88,15 +89,14 @@ def login():
         try:
             user = service.log_in(form.email.data, form.password.data)
         except service.EmailNotConfirmed as error:
-            db.session.rollback()
+            transaction.fail()
             unconfirmed = form.email.data
             form.form_errors.append(str(error.message))
         except ValidationFailed as error:
-            db.session.rollback()
+            transaction.fail()
             form.form_errors.append(str(error.message))
         else:
             login_user(user, remember=form.remember.data)
-            db.session.commit()  # a password hash may have been upgraded
             flash(_("Sie sind angemeldet."), "success")
             return redirect(target or url_for("public.index"))
     return render_template("accounts/login.html", form=form, unconfirmed=unconfirmed)
@@ -108,7 +108,6 @@ def logout():
         # Every session and remember-me cookie of the person ends, also
         # copies of this one.
         service.end_sessions(current_actor())
-        db.session.commit()
     logout_user()
     flash(_("Sie sind abgemeldet."), "info")
     return redirect(url_for("public.index"))
@@ -135,8 +134,7 @@ def register():
                 locale=str(get_locale() or "de"),
             )
         except ValidationFailed as error:
-            db.session.rollback()
-            add_errors(form, error)
+            show_errors(form, error)
         else:
             # The same answer for a new and a known address; the owner of a
             # known address gets a note with a sign-in and a reset link instead.
@@ -144,7 +142,6 @@ def register():
                 service.send_confirmation(_secret(), user, tenant)
             else:
                 service.send_already_registered(_secret(), user, tenant)
-            db.session.commit()
             flash(
                 _(
                     "Fast geschafft: Wir haben Ihnen eine E-Mail geschickt. Bitte bestätigen "
@@ -161,11 +158,10 @@ def confirm(token: str):
     try:
         service.confirm_email(_secret(), token)
     except ValidationFailed as error:
-        db.session.rollback()
+        transaction.fail()
         return render_template(
             "accounts/link_failed.html", message=error.message, resend_form=EmailForm()
         ), 400
-    db.session.commit()
     flash(_("Danke! Ihre E-Mail-Adresse ist bestätigt. Sie können sich jetzt anmelden."), "success")
     return redirect(url_for(".login"))
 
@@ -181,7 +177,6 @@ def resend_confirmation():
     user = service.find_unconfirmed_user(form.email.data)
     if user is not None:
         service.send_confirmation(_secret(), user)
-        db.session.commit()
     flash(
         _(
             "Falls zu dieser Adresse ein unbestätigtes Konto besteht, haben wir den "
@@ -204,7 +199,6 @@ def forgot():
         user = service.find_active_user(form.email.data)
         if user is not None:
             service.send_reset(_secret(), user)
-            db.session.commit()
         # The same answer whether or not the address has an account.
         flash(
             _(
@@ -228,10 +222,8 @@ def reset(token: str):
         try:
             service.reset_password(user, form.password.data)
         except ValidationFailed as error:
-            db.session.rollback()
-            add_errors(form, error)
+            show_errors(form, error)
         else:
-            db.session.commit()
             logout_user()
             flash(
                 _(
@@ -282,7 +274,6 @@ def profile():
     form = ProfileForm()
     if form.validate_on_submit():
         service.update_profile(current_actor(), name=form.name.data, locale=form.locale.data)
-        db.session.commit()
         session["lang"] = form.locale.data
         refresh()  # the confirmation already in the new language
         flash(_("Ihre Angaben sind gespeichert."), "success")
@@ -300,10 +291,8 @@ def change_password():
         try:
             service.change_password(user, form.current_password.data, form.password.data)
         except ValidationFailed as error:
-            db.session.rollback()
-            add_errors(form, error)
+            show_errors(form, error)
         else:
-            db.session.commit()
             login_user(user)  # this session follows the new session version
             flash(
                 _(
@@ -322,7 +311,6 @@ def create_token():
     form = ApiTokenForm(prefix="token")
     if form.validate_on_submit():
         _token, plain = service.create_api_token(current_actor(), form.token_name.data)
-        db.session.commit()
         # Shown on this page once; never put into the session or a flash.
         return _render_profile(new_token=plain)
     return _render_profile(token_form=form)
@@ -332,7 +320,6 @@ def create_token():
 @login_required
 def revoke_token(token_id: int):
     service.revoke_api_token(current_actor(), token_id)
-    db.session.commit()
     flash(_("Das Token ist widerrufen und funktioniert nicht mehr."), "success")
     return redirect(url_for(".profile"))
 
@@ -341,7 +328,6 @@ def revoke_token(token_id: int):
 @login_required
 def revoke_all_tokens():
     count = service.revoke_all_api_tokens(current_actor())
-    db.session.commit()
     flash(
         ngettext("%(num)d Token ist widerrufen.", "%(num)d Tokens sind widerrufen.", count),
         "success",
@@ -403,10 +389,8 @@ def create():
                 email=form.email.data,
             )
         except ValidationFailed as error:
-            db.session.rollback()
-            add_errors(form, error)
+            show_errors(form, error)
         else:
-            db.session.commit()
             flash(_("Die Organisation „%(name)s“ ist angelegt.", name=organisation.name), "success")
             return redirect(url_for(".detail", org_id=organisation.id))
     return render_template("accounts/organisation_form.html", form=form)
@@ -430,11 +414,9 @@ def add_member(org_id: int):
                 organisation, current_actor(), form.email.data, is_manager=form.is_manager.data
             )
         except ValidationFailed as error:
-            db.session.rollback()
-            add_errors(form, error)
+            show_errors(form, error)
         else:
             service.send_invitation(g.tenant, invitation, current_actor())
-            db.session.commit()
             # The same answer for every address: it tells nothing about accounts.
             flash(
                 _(
@@ -453,7 +435,6 @@ def add_member(org_id: int):
 def withdraw_invitation(org_id: int, invitation_id: int):
     organisation = _visible_organisation(org_id)
     service.withdraw_invitation(organisation, current_actor(), invitation_id)
-    db.session.commit()
     flash(_("Die Einladung ist zurückgezogen."), "success")
     return redirect(url_for(".detail", org_id=org_id))
 
@@ -464,7 +445,6 @@ def answer_invitation(invitation_id: int, answer: str):
     invitation = service.answer_invitation(
         g.tenant, current_actor(), invitation_id, accept=answer == "accept"
     )
-    db.session.commit()
     name = invitation.organisation.name
     if answer == "accept":
         flash(_("Sie gehören jetzt zu „%(name)s“.", name=name), "success")
@@ -480,9 +460,7 @@ def remove_member(org_id: int, user_id: int):
     try:
         service.remove_member(organisation, current_actor(), user_id)
     except ValidationFailed as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        flash_error(error)
     else:
-        db.session.commit()
         flash(_("Die Person gehört nicht mehr zur Organisation."), "success")
     return redirect(url_for(".detail", org_id=org_id))

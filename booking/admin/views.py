@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 
 from booking.accounts import service as accounts
 from booking.accounts.access import current_actor, role_required
-from booking.accounts.forms import ROLE_LABELS, add_errors
+from booking.accounts.forms import ROLE_LABELS
 from booking.accounts.models import STAFF_ROLES, Membership
 from booking.admin.forms import GrantRoleForm
 from booking.audit import service as audit_log
 from booking.core import ValidationFailed
-from booking.extensions import db
+from booking.forms import flash_error, show_errors
 from booking.logs import redact
 from booking.notifications import service as notifications
 from booking.tenants.service import get_scoped
@@ -59,10 +59,8 @@ def grant_role():
                 g.tenant, current_actor(), form.email.data, form.role.data
             )
         except ValidationFailed as error:
-            db.session.rollback()
-            add_errors(form, error)
+            show_errors(form, error)
         else:
-            db.session.commit()
             flash(
                 _(
                     "%(person)s hat jetzt die Rolle „%(role)s“.",
@@ -83,10 +81,8 @@ def revoke_role(membership_id: int):
     try:
         accounts.revoke_role(g.tenant, current_actor(), person, role)
     except ValidationFailed as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        flash_error(error)
     else:
-        db.session.commit()
         flash(
             _(
                 "%(person)s hat die Rolle „%(role)s“ nicht mehr.",

@@ -19,7 +19,7 @@ from booking.accounts import service as accounts
 from booking.accounts.models import User
 from booking.core import DomainError, Forbidden, has_forbidden_characters, printable
 from booking.errors import error_json
-from booking.extensions import db, limiter
+from booking.extensions import limiter
 
 bp = Blueprint("api", __name__, url_prefix="/<tenant>/api/v1")
 
@@ -90,16 +90,6 @@ def _authenticate():
         return error_json(401, "unauthorized", _("Ein gültiges API-Token (Bearer) wird benötigt."))
     g.api_user = user
     return None
-
-
-@bp.after_request
-def _commit(response):
-    """One commit point: a successful API call commits, anything else rolls back."""
-    if response.status_code < 400:
-        db.session.commit()
-    else:
-        db.session.rollback()
-    return response
 
 
 def api_user() -> User:

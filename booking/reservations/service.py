@@ -75,6 +75,17 @@ class BookingResult:
     overridden: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Preview:
+    """What a booking would be, before anyone commits to it."""
+
+    status: str
+    dates: list[tuple[datetime, datetime]]
+    skipped: list[Skipped] = field(default_factory=list)
+    # Fee rules arrive with the fees package; until then a booking costs nothing.
+    fee_cents: int = 0
+
+
 # --- helpers -------------------------------------------------------------------
 
 
@@ -247,6 +258,24 @@ def create_booking(
             now=now,
         )
     return BookingResult(booking, skipped, overridden)
+
+
+def preview_booking(*args: Any, **kwargs: Any) -> Preview:
+    """What ``create_booking`` with these arguments would do — the dates, the
+    skipped dates, the status and the fee, or its domain error — without
+    writing anything: it runs inside a savepoint that is rolled back."""
+    savepoint = db.session.begin_nested()
+    try:
+        result = create_booking(*args, **kwargs)
+        db.session.flush()
+        return Preview(
+            status=result.booking.status,
+            dates=[(o.start_at, o.end_at) for o in result.booking.active_occurrences],
+            skipped=result.skipped,
+        )
+    finally:
+        if savepoint.is_active:
+            savepoint.rollback()
 
 
 def _claim_or_skip(

@@ -10,10 +10,11 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from booking import transaction
 from booking.accounts.access import current_actor, role_required
 from booking.accounts.models import STAFF_ROLES
 from booking.core import REASON_MAX, ValidationFailed, utcnow
-from booking.extensions import db
+from booking.forms import flash_error
 from booking.reservations import queries
 from booking.reservations import service as bookings
 from booking.reservations.errors import BookingConflict
@@ -83,7 +84,7 @@ def decide(booking_id: int):
             bookings.reject_booking(g.tenant, current_actor(), booking, reason=reason)
             message = _("„%(title)s“ ist abgelehnt.", title=booking.title)
     except BookingConflict as conflict:
-        db.session.rollback()
+        transaction.fail()
         flash(
             _(
                 "„%(title)s“ kann nicht freigegeben werden: %(msg)s",
@@ -94,10 +95,8 @@ def decide(booking_id: int):
         )
         return redirect(target)
     except ValidationFailed as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        flash_error(error)
         return redirect(target)
-    db.session.commit()
     flash(message, "success")
     return redirect(target)
 

@@ -7,7 +7,6 @@ once, render or redirect."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,12 +26,13 @@ from flask_babel import format_date, format_datetime, format_time, ngettext, to_
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from booking import transaction
 from booking.accounts import service as accounts
 from booking.accounts.access import current_actor, is_staff
 from booking.accounts.models import Organisation
 from booking.core import NotFound, ValidationFailed, utcnow
-from booking.extensions import db
 from booking.feeds import ics
+from booking.forms import show_errors
 from booking.reservations import access, queries
 from booking.reservations import service as bookings
 from booking.reservations.errors import BookingConflict
@@ -43,12 +43,10 @@ from booking.reservations.forms import (
     FreeSearchForm,
     MoveForm,
     TimeRangeForm,
-    add_error,
     prefill_from_args,
 )
 from booking.reservations.labels import status_label
 from booking.reservations.models import Booking, Occurrence
-from booking.reservations.rules import Skipped
 from booking.reservations.view_helpers import conflict_view
 from booking.resources import availability
 from booking.resources import service as resources
@@ -193,15 +191,6 @@ def free():
 # --- the booking form -------------------------------------------------------------
 
 
-@dataclass
-class Preview:
-    status: str
-    dates: list[tuple[datetime, datetime]]
-    skipped: list[Skipped] = field(default_factory=list)
-    # Fee rules arrive with the fees package; until then a booking costs nothing.
-    fee_cents: int = 0
-
-
 def _booking_args(
     form: BookingForm, resource: Resource, organisations: Sequence[Organisation]
 ) -> dict[str, Any]:
@@ -232,33 +221,6 @@ def _booking_args(
         "override_reason": override,
         "max_occurrences": current_app.config["SERIES_MAX_OCCURRENCES"],
     }
-
-
-def preview_booking(args: dict[str, Any]) -> Preview:
-    """What ``create_booking`` would do, inside a savepoint that is rolled
-    back: the dates, skipped dates, status and fee, or its error."""
-    savepoint = db.session.begin_nested()
-    try:
-        result = bookings.create_booking(**args)
-        db.session.flush()
-        return Preview(
-            status=result.booking.status,
-            dates=[(o.start_at, o.end_at) for o in result.booking.active_occurrences],
-            skipped=result.skipped,
-        )
-    finally:
-        if savepoint.is_active:
-            savepoint.rollback()
-
-
-def _apply_validation(form: BookingForm, error: ValidationFailed) -> None:
-    fields = error.fields or {}
-    for name, messages in fields.items():
-        target = FIELD_MAP.get(name, name)
-        for message in messages if isinstance(messages, list | tuple) else [messages]:
-            add_error(form, target if target in form else None, message)
-    if not fields:
-        add_error(form, None, error.message)
 
 
 def _suggestion_links(form: BookingForm, conflict: BookingConflict) -> list[dict[str, Any]]:
@@ -320,9 +282,8 @@ def book(resource_id: int):
     try:
         if action == "confirm":
             result = bookings.create_booking(**args)
-            db.session.commit()
         else:
-            preview = preview_booking(args)
+            preview = bookings.preview_booking(**args)
             return render_template(
                 "booking/reservations/preview.html",
                 form=form,
@@ -331,7 +292,7 @@ def book(resource_id: int):
                 **context,
             )
     except BookingConflict as conflict:
-        db.session.rollback()
+        transaction.fail()
         return render_template(
             "booking/reservations/book.html",
             form=form,
@@ -341,8 +302,7 @@ def book(resource_id: int):
             **context,
         ), 409
     except ValidationFailed as error:
-        db.session.rollback()
-        _apply_validation(form, error)
+        show_errors(form, error, FIELD_MAP.get)
         return render_template("booking/reservations/book.html", form=form, **context), 422
 
     if result.booking.status == "requested":
@@ -434,7 +394,6 @@ def cancel(booking_id: int, occurrence_id: int | None = None):
                 g.tenant, current_actor(), occurrence, reason=form.reason.data
             )
             message = _("Der Termin ist abgesagt und wieder frei.")
-        db.session.commit()
         flash(message, "success")
         return redirect(url_for("reservations.detail", booking_id=booking.id))
     return render_template(
@@ -481,11 +440,10 @@ def move(booking_id: int, occurrence_id: int):
                     reason=form.reason.data,
                     override_reason=form.override_reason.data,
                 )
-                db.session.commit()
                 flash(_("Der Termin ist verlegt."), "success")
                 return redirect(url_for("reservations.detail", booking_id=booking.id))
             except BookingConflict as conflict:
-                db.session.rollback()
+                transaction.fail()
                 conflicts = conflict_view(conflict.conflicts)
                 suggestions = [
                     {"start": s.start, "end": s.end, "resource_name": ""}
@@ -494,8 +452,7 @@ def move(booking_id: int, occurrence_id: int):
                 ]
                 status = 409
             except ValidationFailed as error:
-                db.session.rollback()
-                _apply_validation(form, error)
+                show_errors(form, error, FIELD_MAP.get)
                 status = 422
         else:
             status = 422

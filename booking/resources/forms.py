@@ -219,13 +219,11 @@ class OpeningHoursForm(_hours_form_class()):  # type: ignore[misc]
             rows.append((day, opens, closes))
         return rows
 
-    def add_service_errors(self, fields: dict[str, list]) -> None:
-        for key, messages in fields.items():
-            target = (
-                self[f"{key}_opens"] if key.startswith("day_") and f"{key}_opens" in self else None
-            )
-            target = target or self.always_open
-            target.errors = [*target.errors, *(str(m) for m in messages)]
+    def field_for(self, key: str) -> str:
+        """The field that shows the service's message about ``key``: a
+        weekday's opening time, else the "around the clock" box."""
+        opens = f"{key}_opens"
+        return opens if key.startswith("day_") and opens in self else "always_open"
 
 
 class CaretakerForm(FlaskForm):

@@ -16,10 +16,10 @@ from wtforms import SelectChoice
 
 from booking.accounts import service as accounts
 from booking.accounts.access import current_actor, role_required
-from booking.accounts.forms import add_errors
 from booking.accounts.models import STAFF_ROLES
 from booking.core import ValidationFailed, utcnow
 from booking.extensions import db
+from booking.forms import flash_error, show_errors
 from booking.resources import availability, service
 from booking.resources import closures as closure_service
 from booking.resources.forms import (
@@ -149,10 +149,8 @@ def create():
         try:
             resource = service.create_resource(g.tenant, current_actor(), form.service_data())
         except ValidationFailed as error:
-            db.session.rollback()
-            add_errors(form, error)
+            show_errors(form, error)
         else:
-            db.session.commit()
             flash(_("„%(name)s“ wurde angelegt.", name=resource.name), "success")
             return redirect(url_for(".show", resource_id=resource.id))
     status = 422 if form.errors else 200
@@ -189,10 +187,8 @@ def edit(resource_id: int):
         try:
             service.update_resource(g.tenant, current_actor(), resource, form.service_data())
         except ValidationFailed as error:
-            db.session.rollback()
-            add_errors(form, error)
+            show_errors(form, error)
         else:
-            db.session.commit()
             flash(
                 _("Die Änderungen an „%(name)s“ sind gespeichert.", name=resource.name), "success"
             )
@@ -215,10 +211,8 @@ def hours(resource_id: int):
         try:
             service.set_opening_hours(g.tenant, current_actor(), resource, form.rows())
         except ValidationFailed as error:
-            db.session.rollback()
-            form.add_service_errors(error.fields)
+            show_errors(form, error, form.field_for)
         else:
-            db.session.commit()
             flash(
                 _("Die Öffnungszeiten von „%(name)s“ sind gespeichert.", name=resource.name),
                 "success",
@@ -263,10 +257,8 @@ def add_caretaker(resource_id: int):
     try:
         service.add_caretaker(g.tenant, current_actor(), resource, user)
     except ValidationFailed as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
+        flash_error(error)
     else:
-        db.session.commit()
         flash(
             _("%(who)s betreut jetzt „%(name)s“.", who=user.display_name, name=resource.name),
             "success",
@@ -279,7 +271,6 @@ def add_caretaker(resource_id: int):
 def remove_caretaker(resource_id: int, user_id: int):
     resource = service.get_resource(g.tenant, resource_id)
     service.remove_caretaker(g.tenant, current_actor(), resource, user_id)
-    db.session.commit()
     flash(_("Die Zuordnung wurde aufgehoben."), "success")
     return redirect(url_for(".show", resource_id=resource.id))
 
@@ -318,10 +309,8 @@ def closures():
                 reason=form.reason.data,
             )
         except ValidationFailed as error:
-            db.session.rollback()
-            add_errors(form, error)
+            show_errors(form, error)
         else:
-            db.session.commit()
             flash(
                 _("Die Sperrzeit „%(reason)s“ ist eingetragen.", reason=closure.reason), "success"
             )
@@ -340,7 +329,6 @@ def delete_closure(closure_id: int):
     closure = closure_service.get_closure(g.tenant, closure_id)
     reason = closure.reason
     closure_service.delete_closure(g.tenant, current_actor(), closure.id)
-    db.session.commit()
     flash(_("Die Sperrzeit „%(reason)s“ wurde aufgehoben.", reason=reason), "success")
     target = request.form.get("next", "")
     return redirect(target if is_safe_redirect(target) else url_for(".closures"))

@@ -1,15 +1,13 @@
 import click
-from flask.cli import AppGroup
 
 from booking.core import DomainError
-from booking.extensions import db
 from booking.tenants import service
+from booking.transaction import CommandGroup
 
-tenants_cli = AppGroup("tenants", help="Municipalities (Kommunen).")
+tenants_cli = CommandGroup("tenants", help="Municipalities (Kommunen).")
 
 
 def fail(error: DomainError) -> None:
-    db.session.rollback()
     lines = [str(error.message)]
     for field, messages in error.details.get("fields", {}).items():
         lines += [f"  {field}: {m}" for m in messages]
@@ -27,7 +25,6 @@ def create(slug: str, name: str, timezone: str, state: str) -> None:
         tenant = service.create_tenant(slug, name, timezone, state.upper())
     except DomainError as error:
         fail(error)
-    db.session.commit()
     click.echo(f"Created municipality {tenant.slug!r} ({tenant.name}), id {tenant.id}.")
 
 

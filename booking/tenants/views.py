@@ -24,7 +24,6 @@ def set_language():
         session["lang"] = lang
         if current_user.is_authenticated:
             current_user.locale = lang
-            db.session.commit()
     target = request.form.get("next", "")
     return redirect(target if is_safe_redirect(target) else "/")
 

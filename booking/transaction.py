@@ -1,0 +1,98 @@
+"""One transaction boundary for every unit of work: a web request, an API
+call, a CLI command, a job.
+
+Services only flush. The boundary commits once when the work succeeded and
+rolls back otherwise:
+
+* web requests and API calls (``init_app``): an answer below 400 commits,
+  unless the view called ``fail()`` (a form shown again with a domain error);
+  any other answer, and any exception, rolls back;
+* CLI commands and jobs: ``with unit_of_work():`` commits when the block
+  ends normally, rolls back when it raises.
+
+Work that must only happen after a successful commit (sending queued mail,
+dropping a cached feed) is registered with ``after_commit(fn)`` during the
+unit of work and runs after the commit; a rollback drops it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any
+
+from flask import Flask, Response, g
+from flask.cli import AppGroup
+
+from booking.errors import render_error
+from booking.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the current unit of work has committed."""
+    g.setdefault("_after_commit", []).append(callback)
+
+
+def fail() -> None:
+    """The current unit of work failed (a domain error shown to the user):
+    undo what it wrote now, and commit nothing at its end."""
+    db.session.rollback()
+    g._unit_failed = True
+
+
+def finish(success: bool) -> None:
+    """Commit (and run the after-commit work) or roll back, once."""
+    callbacks = g.pop("_after_commit", [])
+    failed = g.pop("_unit_failed", False)
+    if not success or failed:
+        db.session.rollback()
+        return
+    db.session.commit()
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # the commit stands; report, do not undo
+            log.exception("after-commit work failed")
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """A CLI command's or a job's transaction: commit at the end, or roll
+    back when the block raises."""
+    try:
+        yield
+    except BaseException:
+        finish(False)
+        raise
+    finish(True)
+
+
+class CommandGroup(AppGroup):
+    """A group of CLI commands each of which is one unit of work."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable:  # type: ignore[override]
+        def decorator(f: Callable) -> Callable:
+            @wraps(f)
+            def run(*f_args: Any, **f_kwargs: Any) -> Any:
+                with unit_of_work():
+                    return f(*f_args, **f_kwargs)
+
+            return AppGroup.command(self, *args, **kwargs)(run)
+
+        return decorator
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _end_of_request(response: Response) -> Response:
+        try:
+            finish(response.status_code < 400)
+        except Exception:
+            db.session.rollback()
+            log.exception("commit failed at the end of the request")
+            return app.make_response(render_error(500))
+        return response
