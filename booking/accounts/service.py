@@ -15,10 +15,14 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 
+from booking.accounts.access import (
+    can_enter_funeral_home,
+    can_manage_organisation,
+    sees_all_organisations,
+)
 from booking.accounts.models import (
     ORGANISATION_KINDS,
     ROLES,
-    STAFF_ROLES,
     ApiToken,
     Membership,
     Organisation,
@@ -429,12 +433,6 @@ def users_with_role(tenant: Tenant, role: str) -> list[User]:
 # --- organisations -------------------------------------------------------------
 
 
-def can_manage_organisation(user: User, organisation: Organisation) -> bool:
-    if user.has_role(organisation.tenant_id, *STAFF_ROLES):
-        return True
-    return any(m.user_id == user.id and m.is_manager for m in organisation.members)
-
-
 def create_organisation(
     tenant: Tenant,
     actor: User,
@@ -450,7 +448,7 @@ def create_organisation(
         errors["name"] = [_l("Der Name darf nicht leer sein.")]
     if kind not in ORGANISATION_KINDS:
         errors["kind"] = [_l("Unbekannte Art.")]
-    elif kind == "funeral_home" and not actor.has_role(tenant.id, *STAFF_ROLES):
+    elif kind == "funeral_home" and not can_enter_funeral_home(actor, tenant):
         raise Forbidden(_l("Bestattungsunternehmen kann nur die Verwaltung anlegen."))
     if not errors and db.session.scalar(
         select(Organisation.id).where(
@@ -630,16 +628,10 @@ def remove_member(organisation: Organisation, actor: User, user_id: int) -> None
     db.session.flush()
 
 
-def can_view_organisation(user: User, organisation: Organisation) -> bool:
-    if user.has_role(organisation.tenant_id, *STAFF_ROLES):
-        return True
-    return any(m.user_id == user.id for m in organisation.members)
-
-
 def visible_organisations(user: User, tenant: Tenant) -> list[Organisation]:
     """All of the tenant's organisations for admin and clerk, else the user's own."""
     query = select(Organisation).where(Organisation.tenant_id == tenant.id)
-    if not user.has_role(tenant.id, *STAFF_ROLES):
+    if not sees_all_organisations(user, tenant):
         query = query.join(OrganisationMember).where(OrganisationMember.user_id == user.id)
     # The list shows each one's number of members.
     query = query.options(selectinload(Organisation.members))

@@ -20,8 +20,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_fresh, login_required, login_user, logout_user
 
 from booking import transaction
-from booking.accounts import service
-from booking.accounts.access import current_actor, is_staff
+from booking.accounts import access, service
+from booking.accounts.access import current_actor
 from booking.accounts.forms import (
     ORGANISATION_KIND_LABELS,
     ROLE_LABELS,
@@ -340,7 +340,7 @@ def revoke_all_tokens():
 
 def _visible_organisation(org_id: int) -> Organisation:
     organisation = get_scoped(Organisation, g.tenant, org_id)
-    if not service.can_view_organisation(current_actor(), organisation):
+    if not access.can_view_organisation(current_actor(), organisation):
         abort(403)
     return organisation
 
@@ -349,7 +349,7 @@ def _render_detail(organisation: Organisation, form: AddMemberForm | None = None
     members = sorted(
         organisation.members, key=lambda m: (not m.is_manager, m.user.display_name.lower())
     )
-    can_manage = service.can_manage_organisation(current_actor(), organisation)
+    can_manage = access.can_manage_organisation(current_actor(), organisation)
     return render_template(
         "accounts/organisation_detail.html",
         organisation=organisation,
@@ -368,7 +368,7 @@ def index():
         "accounts/organisations.html",
         organisations=service.visible_organisations(current_actor(), g.tenant),
         invitations=service.invitations_for(current_actor(), g.tenant),
-        all_of_tenant=is_staff(),
+        all_of_tenant=access.sees_all_organisations(current_actor(), g.tenant),
         kind_labels=ORGANISATION_KIND_LABELS,
     )
 
@@ -377,7 +377,7 @@ def index():
 @login_required
 def create():
     form = OrganisationForm()
-    form.limit_kinds(staff=is_staff())
+    form.limit_kinds(staff=access.can_enter_funeral_home(current_actor(), g.tenant))
     if form.validate_on_submit():
         try:
             organisation = service.create_organisation(

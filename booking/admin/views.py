@@ -6,9 +6,9 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from flask_babel import gettext as _
 
 from booking.accounts import service as accounts
-from booking.accounts.access import current_actor, role_required
+from booking.accounts.access import current_actor, is_admin, is_staff, requires
 from booking.accounts.forms import ROLE_LABELS
-from booking.accounts.models import STAFF_ROLES, Membership
+from booking.accounts.models import Membership
 from booking.admin.forms import GrantRoleForm
 from booking.audit import service as audit_log
 from booking.core import ValidationFailed
@@ -26,7 +26,7 @@ AUDIT_LIMIT = 200
 
 
 @bp.get("/")
-@role_required(*STAFF_ROLES)
+@requires(is_staff)
 def index():
     return render_template("admin/index.html")
 
@@ -44,13 +44,13 @@ def _render_roles(form: GrantRoleForm):
 
 
 @bp.get("/roles")
-@role_required("admin")
+@requires(is_admin)
 def roles():
     return _render_roles(GrantRoleForm(formdata=None))
 
 
 @bp.post("/roles")
-@role_required("admin")
+@requires(is_admin)
 def grant_role():
     form = GrantRoleForm()
     if form.validate_on_submit():
@@ -74,7 +74,7 @@ def grant_role():
 
 
 @bp.post("/roles/<int:membership_id>/revoke")
-@role_required("admin")
+@requires(is_admin)
 def revoke_role(membership_id: int):
     membership = get_scoped(Membership, g.tenant, membership_id)
     person, role = membership.user, membership.role
@@ -98,7 +98,7 @@ def revoke_role(membership_id: int):
 
 
 @bp.get("/outbox")
-@role_required("admin")
+@requires(is_admin)
 def outbox():
     return render_template(
         "admin/outbox.html",
@@ -108,7 +108,7 @@ def outbox():
 
 
 @bp.get("/audit")
-@role_required(*STAFF_ROLES)
+@requires(is_staff)
 def audit():
     entries = audit_log.recent(g.tenant, AUDIT_LIMIT)
     return render_template(

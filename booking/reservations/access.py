@@ -19,17 +19,14 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
-from booking.accounts.models import STAFF_ROLES, OrganisationMember, User
+from booking.accounts.access import has_role, is_staff
+from booking.accounts.models import OrganisationMember, User
 from booking.core import Forbidden, NotFound
 from booking.extensions import db
 from booking.reservations.models import Booking, Occurrence
 from booking.resources.models import Resource, ResourceCaretaker
 from booking.resources.service import ancestors
 from booking.tenants.models import Tenant
-
-
-def is_staff(user: User | None, tenant: Tenant) -> bool:
-    return user is not None and user.has_role(tenant.id, *STAFF_ROLES)
 
 
 def can_approve(user: User | None, tenant: Tenant) -> bool:
@@ -53,7 +50,7 @@ def _manages_organisation(user: User, organisation_id: int | None) -> bool:
 
 
 def _is_assigned_caretaker(user: User, resource: Resource) -> bool:
-    if not user.has_role(resource.tenant_id, "caretaker"):
+    if not has_role(user, resource.tenant_id, "caretaker"):
         return False
     ids = [resource.id, *(r.id for r in ancestors(resource))]
     return bool(
@@ -70,7 +67,7 @@ def _is_assigned_caretaker(user: User, resource: Resource) -> bool:
 def may_change_date(user: User | None, occurrence: Occurrence, now: datetime) -> bool:
     """Whether a date may still be cancelled or moved by this person: citizens
     before it begins, staff until it has ended."""
-    if user is not None and user.has_role(occurrence.tenant_id, *STAFF_ROLES):
+    if is_staff(user, occurrence.tenant_id):
         return occurrence.end_at > now
     return occurrence.start_at > now
 
@@ -81,7 +78,7 @@ def can_manage_booking(user: User | None, booking: Booking) -> bool:
         return False
     return (
         booking.user_id == user.id
-        or user.has_role(booking.tenant_id, *STAFF_ROLES)
+        or is_staff(user, booking.tenant_id)
         or _manages_organisation(user, booking.organisation_id)
     )
 

@@ -24,7 +24,7 @@ caretaker_bp = Blueprint("caretaker", __name__, url_prefix="/<tenant>/caretaker"
 def caretaker_resources() -> list[Resource]:
     """Staff see every resource; a caretaker the assigned ones, their parts,
     and the halls they are part of (a booking of the whole hall uses them)."""
-    if is_staff():
+    if is_staff(current_actor(), g.tenant):
         return resources.list_resources(g.tenant)
     assigned = resources.resources_for_caretaker(g.tenant, current_actor())
     found = {r.id: r for r in assigned}

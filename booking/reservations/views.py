@@ -205,7 +205,7 @@ def _booking_args(
     if org_id is not None:
         organisation = next((o for o in organisations if o.id == org_id), None)
     override = None
-    if "override_reason" in form and is_staff():
+    if "override_reason" in form and is_staff(current_actor(), g.tenant):
         override = form.override_reason.data
     return {
         "tenant": g.tenant,
@@ -259,7 +259,7 @@ def book(resource_id: int):
     organisations = accounts.organisations_of(current_actor(), g.tenant)
     options = {
         "organisations": organisations,
-        "staff": is_staff(),
+        "staff": is_staff(current_actor(), g.tenant),
         "max_count": current_app.config["SERIES_MAX_OCCURRENCES"],
     }
     context: dict[str, Any] = {"resource": resource, "fee_cents": 0}
@@ -341,7 +341,7 @@ def mine():
 @login_required
 def detail(booking_id: int):
     booking = get_booking(booking_id)
-    staff = is_staff()
+    staff = is_staff(current_actor(), g.tenant)
     me, now = current_actor(), utcnow()
     can_manage = access.can_manage_booking(me, booking)
     return render_template(
@@ -408,7 +408,7 @@ def cancel(booking_id: int, occurrence_id: int | None = None):
 def move(booking_id: int, occurrence_id: int):
     booking = get_booking(booking_id)
     occurrence = get_occurrence(booking, occurrence_id)
-    if not is_staff():
+    if not is_staff(current_actor(), g.tenant):
         abort(403)
     if occurrence.cancelled_at is not None:
         raise NotFound(_("Nicht gefunden."))
