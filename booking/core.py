@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import DateTime
+from sqlalchemy import CheckConstraint, DateTime
 from sqlalchemy.types import TypeDecorator
 
 # Years outside this range are typing errors (and overflow ``datetime`` in
@@ -76,6 +77,17 @@ def checked_text(name: str, value: str | None, limit: int) -> str | None:
     if errors:
         raise ValidationFailed(_l("Bitte prüfen Sie die Angaben."), errors)
     return text
+
+
+def one_of(column: str, values: Sequence[str], name: str) -> CheckConstraint:
+    """``CHECK (column IN (...))`` made from the Python tuple it mirrors, so
+    the two cannot drift apart (a changed tuple needs a migration:
+    tests/core/test_migrations.py compares them with the database)."""
+    for value in values:
+        if not re.fullmatch(r"[a-z_]+", value):
+            raise ValueError(f"not a plain key: {value!r}")
+    listed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=name)
 
 
 class UTCDateTime(TypeDecorator):

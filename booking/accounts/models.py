@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from booking.core import UTCDateTime, utcnow
+from booking.core import UTCDateTime, one_of, utcnow
 from booking.extensions import db
 
 ROLES = ("admin", "clerk", "caretaker", "funeral_home")
@@ -69,9 +69,7 @@ class Membership(db.Model):
     __tablename__ = "membership"
     __table_args__ = (
         UniqueConstraint("tenant_id", "user_id", "role"),
-        CheckConstraint(
-            "role IN ('admin', 'clerk', 'caretaker', 'funeral_home')", name="role_known"
-        ),
+        one_of("role", ROLES, name="role_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,7 +89,7 @@ class Organisation(db.Model):
     __tablename__ = "organisation"
     __table_args__ = (
         UniqueConstraint("tenant_id", "name"),
-        CheckConstraint("kind IN ('club', 'funeral_home', 'company', 'other')", name="kind_known"),
+        one_of("kind", ORGANISATION_KINDS, name="kind_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

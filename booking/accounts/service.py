@@ -35,6 +35,7 @@ from booking.core import DomainError, Forbidden, NotFound, ValidationFailed, utc
 from booking.extensions import db
 from booking.notifications.service import notify, numbered_key
 from booking.tenants.models import Tenant
+from booking.tenants.service import in_tenant, scoped
 
 MIN_PASSWORD_LENGTH = 10
 CONFIRM_MAX_AGE = 7 * 24 * 3600
@@ -339,8 +340,7 @@ def grant_role(tenant: Tenant, actor: User | None, user: User, role: str) -> Mem
             _l("Unbekannte Rolle."), {"role": [_l("Eine von: %(r)s", r=", ".join(ROLES))]}
         )
     existing = db.session.scalar(
-        select(Membership).where(
-            Membership.tenant_id == tenant.id,
+        scoped(Membership, tenant).where(
             Membership.user_id == user.id,
             Membership.role == role,
         )
@@ -357,8 +357,7 @@ def grant_role(tenant: Tenant, actor: User | None, user: User, role: str) -> Mem
 
 def revoke_role(tenant: Tenant, actor: User | None, user: User, role: str) -> None:
     membership = db.session.scalar(
-        select(Membership).where(
-            Membership.tenant_id == tenant.id,
+        scoped(Membership, tenant).where(
             Membership.user_id == user.id,
             Membership.role == role,
         )
@@ -369,7 +368,7 @@ def revoke_role(tenant: Tenant, actor: User | None, user: User, role: str) -> No
         admins = db.session.scalar(
             select(func.count())
             .select_from(Membership)
-            .where(Membership.tenant_id == tenant.id, Membership.role == "admin")
+            .where(in_tenant(Membership, tenant), Membership.role == "admin")
         )
         if admins <= 1:
             raise ValidationFailed(
@@ -413,7 +412,7 @@ def staff(tenant: Tenant) -> list[Membership]:
             select(Membership)
             .join(Membership.user)
             .options(contains_eager(Membership.user))
-            .where(Membership.tenant_id == tenant.id)
+            .where(in_tenant(Membership, tenant))
             .order_by(User.email, Membership.role)
         )
     )
@@ -424,7 +423,7 @@ def users_with_role(tenant: Tenant, role: str) -> list[User]:
         db.session.scalars(
             select(User)
             .join(Membership)
-            .where(Membership.tenant_id == tenant.id, Membership.role == role)
+            .where(in_tenant(Membership, tenant), Membership.role == role)
             .order_by(User.name, User.email)
         )
     )
@@ -451,9 +450,7 @@ def create_organisation(
     elif kind == "funeral_home" and not can_enter_funeral_home(actor, tenant):
         raise Forbidden(_l("Bestattungsunternehmen kann nur die Verwaltung anlegen."))
     if not errors and db.session.scalar(
-        select(Organisation.id).where(
-            Organisation.tenant_id == tenant.id, Organisation.name == name
-        )
+        select(Organisation.id).where(in_tenant(Organisation, tenant), Organisation.name == name)
     ):
         errors["name"] = [_l("Eine Organisation mit diesem Namen gibt es schon.")]
     if errors:
@@ -557,7 +554,7 @@ def invitations_for(
             select(OrganisationInvitation)
             .options(selectinload(OrganisationInvitation.organisation))
             .where(
-                OrganisationInvitation.tenant_id == tenant.id,
+                in_tenant(OrganisationInvitation, tenant),
                 OrganisationInvitation.email == user.email.lower(),
                 OrganisationInvitation.answered_at.is_(None),
                 OrganisationInvitation.expires_at > (now or utcnow()),
@@ -630,7 +627,7 @@ def remove_member(organisation: Organisation, actor: User, user_id: int) -> None
 
 def visible_organisations(user: User, tenant: Tenant) -> list[Organisation]:
     """All of the tenant's organisations for admin and clerk, else the user's own."""
-    query = select(Organisation).where(Organisation.tenant_id == tenant.id)
+    query = scoped(Organisation, tenant)
     if not sees_all_organisations(user, tenant):
         query = query.join(OrganisationMember).where(OrganisationMember.user_id == user.id)
     # The list shows each one's number of members.
@@ -643,7 +640,7 @@ def organisations_of(user: User, tenant: Tenant) -> list[Organisation]:
         db.session.scalars(
             select(Organisation)
             .join(OrganisationMember)
-            .where(Organisation.tenant_id == tenant.id, OrganisationMember.user_id == user.id)
+            .where(in_tenant(Organisation, tenant), OrganisationMember.user_id == user.id)
             .order_by(Organisation.name)
         )
     )

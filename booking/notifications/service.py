@@ -13,6 +13,7 @@ from booking.core import utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
 from booking.tenants.models import Tenant
+from booking.tenants.service import scoped
 
 # Mail about a person's own account: it acts for the person (confirmation and
 # reset links) and belongs to no municipality, whichever one it names.
@@ -113,8 +114,8 @@ def outbox(tenant: Tenant, limit: int = 200) -> list[OutboxMessage]:
     """The municipality's own mail for its admins: never personal mail."""
     return list(
         db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.tenant_id == tenant.id, OutboxMessage.personal.is_(False))
+            scoped(OutboxMessage, tenant)
+            .where(OutboxMessage.personal.is_(False))
             .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
             .limit(limit)
         )

@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.accounts.models import Organisation, User
-from booking.core import UTCDateTime, utcnow
+from booking.core import UTCDateTime, one_of, utcnow
 from booking.extensions import db
 from booking.resources.models import Resource
 
@@ -21,10 +21,7 @@ class Booking(db.Model):
 
     __tablename__ = "booking"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('requested', 'confirmed', 'held', 'rejected', 'cancelled', 'expired')",
-            name="status_known",
-        ),
+        one_of("status", BOOKING_STATUSES, name="status_known"),
         Index("ix_booking_tenant_status", "tenant_id", "status", "created_at"),
     )
 

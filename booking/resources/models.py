@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from booking.core import UTCDateTime, utcnow
+from booking.core import UTCDateTime, one_of, utcnow
 from booking.extensions import db
 
 RESOURCE_KINDS = ("hall", "room", "sports_hall", "chapel", "crew", "equipment")
@@ -17,10 +17,7 @@ class Resource(db.Model):
 
     __tablename__ = "resource"
     __table_args__ = (
-        CheckConstraint(
-            "kind IN ('hall', 'room', 'sports_hall', 'chapel', 'crew', 'equipment')",
-            name="kind_known",
-        ),
+        one_of("kind", RESOURCE_KINDS, name="kind_known"),
         CheckConstraint("buffer_before_min >= 0 AND buffer_after_min >= 0", name="buffers"),
         UniqueConstraint("tenant_id", "name"),
     )

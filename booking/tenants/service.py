@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 
 from booking.core import NotFound, ValidationFailed
 from booking.extensions import db
@@ -73,10 +73,17 @@ def list_tenants() -> list[Tenant]:
     return list(db.session.scalars(select(Tenant).order_by(Tenant.name)))
 
 
+def in_tenant(model: type[Any], tenant: Tenant) -> ColumnElement[bool]:
+    """The condition "this row belongs to ``tenant``", for queries that select
+    columns, counts or joins. Every query of a tenant-owned table has it (or
+    goes through ``scoped``/``get_scoped``)."""
+    return model.tenant_id == tenant.id
+
+
 def scoped(model: type[M], tenant: Tenant) -> Select:
-    """``select(model)`` limited to one municipality's rows: the only way to
-    query a tenant-owned table."""
-    return select(model).where(model.tenant_id == tenant.id)  # type: ignore[attr-defined]
+    """``select(model)`` limited to one municipality's rows: the way to query
+    a tenant-owned table."""
+    return select(model).where(in_tenant(model, tenant))
 
 
 def is_key(value: object) -> bool:
