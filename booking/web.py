@@ -16,6 +16,7 @@ from booking.audit.labels import action_label, object_label
 from booking.core import has_forbidden_characters, printable
 from booking.errors import API_PATH, error_json, render_error, wants_json
 from booking.extensions import db, login_manager
+from booking.logs import redact
 from booking.tenants.service import get_tenant_by_slug
 
 CSP = (
@@ -158,6 +159,9 @@ def init_app(app: Flask) -> None:
         format_time(v, fmt) if isinstance(v, datetime) else ""
     )
     app.jinja_env.filters["money"] = money
+    # Staff pages never show a link that acts for someone (confirmation, reset,
+    # feed tokens), even if such a link reached a municipality's mail by mistake.
+    app.jinja_env.filters["redact"] = redact
     app.jinja_env.globals.update(action_label=action_label, object_label=object_label)
     app.jinja_env.add_extension("jinja2.ext.do")
 

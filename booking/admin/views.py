@@ -13,14 +13,10 @@ from booking.admin.forms import GrantRoleForm
 from booking.audit import service as audit_log
 from booking.core import ValidationFailed
 from booking.forms import flash_error, show_errors
-from booking.logs import redact
 from booking.notifications import service as notifications
 from booking.tenants.service import get_scoped
 
 bp = Blueprint("admin", __name__, url_prefix="/<tenant>/admin")
-# Staff pages never show a link that acts for someone (confirmation, reset,
-# feed tokens), even if such a link reached a municipality's mail by mistake.
-bp.add_app_template_filter(redact, "redact")
 
 AUDIT_LIMIT = 200
 
