@@ -1,3 +1,5 @@
+"""Cemeteries (the cemetery issue adds sections, plots, grave rights and burials)."""
+
 from __future__ import annotations
 
 from datetime import datetime

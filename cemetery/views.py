@@ -1,3 +1,5 @@
+"""The cemetery pages of a municipality."""
+
 from flask import Blueprint, g, render_template
 
 from booking.extensions import db

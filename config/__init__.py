@@ -1,0 +1,1 @@
+"""Settings: defaults, environment overrides and their validation."""

@@ -1,0 +1,1 @@
+"""People, their roles per municipality, organisations, sign-in and API tokens."""

@@ -1,3 +1,5 @@
+"""``flask users create|token|confirm``: accounts and roles from the command line."""
+
 import click
 
 from booking.accounts import service

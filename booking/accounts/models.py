@@ -1,3 +1,5 @@
+"""Users, memberships (roles per tenant), organisations, invitations, API tokens."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,0 +1,1 @@
+"""Tenant administration: staff roles, the outbox, the audit log."""

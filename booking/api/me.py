@@ -1,3 +1,5 @@
+"""``GET /me``: the token's user and their roles in this tenant."""
+
 from flask import g
 
 from booking.api.base import api_user, bp

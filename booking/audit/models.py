@@ -1,3 +1,5 @@
+"""One audit entry per staff change to a booking, fee, grave right or burial."""
+
 from __future__ import annotations
 
 from datetime import datetime

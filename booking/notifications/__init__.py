@@ -1,0 +1,1 @@
+"""Mail: composed by ``notify``, queued in the outbox, delivered by a job."""

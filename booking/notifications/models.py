@@ -1,3 +1,5 @@
+"""The outbox: mail waiting for delivery, or sent."""
+
 from __future__ import annotations
 
 from datetime import datetime

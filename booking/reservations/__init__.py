@@ -1,0 +1,1 @@
+"""Hall bookings: occurrences, claims, the conflict engine, series, approval."""

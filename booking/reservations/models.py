@@ -1,3 +1,5 @@
+"""Bookings, their occurrences (one per date) and the claims they hold on units."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,0 +1,1 @@
+"""Halls, rooms, parts, opening hours, closures and public holidays."""

@@ -1,3 +1,5 @@
+"""Resources (halls and their parts), opening hours, caretakers, closures."""
+
 from __future__ import annotations
 
 from datetime import datetime

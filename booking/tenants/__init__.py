@@ -1,0 +1,1 @@
+"""Municipalities (tenants), their URL prefix and the scoping helpers."""

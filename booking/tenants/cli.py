@@ -1,3 +1,5 @@
+"""``flask tenants create|list``: the municipalities of this installation."""
+
 import click
 
 from booking.core import DomainError

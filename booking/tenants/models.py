@@ -1,3 +1,5 @@
+"""A municipality: slug, name, time zone, state (for public holidays)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,3 +1,5 @@
+"""The list of municipalities, a municipality's start page and the language switch."""
+
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
