@@ -1,7 +1,15 @@
 """Imports every model module so that SQLAlchemy and Alembic see all tables."""
 
-from booking.accounts.models import ApiToken, Membership, Organisation, OrganisationMember, User
+from booking.accounts.models import (
+    ApiToken,
+    Membership,
+    Organisation,
+    OrganisationInvitation,
+    OrganisationMember,
+    User,
+)
 from booking.audit.models import AuditEntry
+from booking.jobs.models import JobRun
 from booking.notifications.models import OutboxMessage
 from booking.reservations.models import Booking, Claim, Occurrence
 from booking.resources.models import Closure, OpeningHours, Resource, ResourceCaretaker
@@ -15,10 +23,12 @@ __all__ = [
     "Cemetery",
     "Claim",
     "Closure",
+    "JobRun",
     "Membership",
     "Occurrence",
     "OpeningHours",
     "Organisation",
+    "OrganisationInvitation",
     "OrganisationMember",
     "OutboxMessage",
     "Resource",

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, Text, false
+from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from booking.core import UTCDateTime, utcnow
+from booking.core import UTCDateTime, one_of, utcnow
 from booking.extensions import db
+
+# queued: waiting (again) for delivery; sent; failed: given up (a permanent
+# refusal, or too many attempts) until an admin sends it again.
+MAIL_STATUSES = ("queued", "sent", "failed")
 
 
 class OutboxMessage(db.Model):
@@ -16,6 +20,10 @@ class OutboxMessage(db.Model):
     idempotent: the same notification is never queued twice."""
 
     __tablename__ = "outbox_message"
+    __table_args__ = (
+        one_of("status", MAIL_STATUSES, name="status_known"),
+        Index("ix_outbox_message_due", "status", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int | None] = mapped_column(
@@ -29,10 +37,12 @@ class OutboxMessage(db.Model):
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
     attachment_name: Mapped[str | None] = mapped_column(String(200))
     attachment_type: Mapped[str | None] = mapped_column(String(100))
     attachment_data: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    status: Mapped[str] = mapped_column(String(10), default="queued", server_default="queued")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -43,6 +43,11 @@ class Tenant(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
     state: Mapped[str] = mapped_column(String(2), default="HE")
     contact_email: Mapped[str | None] = mapped_column(String(254))
+    # Mail: the sender's display name ("Gemeinde Musterhausen") and reminders.
+    mail_sender_name: Mapped[str | None] = mapped_column(String(100))
+    reminder_days: Mapped[int] = mapped_column(default=3, server_default="3")
+    # DSGVO: personal data of bookings is anonymised this long after their last date.
+    retention_months: Mapped[int] = mapped_column(default=24, server_default="24")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

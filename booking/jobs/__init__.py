@@ -1,0 +1,1 @@
+"""Scheduled jobs: the scheduler process, the job registry and the record of runs."""
