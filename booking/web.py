@@ -3,12 +3,11 @@ headers, template filters, safe redirects."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from urllib.parse import urljoin, urlsplit
 
 from flask import Flask, abort, current_app, g, has_request_context, request, session
-from flask_babel import format_currency, format_date, format_datetime, format_time, gettext
+from flask_babel import format_currency, gettext
 from flask_login import current_user
 
 from booking.accounts.models import User
@@ -17,6 +16,7 @@ from booking.core import has_forbidden_characters, printable
 from booking.errors import API_PATH, error_json, render_error, wants_json
 from booking.extensions import db, login_manager
 from booking.logs import redact
+from booking.tenants import localtime
 from booking.tenants.service import get_tenant_by_slug
 
 CSP = (
@@ -149,15 +149,9 @@ def init_app(app: Flask) -> None:
             "languages": app.config["LANGUAGES"],
         }
 
-    app.jinja_env.filters["datetime"] = lambda v, fmt="medium": (
-        format_datetime(v, fmt) if isinstance(v, datetime) else ""
-    )
-    app.jinja_env.filters["date"] = lambda v, fmt="medium": (
-        format_date(v, fmt) if isinstance(v, date) else ""
-    )
-    app.jinja_env.filters["time"] = lambda v, fmt="short": (
-        format_time(v, fmt) if isinstance(v, datetime) else ""
-    )
+    app.jinja_env.filters["datetime"] = localtime.datetime_filter
+    app.jinja_env.filters["date"] = localtime.date_filter
+    app.jinja_env.filters["time"] = localtime.time_filter
     app.jinja_env.filters["money"] = money
     # Staff pages never show a link that acts for someone (confirmation, reset,
     # feed tokens), even if such a link reached a municipality's mail by mistake.

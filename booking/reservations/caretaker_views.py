@@ -14,6 +14,7 @@ from booking.reservations import queries
 from booking.reservations.models import Occurrence
 from booking.resources import service as resources
 from booking.resources.models import Resource
+from booking.tenants import localtime
 
 caretaker_bp = Blueprint("caretaker", __name__, url_prefix="/<tenant>/caretaker")
 
@@ -35,7 +36,7 @@ def caretaker_resources() -> list[Resource]:
 
 
 def _schedule(resource_list: list[Resource], first: date, days: int) -> list[Occurrence]:
-    start, end = queries.day_bounds(g.tenant, first, days)
+    start, end = localtime.day_bounds(g.tenant, first, days)
     if not resource_list:
         return []
     return queries.occurrences_between(g.tenant, start, end, [r.id for r in resource_list])
@@ -44,8 +45,8 @@ def _schedule(resource_list: list[Resource], first: date, days: int) -> list[Occ
 @caretaker_bp.get("/")
 @role_required("caretaker", *STAFF_ROLES)
 def index():
-    today = queries.local_today(g.tenant, utcnow())
-    monday = queries.monday_of(today)
+    today = localtime.local_today(g.tenant, utcnow())
+    monday = localtime.monday_of(today)
     assigned = caretaker_resources()
     return render_template(
         "booking/staff/caretaker.html",
@@ -61,7 +62,7 @@ def index():
 @caretaker_bp.get("/day")
 @role_required("caretaker", *STAFF_ROLES)
 def day_sheet():
-    today = queries.local_today(g.tenant, utcnow())
+    today = localtime.local_today(g.tenant, utcnow())
     day = queries.parse_day(request.args.get("date"), today)
     assigned = caretaker_resources()
     return render_template(

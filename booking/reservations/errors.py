@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
 from booking.core import Conflict
 from booking.reservations.engine import Hit
+from booking.tenants.localtime import isoformat, zone
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class BookingConflict(Conflict):
         timezone: str = "Europe/Berlin",
         message=None,
     ):
-        tz = ZoneInfo(timezone)
+        tz = zone(timezone)
         if message is None:
             message = (
                 _l("Der gewünschte Zeitraum ist bereits belegt.")
@@ -73,8 +73,8 @@ class BookingConflict(Conflict):
             {
                 "conflicts": [
                     {
-                        "start": c.start.astimezone(tz).isoformat(),
-                        "end": c.end.astimezone(tz).isoformat(),
+                        "start": isoformat(c.start, tz),
+                        "end": isoformat(c.end, tz),
                         "resource_id": c.resource_id,
                     }
                     for c in conflicts
@@ -82,8 +82,8 @@ class BookingConflict(Conflict):
                 "suggestions": [
                     {
                         "resource_id": s.resource_id,
-                        "start": s.start.astimezone(tz).isoformat(),
-                        "end": s.end.astimezone(tz).isoformat(),
+                        "start": isoformat(s.start, tz),
+                        "end": isoformat(s.end, tz),
                     }
                     for s in suggestions
                 ],

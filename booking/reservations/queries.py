@@ -1,15 +1,15 @@
 """Read-only questions about bookings, for the screens and the API: one
 booking (if the actor may see it), a user's bookings, bookings and dates in a
-period, the approval queue, local days and weeks, the busy view of a week,
-which halls are free, the staff calendar, a booking's history. Plain
-functions over the session; they change nothing."""
+period, the approval queue, the busy view of a week, which halls are free,
+the staff calendar, a booking's history. Plain functions over the session;
+they change nothing. Local days and weeks: ``booking.tenants.localtime``."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -25,35 +25,13 @@ from booking.reservations.errors import ConflictItem, conflict_items
 from booking.reservations.models import CLAIMING_STATUSES, Booking, Occurrence
 from booking.resources import availability
 from booking.resources.models import Closure, Resource
+from booking.tenants.localtime import day_bounds, split_by_day
 from booking.tenants.models import Tenant
 from booking.tenants.service import get_scoped
 
 DAYS_PER_WEEK = 7
 
-# --- local time ----------------------------------------------------------------
-
-
-def local_instant(tenant: Tenant, day: date, at: time) -> datetime:
-    """Wall-clock ``at`` on ``day`` in the tenant's zone, as aware UTC."""
-    return availability.wall_clock_to_utc(
-        datetime.combine(day, at), availability.tenant_zone(tenant)
-    )
-
-
-def day_bounds(tenant: Tenant, day: date, days: int = 1) -> tuple[datetime, datetime]:
-    """``[local midnight of day, local midnight days later)`` in UTC."""
-    return (
-        local_instant(tenant, day, time()),
-        local_instant(tenant, day + timedelta(days=days), time()),
-    )
-
-
-def local_today(tenant: Tenant, now: datetime) -> date:
-    return now.astimezone(availability.tenant_zone(tenant)).date()
-
-
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
+# --- parameters ----------------------------------------------------------------
 
 
 def parse_day(raw: Any, default: date | None) -> date | None:
@@ -65,18 +43,6 @@ def parse_day(raw: Any, default: date | None) -> date | None:
     except ValueError:
         return default
     return day if MIN_YEAR <= day.year <= MAX_YEAR else default
-
-
-def split_by_day(
-    tenant: Tenant, start: datetime, end: datetime, days: list[date]
-) -> dict[date, tuple[datetime, datetime]]:
-    """The parts of ``[start, end)`` on each of the local ``days``."""
-    parts = {}
-    for day in days:
-        day_start, day_end = day_bounds(tenant, day)
-        if start < day_end and end > day_start:
-            parts[day] = (max(start, day_start), min(end, day_end))
-    return parts
 
 
 # --- bookings --------------------------------------------------------------------------

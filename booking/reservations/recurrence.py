@@ -8,7 +8,7 @@ so its UTC instants move by an hour in spring and autumn.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 
 from booking.core import ValidationFailed
+from booking.tenants.localtime import wall_clock_to_utc
 
 FREQUENCIES = ("weekly",)
 MAX_INTERVAL = 52
@@ -128,8 +129,8 @@ def expand(
             break
         if len(dates) >= max_occurrences:
             raise too_long
-        occ_start = wall_start.replace(tzinfo=tz).astimezone(UTC)
-        occ_end = (local_end + k * step).replace(tzinfo=tz).astimezone(UTC)
+        occ_start = wall_clock_to_utc(wall_start, tz)
+        occ_end = wall_clock_to_utc(local_end + k * step, tz)
         if occ_start < occ_end:
             dates.append((occ_start, occ_end))
         k += 1

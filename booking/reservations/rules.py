@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from babel.dates import format_datetime
-from flask_babel import get_locale, lazy_ngettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from booking.accounts.models import User
 from booking.core import MAX_YEAR, MIN_YEAR, ValidationFailed
@@ -21,6 +20,7 @@ from booking.reservations import engine
 from booking.reservations.access import is_staff
 from booking.resources import availability
 from booking.resources.models import Resource
+from booking.tenants.localtime import format_local, isoformat
 from booking.tenants.models import Tenant
 
 
@@ -33,14 +33,6 @@ class Skipped:
     end: datetime
     reason: str
     label: str = ""
-
-
-def format_local(tenant: Tenant, instant: datetime) -> str:
-    """The instant in the tenant's time, formatted by Babel for the current
-    language (``06.03.27, 18:00`` / ``3/6/27, 6:00 PM``), for messages."""
-    return format_datetime(
-        instant, "short", tzinfo=availability.tenant_zone(tenant), locale=get_locale() or "de"
-    )
 
 
 def check_period(start: datetime, end: datetime, resource: Resource) -> None:
@@ -121,8 +113,8 @@ def _raise_violations(
         fields,
         violations=[
             {
-                "start": dates[v.index][0].astimezone(availability.tenant_zone(tenant)).isoformat(),
-                "end": dates[v.index][1].astimezone(availability.tenant_zone(tenant)).isoformat(),
+                "start": isoformat(dates[v.index][0], tenant),
+                "end": isoformat(dates[v.index][1], tenant),
                 "rule": v.rule,
             }
             for v in violations

@@ -57,11 +57,10 @@ from booking.reservations.rules import (
     apply_rules,
     check_period,
     check_series_apart,
-    format_local,
 )
 from booking.reservations.suggestions import suggestions
-from booking.resources import availability
 from booking.resources.models import Resource
+from booking.tenants.localtime import format_local, tenant_zone
 from booking.tenants.models import Tenant
 
 ON_CONFLICT = ("reject", "skip")
@@ -194,7 +193,7 @@ def create_booking(
         raise ValidationFailed(_l("Bitte prüfen Sie die Angaben."), errors)
     check_period(start, end, resource)
     rule = parse_recurrence(recurrence) if recurrence is not None else None
-    tz = availability.tenant_zone(tenant)
+    tz = tenant_zone(tenant)
     dates = expand(start, end, rule, tz, max_occurrences)
     check_series_apart(resource, dates)
 

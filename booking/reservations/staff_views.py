@@ -22,6 +22,7 @@ from booking.reservations.forms import DecisionForm
 from booking.reservations.models import Booking
 from booking.reservations.view_helpers import conflict_view
 from booking.resources import service as resources
+from booking.tenants import localtime
 from booking.tenants.service import get_scoped
 
 staff_bp = Blueprint("staff", __name__, url_prefix="/<tenant>/staff")
@@ -104,13 +105,13 @@ def decide(booking_id: int):
 @staff_bp.get("/calendar")
 @role_required(*STAFF_ROLES)
 def calendar():
-    today = queries.local_today(g.tenant, utcnow())
+    today = localtime.local_today(g.tenant, utcnow())
     view = request.args.get("view", "week")
     if view not in ("day", "week"):
         view = "week"
     day = queries.parse_day(request.args.get("date"), today)
     if view == "week":
-        first = queries.monday_of(day)
+        first = localtime.monday_of(day)
         days = [first + timedelta(days=n) for n in range(7)]
         step = timedelta(days=7)
     else:

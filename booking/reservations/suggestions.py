@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from booking.reservations.errors import Suggestion
 from booking.reservations.models import Claim
 from booking.resources import availability
 from booking.resources.models import Resource
+from booking.tenants.localtime import minutes_into_day, tenant_zone, wall_clock_to_utc
 from booking.tenants.models import Tenant
 
 SUGGESTION_LIMIT = 3
@@ -64,7 +65,7 @@ def _snap(instant: datetime, tz: ZoneInfo, *, up: bool) -> datetime:
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     steps = (local - midnight) / SUGGESTION_GRID
     wall = midnight + (math.ceil(steps) if up else math.floor(steps)) * SUGGESTION_GRID
-    return wall.replace(tzinfo=tz).astimezone(UTC)
+    return wall_clock_to_utc(wall, tz)
 
 
 def _free_slots(
@@ -79,20 +80,20 @@ def _free_slots(
     """The nearest free slots of the same length on the same resource: the
     same day and the following days, within opening hours, not on closures
     or holidays, clear of claims including buffers."""
-    tz = availability.tenant_zone(tenant)
+    tz = tenant_zone(tenant)
     duration = end - start
     before = timedelta(minutes=resource.buffer_before_min or 0)
     after = timedelta(minutes=resource.buffer_after_min or 0)
     day = start.astimezone(tz).date()
     window = availability.Interval(
-        availability.local_instant(day, 0, tz),
-        availability.local_instant(day + timedelta(days=SUGGESTION_DAYS), 0, tz),
+        minutes_into_day(day, 0, tz),
+        minutes_into_day(day + timedelta(days=SUGGESTION_DAYS), 0, tz),
     )
     earliest = max(window.start, now + timedelta(hours=resource.min_notice_hours or 0))
     latest = window.end
     if resource.max_advance_days is not None:
         last_day = now.astimezone(tz).date() + timedelta(days=resource.max_advance_days)
-        latest = min(latest, availability.local_instant(last_day, 1440, tz))
+        latest = min(latest, minutes_into_day(last_day, 1440, tz))
     if earliest >= latest:
         return []
     # Where the booking itself may lie: open, not closed.
@@ -130,7 +131,7 @@ def _free_slots(
                 continue
             # The requested time of day on this range's day, moved into it.
             local_day = lo_grid.astimezone(tz).date()
-            target = datetime.combine(local_day, wall_time).replace(tzinfo=tz).astimezone(UTC)
+            target = wall_clock_to_utc(datetime.combine(local_day, wall_time), tz)
             best = min(max(target, lo_grid), hi_grid)
             if best != start:
                 candidates.append(best)

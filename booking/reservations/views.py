@@ -48,10 +48,10 @@ from booking.reservations.forms import (
 from booking.reservations.labels import status_label
 from booking.reservations.models import Booking, Occurrence
 from booking.reservations.view_helpers import conflict_view
-from booking.resources import availability
 from booking.resources import service as resources
 from booking.resources.forms import catalogue_kind_choices
 from booking.resources.models import Resource
+from booking.tenants import localtime
 
 bp = Blueprint("reservations", __name__, url_prefix="/<tenant>")
 
@@ -138,8 +138,8 @@ def timespan(start: datetime, end: datetime) -> str:
 def _period(form: TimeRangeForm) -> tuple[datetime, datetime]:
     """The form's date and times as instants (the tenant's local time)."""
     return (
-        queries.local_instant(g.tenant, form.date.data, form.start_time.data),
-        queries.local_instant(g.tenant, form.date.data, form.end_time.data),
+        localtime.local_instant(g.tenant, form.date.data, form.start_time.data),
+        localtime.local_instant(g.tenant, form.date.data, form.end_time.data),
     )
 
 
@@ -149,8 +149,8 @@ def _period(form: TimeRangeForm) -> tuple[datetime, datetime]:
 @bp.get("/halls/<int:resource_id>/week")
 def week(resource_id: int):
     resource = visible_resource(resource_id)
-    today = queries.local_today(g.tenant, utcnow())
-    monday = queries.monday_of(queries.parse_day(request.args.get("start"), today))
+    today = localtime.local_today(g.tenant, utcnow())
+    monday = localtime.monday_of(queries.parse_day(request.args.get("start"), today))
     days = queries.busy_week(g.tenant, resource, monday)
     return render_template(
         "booking/reservations/week.html",
@@ -224,7 +224,7 @@ def _booking_args(
 
 
 def _suggestion_links(form: BookingForm, conflict: BookingConflict) -> list[dict[str, Any]]:
-    tz = availability.tenant_zone(g.tenant)
+    tz = localtime.tenant_zone(g.tenant)
     names = resources.names_of(g.tenant, (s.resource_id for s in conflict.suggestions))
     links = []
     for suggestion in conflict.suggestions:
@@ -412,7 +412,7 @@ def move(booking_id: int, occurrence_id: int):
         abort(403)
     if occurrence.cancelled_at is not None:
         raise NotFound(_("Nicht gefunden."))
-    tz = availability.tenant_zone(g.tenant)
+    tz = localtime.tenant_zone(g.tenant)
     local_start, local_end = occurrence.start_at.astimezone(tz), occurrence.end_at.astimezone(tz)
     if request.method == "GET":
         form = MoveForm(

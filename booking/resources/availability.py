@@ -3,17 +3,17 @@ closures (Sperrzeiten), public holidays of the tenant's state, and the busy
 view of a resource (occupied intervals without any personal data).
 
 All functions take and return aware UTC instants; local wall-clock time is
-only used inside, with ``zoneinfo``, so DST changes never shift a rule.
+only used inside, through ``booking.tenants.localtime``, so DST changes never
+shift a rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 import holidays
 from flask_babel import lazy_gettext as _l
@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, select
 from booking.extensions import db
 from booking.reservations.engine import claimed_periods, leaf_unit_ids, related_resource_ids
 from booking.resources.models import Closure, OpeningHours, Resource
+from booking.tenants.localtime import local_days, minutes_into_day, tenant_zone
 from booking.tenants.models import Tenant
 
 
@@ -39,35 +40,6 @@ class Blocked:
     end: datetime
     kind: str  # "closure" | "holiday"
     label: str
-
-
-# --- local time ------------------------------------------------------------
-
-
-@lru_cache(maxsize=64)
-def zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
-def tenant_zone(tenant: Tenant) -> ZoneInfo:
-    return zone(tenant.timezone)
-
-
-def wall_clock_to_utc(naive: datetime, tz: ZoneInfo) -> datetime:
-    """A local wall-clock time (as entered in a form) as an aware UTC instant."""
-    return naive.replace(tzinfo=tz).astimezone(UTC)
-
-
-def local_instant(day: date, minutes: int, tz: ZoneInfo) -> datetime:
-    """``minutes`` after local midnight of ``day`` (1440 = next midnight), as UTC."""
-    return wall_clock_to_utc(datetime.combine(day, time()) + timedelta(minutes=minutes), tz)
-
-
-def local_days(start: datetime, end: datetime, tz: ZoneInfo) -> list[date]:
-    """Every local date touched by ``[start, end)``."""
-    first = start.astimezone(tz).date()
-    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def merge(intervals: Iterable[tuple[datetime, datetime]]) -> list[Interval]:
@@ -115,7 +87,7 @@ def open_intervals(
     days = local_days(start, end, tz)
     days = [days[0] - timedelta(days=1), *days, days[-1] + timedelta(days=1)]
     found = [
-        (local_instant(day, opens, tz), local_instant(day, closes, tz))
+        (minutes_into_day(day, opens, tz), minutes_into_day(day, closes, tz))
         for day in days
         for weekday, opens, closes in rows
         if weekday == day.weekday()
@@ -157,7 +129,10 @@ def holiday_intervals(tenant: Tenant, start: datetime, end: datetime) -> list[Bl
             if first <= day <= last:
                 found.append(
                     Blocked(
-                        local_instant(day, 0, tz), local_instant(day, 1440, tz), "holiday", name
+                        minutes_into_day(day, 0, tz),
+                        minutes_into_day(day, 1440, tz),
+                        "holiday",
+                        name,
                     )
                 )
     return found

@@ -20,8 +20,8 @@ from booking.accounts.models import STAFF_ROLES
 from booking.core import ValidationFailed, utcnow
 from booking.extensions import db
 from booking.forms import flash_error, show_errors
-from booking.resources import availability, service
 from booking.resources import closures as closure_service
+from booking.resources import service
 from booking.resources.forms import (
     KIND_LABELS,
     CaretakerForm,
@@ -32,6 +32,7 @@ from booking.resources.forms import (
     catalogue_kind_choices,
 )
 from booking.resources.models import Resource
+from booking.tenants import localtime
 from booking.web import is_safe_redirect
 
 bp = Blueprint("resources", __name__, url_prefix="/<tenant>/halls")
@@ -295,7 +296,7 @@ def closures():
     }:
         form.resource_id.data = request.args.get("resource_id", "")
     if form.validate_on_submit():
-        zone = availability.tenant_zone(g.tenant)
+        zone = localtime.tenant_zone(g.tenant)
         resource = (
             service.get_resource(g.tenant, form.resource_id.data) if form.resource_id.data else None
         )
@@ -304,8 +305,8 @@ def closures():
                 g.tenant,
                 current_actor(),
                 resource=resource,
-                start=availability.wall_clock_to_utc(form.start.data, zone),
-                end=availability.wall_clock_to_utc(form.end.data, zone),
+                start=localtime.wall_clock_to_utc(form.start.data, zone),
+                end=localtime.wall_clock_to_utc(form.end.data, zone),
                 reason=form.reason.data,
             )
         except ValidationFailed as error:
