@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import Flask
@@ -78,6 +79,12 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
 
     settings.validate(app.config)
+    if app.config["SECRET_KEY_GENERATED"]:
+        logging.getLogger(__name__).warning(
+            "SECRET_KEY is not set: this process signs sessions with a random key "
+            "(they end when it stops, and several processes cannot share them). "
+            "Set SECRET_KEY for anything but trying the service out."
+        )
     if app.config["PROXY_FIX"]:
         hops = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

@@ -4,11 +4,11 @@ the same name (see README, "Configuration"); ``validate`` runs at start-up."""
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV_SECRET_KEY = "dev-only-not-secret"
 
 
 class ConfigError(RuntimeError):
@@ -26,7 +26,9 @@ def _int(value: str) -> int:
 # name -> (default, parser). Only these are read from the environment.
 DEFAULTS: dict[str, tuple[object, object]] = {
     "ENV": ("development", str),
-    "SECRET_KEY": (DEV_SECRET_KEY, str),
+    # Empty: a random key for this process only (sessions end with it, and
+    # several workers cannot share sessions); production refuses to start.
+    "SECRET_KEY": ("", str),
     "DATABASE_URL": ("", str),
     "BASE_URL": ("http://127.0.0.1:5000", str),
     "RATELIMIT_STORAGE_URI": ("memory://", str),
@@ -63,6 +65,9 @@ def load(overrides: dict | None = None) -> dict:
         config[name] = parse(raw) if raw not in (None, "") else default  # type: ignore[operator]
     if overrides:
         config.update(overrides)
+    config["SECRET_KEY_GENERATED"] = not config["SECRET_KEY"]
+    if config["SECRET_KEY_GENERATED"]:
+        config["SECRET_KEY"] = secrets.token_hex(32)
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = f"sqlite:///{ROOT / 'instance' / 'kommunalbuchung.sqlite'}"
     config["DATABASE_URL"] = normalise_database_url(config["DATABASE_URL"])
@@ -98,13 +103,13 @@ def normalise_database_url(url: str) -> str:
 
 
 def validate(config: dict) -> None:
-    if config["ENV"] == "production":
-        key = config["SECRET_KEY"]
-        if key == DEV_SECRET_KEY or len(key) < 32:
-            raise ConfigError(
-                "SECRET_KEY must be set to a random value of at least 32 characters "
-                "in production, e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
-            )
+    if config["ENV"] == "production" and (
+        config["SECRET_KEY_GENERATED"] or len(config["SECRET_KEY"]) < 32
+    ):
+        raise ConfigError(
+            "SECRET_KEY must be set to a random value of at least 32 characters "
+            "in production, e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
     if not config["BASE_URL"].startswith(("http://", "https://")):
         raise ConfigError("BASE_URL must start with http:// or https://")
     if config["ARGON2_TIME_COST"] < 1 or config["ARGON2_MEMORY_COST"] < 8:

@@ -12,7 +12,7 @@ from flask import Flask
 
 from booking.accounts import service as accounts
 from booking.extensions import db
-from config.settings import DEV_SECRET_KEY, ConfigError
+from config.settings import ConfigError
 from tests.conftest import PASSWORD, make_app
 
 REAL_SECRET = "x" * 48
@@ -268,10 +268,20 @@ def test_the_api_answers_429_as_json(client, tenant, make_user):
 # --- configuration ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("secret", [DEV_SECRET_KEY, "too-short"])
-def test_production_refuses_a_dev_or_short_secret_key(secret):
+@pytest.mark.parametrize("secret", ["", "too-short"])
+def test_production_refuses_a_missing_or_short_secret_key(secret):
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         make_app("sqlite://", ENV="production", SECRET_KEY=secret)
+
+
+def test_without_a_secret_key_every_process_signs_with_a_random_key():
+    """No public fallback key: a cookie forged with a key from the source
+    code (or from another process) signs nobody in."""
+    first, second = make_app("sqlite://", SECRET_KEY=""), make_app("sqlite://", SECRET_KEY="")
+    assert first.config["SECRET_KEY_GENERATED"]
+    assert len(first.secret_key) == 64
+    assert first.secret_key != second.secret_key
+    assert "dev-only-not-secret" not in (first.secret_key, second.secret_key)
 
 
 def test_production_starts_with_a_real_secret_key_and_default_hash_cost():
