@@ -1,4 +1,5 @@
-"""JSON API v1 under ``/<tenant>/api/v1``: bearer auth, body parsing, helpers."""
+"""JSON API v1 under ``/<tenant>/api/v1``: bearer auth, body parsing
+(``json_body``, then ``parse`` with a model of ``booking.api.schemas``), helpers."""
 
 from __future__ import annotations
 
@@ -8,16 +9,25 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import limits
+import pydantic
 from flask import Blueprint, g, request
 from flask_babel import gettext as _
 
 from booking.accounts import service as accounts
 from booking.accounts.models import User
-from booking.core import DomainError, Forbidden, has_forbidden_characters, printable
+from booking.api.schemas import Schema
+from booking.core import (
+    DomainError,
+    Forbidden,
+    ValidationFailed,
+    has_forbidden_characters,
+    printable,
+    too_long,
+)
 from booking.errors import error_json
 from booking.extensions import limiter
 
@@ -151,6 +161,66 @@ def _forbidden_texts(data: dict[str, Any], most: int = 20) -> list[str]:
         elif isinstance(value, list):
             stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(value))))
     return sorted(found)
+
+
+S = TypeVar("S", bound=Schema)
+
+
+def parse(schema: type[S], data: dict[str, Any]) -> S:
+    """``data`` (a body from ``json_body``, or ``request.args.to_dict()``) as the typed
+    values of ``schema``. Refused, every faulty field is named with its
+    messages in ``details.fields``: a 400 ``bad_request`` when one of the
+    errors makes the request malformed (``schema.is_malformed``), else a 422
+    ``validation``."""
+    try:
+        return schema.model_validate(data)
+    except pydantic.ValidationError as refusal:
+        errors = refusal.errors(include_url=False, include_input=False)
+    fields: dict[str, list[str]] = {}
+    for error in errors:
+        messages = fields.setdefault(_field_name(error["loc"]), [])
+        message = _message(error["type"], error.get("ctx") or {})
+        if message not in messages:
+            messages.append(message)
+    if any(schema.is_malformed(error["type"]) for error in errors):
+        raise BadRequest(_("Die Anfrage ist ungültig."), {"fields": fields})
+    raise ValidationFailed(schema.message, fields)
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    """``recurrence.until``, ``items[0].label``: as ``json_body`` names them."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name = f"{name}.{part}" if name else str(part)
+    return name
+
+
+def _message(error_type: str, ctx: dict[str, Any]) -> str:
+    """pydantic's error types (and those of ``booking.api.schemas``) in the
+    words the forms and services use."""
+    match error_type:
+        case "missing":
+            return _("Pflichtangabe.")
+        case "int_type" | "int_parsing" | "int_from_float":
+            return _("Bitte eine ganze Zahl angeben.")
+        case "string_type":
+            return _("Bitte einen Text angeben.")
+        case "bool_type" | "bool_parsing":
+            return _("true oder false.")
+        case "string_too_long":
+            return str(too_long(ctx["max_length"]))
+        case "datetime_type" | "datetime_parsing" | "timezone_aware":
+            return _("Erwartet wird RFC 3339 mit Zeitzone, z. B. 2027-03-06T18:00:00+01:00.")
+        case "year_range":
+            return _(
+                "Bitte ein Datum zwischen %(a)d und %(b)d angeben.", a=ctx["min"], b=ctx["max"]
+            )
+        case "extra_forbidden":
+            return _("Unbekanntes Feld.")
+    return _("Bitte prüfen Sie die Angaben.")
 
 
 def isoformat(instant: datetime, timezone: str | None = None) -> str:

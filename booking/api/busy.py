@@ -10,8 +10,9 @@ from flask import g, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from booking.api.base import BadRequest, bp, isoformat
-from booking.api.bookings import parse_instant, visible_resource
+from booking.api import schemas
+from booking.api.base import bp, isoformat, parse
+from booking.api.bookings import visible_resource
 from booking.core import ValidationFailed
 from booking.resources import availability
 
@@ -21,14 +22,8 @@ MAX_WINDOW = timedelta(days=93)
 @bp.get("/resources/<int:resource_id>/busy")
 def resource_busy(resource_id: int):
     resource = visible_resource(resource_id)
-    missing = [name for name in ("start", "end") if not request.args.get(name)]
-    if missing:
-        raise BadRequest(
-            _("Die Parameter start und end fehlen."),
-            {"fields": {name: [_("Pflichtangabe.")] for name in missing}},
-        )
-    start = parse_instant(request.args["start"], "start")
-    end = parse_instant(request.args["end"], "end")
+    query = parse(schemas.BusyQuery, request.args.to_dict())
+    start, end = query.start, query.end
     if end <= start:
         raise ValidationFailed(
             _("Das Ende muss nach dem Beginn liegen."),

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import g
 
-from booking.api.base import api_user, bp, json_body, require_role
+from booking.api import schemas
+from booking.api.base import api_user, bp, json_body, parse, require_role
 from booking.resources import service
 from booking.resources.models import Resource
 
@@ -33,6 +34,6 @@ def list_resources():
 @bp.post("/resources")
 @require_role("admin")
 def create_resource():
-    body = json_body()
-    resource = service.create_resource(g.tenant, api_user(), body)
+    body = parse(schemas.CreateResource, json_body())
+    resource = service.create_resource(g.tenant, api_user(), body.values())
     return resource_json(resource), 201
