@@ -3,6 +3,7 @@ headers, template filters, safe redirects."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from urllib.parse import urljoin, urlsplit
 
@@ -79,6 +80,28 @@ def forbidden_input() -> str | None:
     return None
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def raw_body(view: Callable) -> Callable:
+    """Mark a view outside the API that reads a body other than a form (a
+    payment provider's webhook); every other page takes forms only."""
+    view.raw_body = True  # type: ignore[attr-defined]
+    return view
+
+
+def is_foreign_body() -> bool:
+    """A page (not the API) was sent a body that is no HTML form, e.g. JSON:
+    Flask-WTF would read it as form data past the checks forms get."""
+    if API_PATH.match(request.path) or request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "raw_body", False):
+        return False
+    has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
+    return bool(has_body) and request.mimetype not in FORM_TYPES
+
+
 def money(cents: int | None, currency: str = "EUR") -> str:
     if cents is None:
         return ""
@@ -94,6 +117,12 @@ def init_app(app: Flask) -> None:
             if tenant is None:
                 abort(404)
             g.tenant = tenant
+
+    @app.before_request
+    def _forms_only():
+        if is_foreign_body():
+            return render_error(415, gettext("Diese Seite nimmt nur Formulare entgegen."))
+        return None
 
     @app.before_request
     def _refuse_control_characters():

@@ -111,6 +111,10 @@ class EmailForm(FlaskForm):
     email = email_field()
 
 
+class ConfirmForm(FlaskForm):
+    """Confirm an address with one click (a POST, with its CSRF token)."""
+
+
 class ResetPasswordForm(FlaskForm):
     password, password_confirm = _new_password_fields()
 

@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 
 from booking.accounts.access import (
@@ -33,6 +33,7 @@ from booking.accounts.models import (
 from booking.audit import service as audit
 from booking.core import DomainError, Forbidden, NotFound, ValidationFailed, utcnow
 from booking.extensions import db
+from booking.notifications.models import OutboxMessage
 from booking.notifications.service import notify, numbered_key
 from booking.tenants.models import Tenant
 from booking.tenants.service import in_tenant, scoped
@@ -251,9 +252,19 @@ def send_reset(secret_key: str, user: User) -> None:
     )
 
 
-def send_already_registered(secret_key: str, user: User, tenant: Tenant | None = None) -> None:
-    """Someone signed up with the address of an account: tell its owner,
-    with a sign-in and a reset link, instead of telling the visitor."""
+def compose_decoy(kind: str) -> None:
+    """Compose account mail ``kind``, queue it and take it back at once: for
+    an address without an account, so that the answer costs the same work as
+    a real mail and its timing tells nothing."""
+    user = User(id=0, email="", name="", session_version=0)
+    notify(kind, "", None, key=f"decoy:{secrets.token_hex(8)}", user=user, token="x" * 80)
+    db.session.execute(delete(OutboxMessage).where(OutboxMessage.key.like("decoy:%")))
+
+
+def send_already_registered(user: User, tenant: Tenant | None = None) -> None:
+    """Someone signed up with the address of an account: tell its owner
+    instead of the visitor. No reset link: a stranger's sign-up must not
+    replace a link the owner asked for."""
     notify(
         "account_exists",
         user.email,
@@ -261,7 +272,6 @@ def send_already_registered(secret_key: str, user: User, tenant: Tenant | None =
         key=numbered_key(f"exists:{user.id}"),
         locale=user.locale,
         user=user,
-        token=make_reset_token(secret_key, user),
     )
 
 
@@ -281,7 +291,8 @@ def make_confirm_token(secret_key: str, user: User) -> str:
     return _serializer(secret_key, "confirm-email").dumps({"uid": user.id, "email": user.email})
 
 
-def confirm_email(secret_key: str, token: str, now: datetime | None = None) -> User:
+def user_for_confirm_token(secret_key: str, token: str) -> User:
+    """The account a confirmation link belongs to (valid seven days)."""
     try:
         data = _serializer(secret_key, "confirm-email").loads(token, max_age=CONFIRM_MAX_AGE)
     except SignatureExpired:
@@ -293,8 +304,14 @@ def confirm_email(secret_key: str, token: str, now: datetime | None = None) -> U
     user = db.session.get(User, uid) if type(uid) is int else None
     if user is None or user.email != data.get("email"):
         raise ValidationFailed(_l("Der Bestätigungslink ist ungültig."))
-    mark_confirmed(user, now)
     return user
+
+
+def confirm_with_password(user: User, password: str, now: datetime | None = None) -> None:
+    """Confirm an address opened somewhere else than where the account was
+    registered: the reader of the mail sets the password, so whoever typed
+    the address into the form (perhaps not its owner) cannot sign in."""
+    reset_password(user, password, now)
 
 
 def mark_confirmed(user: User, now: datetime | None = None) -> None:
@@ -520,7 +537,8 @@ def send_invitation(tenant: Tenant, invitation: OrganisationInvitation, inviter:
         "organisation_invitation",
         invitation.email,
         tenant,
-        key=f"invite:{invitation.id}:{invitation.expires_at.timestamp():.0f}",
+        # At most one mail a day per invitation, however often it is renewed.
+        key=f"invite:{invitation.id}:{utcnow():%Y-%m-%d}",
         invitation=invitation,
         inviter=inviter,
     )

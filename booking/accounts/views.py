@@ -3,9 +3,10 @@ and the organisations of one municipality (``/<tenant>/organisations``)."""
 
 from __future__ import annotations
 
+import hmac
+
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
@@ -19,7 +20,7 @@ from flask_babel import get_locale, ngettext, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_fresh, login_required, login_user, logout_user
 
-from booking import transaction
+from booking import throttle, transaction
 from booking.accounts import access, service
 from booking.accounts.access import current_actor
 from booking.accounts.forms import (
@@ -28,6 +29,7 @@ from booking.accounts.forms import (
     AddMemberForm,
     ApiTokenForm,
     ChangePasswordForm,
+    ConfirmForm,
     EmailForm,
     LoginForm,
     OrganisationForm,
@@ -36,7 +38,7 @@ from booking.accounts.forms import (
     ResetPasswordForm,
 )
 from booking.accounts.models import Organisation
-from booking.core import ValidationFailed
+from booking.core import NotFound, ValidationFailed
 from booking.extensions import limiter
 from booking.forms import flash_error, show_errors
 from booking.tenants.service import get_scoped, get_tenant_by_slug
@@ -52,6 +54,13 @@ def _email_and_address_key() -> str:
     but a stranger cannot lock its owner out from elsewhere."""
     email = request.form.get("email", "").strip().lower()
     return f"email:{email}|{request.remote_addr or '?'}"
+
+
+# "You already have an account" mails to one address, whoever signs up with
+# it and from wherever: its owner needs none, a stranger cannot flood them.
+# (Reset and confirmation mails are limited per account *and* address only,
+# so that nobody can use up the owner's.)
+EXISTS_MAIL_LIMIT = "3/day"
 
 
 def _failed_login(response) -> bool:
@@ -137,11 +146,12 @@ def register():
             show_errors(form, error)
         else:
             # The same answer for a new and a known address; the owner of a
-            # known address gets a note with a sign-in and a reset link instead.
+            # known address gets a note instead.
+            session["registered"] = _registration_mark(form.email.data)
             if created:
                 service.send_confirmation(_secret(), user, tenant)
-            else:
-                service.send_already_registered(_secret(), user, tenant)
+            elif throttle.allow(EXISTS_MAIL_LIMIT, f"exists-mail:{user.id}"):
+                service.send_already_registered(user, tenant)
             flash(
                 _(
                     "Fast geschafft: Wir haben Ihnen eine E-Mail geschickt. Bitte bestätigen "
@@ -153,17 +163,50 @@ def register():
     return render_template("accounts/register.html", form=form)
 
 
-@bp.get("/confirm/<token>")
+def _registration_mark(email: str) -> str:
+    """What the registering browser keeps to be recognised when it opens the
+    confirmation link. The same for a new and a known address (the session
+    cookie is readable), and it reveals nothing the visitor did not type."""
+    digest = hmac.new(_secret().encode(), f"registered:{email.strip().lower()}".encode(), "sha256")
+    return digest.hexdigest()[:32]
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
+    """Confirm an address. Opened in the browser that registered, one click
+    (a POST: mail scanners that follow links confirm nothing). Opened anywhere
+    else, the reader sets the password: whoever registered someone else's
+    address cannot sign in with a password of their own."""
     try:
-        service.confirm_email(_secret(), token)
+        user = service.user_for_confirm_token(_secret(), token)
     except ValidationFailed as error:
         transaction.fail()
         return render_template(
             "accounts/link_failed.html", message=error.message, resend_form=EmailForm()
         ), 400
-    flash(_("Danke! Ihre E-Mail-Adresse ist bestätigt. Sie können sich jetzt anmelden."), "success")
-    return redirect(url_for(".login"))
+    if user.email_confirmed_at is not None:
+        flash(_("Ihre E-Mail-Adresse ist schon bestätigt. Sie können sich anmelden."), "info")
+        return redirect(url_for(".login"))
+    same_browser = hmac.compare_digest(
+        session.get("registered", ""), _registration_mark(user.email)
+    )
+    form = ConfirmForm() if same_browser else ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            if same_browser:
+                service.mark_confirmed(user)
+            else:
+                service.confirm_with_password(user, form.password.data)
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
+            session.pop("registered", None)
+            flash(
+                _("Danke! Ihre E-Mail-Adresse ist bestätigt. Sie können sich jetzt anmelden."),
+                "success",
+            )
+            return redirect(url_for(".login"))
+    return render_template("accounts/confirm.html", form=form, same_browser=same_browser)
 
 
 @bp.post("/resend-confirmation")
@@ -177,6 +220,8 @@ def resend_confirmation():
     user = service.find_unconfirmed_user(form.email.data)
     if user is not None:
         service.send_confirmation(_secret(), user)
+    else:
+        service.compose_decoy("account_confirm")
     flash(
         _(
             "Falls zu dieser Adresse ein unbestätigtes Konto besteht, haben wir den "
@@ -199,6 +244,8 @@ def forgot():
         user = service.find_active_user(form.email.data)
         if user is not None:
             service.send_reset(_secret(), user)
+        else:
+            service.compose_decoy("account_reset")
         # The same answer whether or not the address has an account.
         flash(
             _(
@@ -339,9 +386,11 @@ def revoke_all_tokens():
 
 
 def _visible_organisation(org_id: int) -> Organisation:
+    """The organisation, if the person may see it; else not found, as for
+    another municipality's (its existence is nobody else's business)."""
     organisation = get_scoped(Organisation, g.tenant, org_id)
     if not access.can_view_organisation(current_actor(), organisation):
-        abort(403)
+        raise NotFound(_("Nicht gefunden."))
     return organisation
 
 

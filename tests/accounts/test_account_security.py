@@ -15,6 +15,7 @@ from sqlalchemy import select
 from booking.accounts import service
 from booking.accounts.models import ApiToken
 from booking.extensions import db
+from booking.notifications.models import OutboxMessage
 from booking.notifications.service import queue_mail
 from tests.accounts.helpers import link_in, outbox_to
 from tests.accounts.test_auth import NEW_PASSWORD, register, sign_in
@@ -50,7 +51,9 @@ def test_registering_at_b_with_a_admins_address_shows_b_nothing(
     (confirm,) = outbox_to("neu@example.org")
     for message in (exists, confirm):
         assert message.personal and message.tenant_id is None
-    assert "/account/reset/" in exists.body_text
+    # No reset link in it: a stranger's sign-up must not replace the owner's.
+    assert "/account/reset/" not in exists.body_text
+    assert "http://localhost/account/forgot" in exists.body_text
 
     login(b_admin)
     page = client.get(f"/{b.slug}/admin/outbox").get_data(as_text=True)
@@ -318,3 +321,86 @@ def test_users_confirm_cli(runner, make_user):
 def test_users_confirm_cli_refuses_nonsense(runner, email):
     result = runner.invoke(args=["users", "confirm", email])
     assert result.exit_code != 0
+
+
+# --- confirmation: no account under a password a stranger chose -----------------------------
+
+
+def test_a_confirmation_opened_elsewhere_sets_the_password_of_the_mailbox_owner(app, client):
+    # A stranger registers someone else's address with a password of their own.
+    register(client, email="opfer@example.org", password="passwort-des-angreifers")
+    link = link_in(outbox_to("opfer@example.org")[0], "/account/confirm/")
+
+    owner = app.test_client()  # the owner opens the mail in their own browser
+    page = owner.get(link).get_data(as_text=True)
+    assert 'name="password"' in page
+    assert owner.post(link).status_code == 200  # no password: nothing confirmed
+    assert service.find_user("opfer@example.org").email_confirmed_at is None
+    response = owner.post(link, data={"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+    assert response.status_code == 302
+
+    assert sign_in(client, "opfer@example.org", "passwort-des-angreifers").status_code == 200
+    assert sign_in(owner, "opfer@example.org", NEW_PASSWORD).status_code == 302
+
+
+def test_following_a_confirmation_link_confirms_nothing(client):
+    register(client)
+    link = link_in(outbox_to("berta@example.org")[0], "/account/confirm/")
+    for _n in range(2):
+        assert client.get(link).status_code == 200
+    assert service.find_user("berta@example.org").email_confirmed_at is None
+
+
+def test_the_registration_mark_in_the_session_is_the_same_for_known_addresses(app, make_user):
+    make_user("bekannt@example.org")
+    marks = []
+    for email in ("bekannt@example.org", "neu@example.org"):
+        client = app.test_client()
+        register(client, email=email)
+        with client.session_transaction() as session:
+            marks.append(sorted(session.keys()))
+    assert marks[0] == marks[1]
+
+
+# --- pages take forms, not JSON ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "json@example.org", "name": "Max\u0000Rot", "password": PASSWORD},
+        {"email": 5},
+        "abc",
+    ],
+)
+def test_pages_refuse_json_bodies(client, body):
+    for path in ("/account/register", "/account/login", "/account/forgot"):
+        response = client.post(path, json=body)
+        assert response.status_code == 415
+        assert "nur Formulare" in response.get_data(as_text=True)
+    assert service.find_user("json@example.org") is None
+    assert outbox_to("json@example.org") == []
+
+
+def test_the_api_still_takes_json(api, make_user, tenant):
+    response = api(make_user(), tenant).get("/me")
+    assert response.status_code == 200
+
+
+# --- "you already have an account" cannot flood an inbox --------------------------------------------
+
+
+def test_sign_ups_with_a_known_address_mail_its_owner_three_times_a_day_at_most(app, make_user):
+    make_user("berta@example.org")
+    for n in range(6):
+        client = app.test_client()
+        response = register(client, environ_base={"REMOTE_ADDR": f"10.1.0.{n + 1}"})
+        assert response.status_code == 302
+    assert len(outbox_to("berta@example.org")) == 3
+
+
+def test_forgot_for_an_unknown_address_leaves_no_mail_behind(client):
+    client.post("/account/forgot", data={"email": "niemand@example.org"})
+    client.post("/account/resend-confirmation", data={"email": "niemand@example.org"})
+    db.session.expire_all()
+    assert db.session.scalars(select(OutboxMessage)).all() == []

@@ -74,7 +74,8 @@ def test_members_see_only_their_organisations(client, login, make_user, tenant):
     page = client.get(f"/{tenant.slug}/organisations/").get_data(as_text=True)
     assert "Gesangverein" in page and "Schützenverein" not in page
     assert client.get(f"/{tenant.slug}/organisations/{mine.id}").status_code == 200
-    assert client.get(f"/{tenant.slug}/organisations/{other.id}").status_code == 403
+    # Somebody else's organisation does not exist for them (as another municipality's).
+    assert client.get(f"/{tenant.slug}/organisations/{other.id}").status_code == 404
 
 
 def test_an_organisation_of_another_tenant_is_not_found(client, login, make_user, make_tenant):
@@ -276,3 +277,31 @@ def test_open_invitations_are_capped(make_user, tenant):
         service.invite_member(organisation, owner, "noch-eine@example.org")
     # Inviting an open address again renews it instead.
     service.invite_member(organisation, owner, "p0@example.org")
+
+
+def test_inviting_an_address_again_mails_it_once_a_day(client, login, make_user, tenant):
+    owner = make_user()
+    organisation = service.create_organisation(tenant, owner, name="Gesangverein")
+    db.session.commit()
+    login(owner)
+    for _n in range(4):
+        response = client.post(
+            f"/{tenant.slug}/organisations/{organisation.id}/members",
+            data={"email": "opfer@example.org"},
+        )
+        assert response.status_code == 302
+    assert len(outbox_to("opfer@example.org")) == 1
+    assert len(service.open_invitations(organisation)) == 1
+
+
+def test_plain_members_do_not_see_the_address_of_a_nameless_member(
+    client, login, make_user, tenant
+):
+    owner = make_user("ohne-namen@example.org")  # e.g. created on the command line
+    member = make_user(name="Max")
+    organisation = service.create_organisation(tenant, owner, name="Gesangverein")
+    add_member(organisation, owner, member)
+    db.session.commit()
+    login(member)
+    page = client.get(f"/{tenant.slug}/organisations/{organisation.id}").get_data(as_text=True)
+    assert "ohne-namen@example.org" not in page and "(ohne Namen)" in page

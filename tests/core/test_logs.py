@@ -9,6 +9,9 @@ def test_tokens_in_urls_are_redacted():
     assert "s3cret" not in redact("GET /musterhausen/feeds/s3cret.ics HTTP/1.1")
     assert "s3cret" not in redact("GET /x/busy.ics?token=s3cret&a=1")
     assert redact("GET /musterhausen/halls/3 HTTP/1.1") == "GET /musterhausen/halls/3 HTTP/1.1"
+    # Doubled slashes (werkzeug redirects them, and logs the first request).
+    assert "tok123" not in redact("GET /account//reset/tok123 HTTP/1.1")
+    assert "tok123" not in redact("GET /account/confirm//tok123 HTTP/1.1")
 
 
 def test_the_filter_rewrites_access_log_records():

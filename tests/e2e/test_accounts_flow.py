@@ -68,6 +68,10 @@ def test_register_confirm_login_profile_and_language(page: Page, live_server: Li
     response = page.goto(link)
     assert response is not None and response.status < 400, "the confirmation link failed"
     assert_accessible(page)
+    # Same browser as the registration: one button confirms.
+    response = submit(page, page.locator("main form"))
+    assert response.status < 400, "confirming failed"
+    assert "bestätigt" in page.locator(".flash-success").inner_text()
 
     # Sign in with the new account and see the profile.
     visit(page, "/account/login")
