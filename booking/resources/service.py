@@ -186,50 +186,46 @@ def root_of(resource: Resource) -> Resource:
 # --- validation ----------------------------------------------------------------------
 
 
-def _check_int(name: str, value: Any, errors: dict[str, list], *, nullable: bool) -> int | None:
-    if value is None or value == "":
-        if nullable:
-            return None
-        errors[name] = [_l("Bitte eine ganze Zahl angeben.")]
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        errors[name] = [_l("Bitte eine ganze Zahl angeben.")]
-        return None
+def _check_int(name: str, value: int, errors: dict[str, list]) -> None:
+    """An integer's range (``INT_LIMITS``)."""
     low, high = INT_LIMITS.get(name, (1, 2**31 - 1))
     if value < low:
         errors[name] = [_l("Mindestens 1.") if low == 1 else _l("Darf nicht negativ sein.")]
     elif value > high:
         errors[name] = [_l("Höchstens %(n)d.", n=high)]
-    return value
 
 
 def _check_values(
     tenant: Tenant, values: dict[str, Any], resource: Resource | None
 ) -> dict[str, list]:
-    """Type and rule checks on the complete set of values; returns the errors."""
+    """The rules on the complete set of values; returns the errors. Values
+    arrive typed (the API's schema, the forms); one of another type is
+    refused by field, never stored."""
     errors: dict[str, list] = {}
+    for names, kind, message in (
+        (TEXT_FIELDS, str, _l("Bitte einen Text angeben.")),
+        (BOOL_FIELDS, bool, _l("Bitte ja oder nein (true/false) angeben.")),
+        (INT_FIELDS, int, _l("Bitte eine ganze Zahl angeben.")),
+    ):
+        for name in names:
+            value = values.get(name)
+            if value is None and (kind is str or name in NULLABLE_INTS):
+                continue
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                errors[name] = [message]
     for name in TEXT_FIELDS:
-        value = values.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            errors[name] = [_l("Bitte einen Text angeben.")]
-            continue
-        value = value.strip()
-        values[name] = value if value or name in ("name", "kind") else None
-        if name in TEXT_LIMITS and len(value) > TEXT_LIMITS[name]:
-            errors[name] = [too_long(TEXT_LIMITS[name])]
+        if values.get(name) is not None and name not in errors:
+            value = values[name].strip()
+            values[name] = value if value or name in ("name", "kind") else None
+            if name in TEXT_LIMITS and len(value) > TEXT_LIMITS[name]:
+                errors[name] = [too_long(TEXT_LIMITS[name])]
     if "name" not in errors and not values.get("name"):
         errors["name"] = [_l("Bitte einen Namen angeben.")]
     if "kind" not in errors and values.get("kind") not in RESOURCE_KINDS:
         errors["kind"] = [_l("Eine von: %(kinds)s", kinds=", ".join(RESOURCE_KINDS))]
-    for name in BOOL_FIELDS:
-        if not isinstance(values.get(name), bool):
-            errors[name] = [_l("Bitte ja oder nein (true/false) angeben.")]
     for name in INT_FIELDS:
-        if name == "parent_id":
-            continue
-        values[name] = _check_int(name, values.get(name), errors, nullable=name in NULLABLE_INTS)
+        if name != "parent_id" and name not in errors and values.get(name) is not None:
+            _check_int(name, values[name], errors)
     low, high = values.get("min_duration_min"), values.get("max_duration_min")
     if (
         "min_duration_min" not in errors
@@ -253,22 +249,15 @@ def _check_values(
             errors["name"] = [_l("Eine Ressource mit diesem Namen gibt es schon.")]
 
     parent_id = values.get("parent_id")
-    if parent_id is not None and parent_id != "":
-        if isinstance(parent_id, bool) or not isinstance(parent_id, int):
-            errors["parent_id"] = [_l("Bitte eine ganze Zahl angeben.")]
-        else:
-            parent = db.session.get(Resource, parent_id) if is_key(parent_id) else None
-            if parent is None or parent.tenant_id != tenant.id:
-                # Another municipality's resource looks exactly like a missing one.
-                errors["parent_id"] = [_l("Diese übergeordnete Ressource gibt es nicht.")]
-            elif resource is not None and (
-                parent.id == resource.id or resource in ancestors(parent)
-            ):
-                errors["parent_id"] = [
-                    _l("Eine Ressource kann nicht Teil von sich selbst oder ihren Teilen sein.")
-                ]
-    else:
-        values["parent_id"] = None
+    if parent_id is not None and "parent_id" not in errors:
+        parent = db.session.get(Resource, parent_id) if is_key(parent_id) else None
+        if parent is None or parent.tenant_id != tenant.id:
+            # Another municipality's resource looks exactly like a missing one.
+            errors["parent_id"] = [_l("Diese übergeordnete Ressource gibt es nicht.")]
+        elif resource is not None and (parent.id == resource.id or resource in ancestors(parent)):
+            errors["parent_id"] = [
+                _l("Eine Ressource kann nicht Teil von sich selbst oder ihren Teilen sein.")
+            ]
     return errors
 
 
