@@ -98,23 +98,23 @@ Instant = Annotated[datetime, PlainValidator(_instant)]
 Id = Annotated[int, PlainValidator(_id)]
 # A query string flag: present and not "0" or "false".
 Flag = Annotated[bool, PlainValidator(lambda value: value not in ("0", "false"))]
-# An integer or nothing (null, or "" as the pages send it).
+# An integer or nothing: null, or "" (which the API has always read as nothing).
 NullableInt = Annotated[StrictInt | None, BeforeValidator(_blank_is_none)]
 
 
-def _text(limit: int | None = None) -> Any:
-    """A text, stripped, of at most ``limit`` characters (counted as the
-    services count them: after stripping)."""
-    return Annotated[str, StringConstraints(strict=True, strip_whitespace=True, max_length=limit)]
+def _at_most(limit: int | None) -> StringConstraints:
+    """A text, stripped, of at most ``limit`` characters, counted as the
+    services count them: after stripping."""
+    return StringConstraints(strict=True, strip_whitespace=True, max_length=limit)
 
 
-Text = _text()
-Title = _text(TITLE_MAX)
-Note = _text(NOTE_MAX)
-Reason = _text(REASON_MAX)
-Name = _text(NAME_MAX)
-Address = _text(ADDRESS_MAX)
-LongText = _text(LONG_TEXT_MAX)
+Text = Annotated[str, _at_most(None)]
+Title = Annotated[str, _at_most(TITLE_MAX)]
+Note = Annotated[str, _at_most(NOTE_MAX)]
+Reason = Annotated[str, _at_most(REASON_MAX)]
+Name = Annotated[str, _at_most(NAME_MAX)]
+Address = Annotated[str, _at_most(ADDRESS_MAX)]
+LongText = Annotated[str, _at_most(LONG_TEXT_MAX)]
 
 
 def absent() -> Any:
@@ -165,7 +165,7 @@ class Query(Schema):
 
     @classmethod
     def _is_blank(cls, name: str, value: Any) -> bool:
-        return value == ""
+        return isinstance(value, str) and not value
 
 
 # A value of the wrong type in a booking body.
