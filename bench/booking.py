@@ -171,16 +171,14 @@ def series(tenant, user, resources, start: datetime) -> list[float]:
 def busy_query(tenant, resource, week_start: datetime, runs: int = 200) -> tuple[float, int]:
     """Median time of ``busy_intervals`` for one week, and the item count."""
     from booking.extensions import db
-    from booking.resources import availability
+    from booking.reservations import queries
 
     timings = []
     items = 0
     for _ in range(runs):
         began = time.perf_counter()
         items = len(
-            availability.busy_intervals(
-                tenant, resource, week_start, week_start + timedelta(days=7)
-            )
+            queries.busy_intervals(tenant, resource, week_start, week_start + timedelta(days=7))
         )
         timings.append(time.perf_counter() - began)
         db.session.rollback()  # end the read transaction like a request would

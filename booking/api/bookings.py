@@ -24,11 +24,12 @@ from booking.accounts.models import Organisation
 from booking.api import schemas
 from booking.api.base import api_user, bp, isoformat, json_body, money_json, parse
 from booking.core import Forbidden, NotFound, utcnow
-from booking.reservations import access, engine, queries
+from booking.reservations import access, queries
 from booking.reservations import service as bookings
 from booking.reservations.models import Booking, Occurrence
 from booking.reservations.rules import Skipped
 from booking.resources import service as resources
+from booking.resources import tree
 from booking.resources.models import Resource
 from booking.tenants.service import get_scoped
 
@@ -135,7 +136,7 @@ def list_bookings():
         resource = get_scoped(Resource, g.tenant, query.resource_id)
         if not access.can_list_resource(user, g.tenant, resource):
             raise Forbidden(_("Dafür fehlt Ihnen die Berechtigung."))
-        resource_ids = sorted(engine.related_resource_ids(resource))
+        resource_ids = sorted(tree.related_resource_ids(resource))
     elif not access.is_staff(user, g.tenant):
         raise Forbidden(_("Dafür fehlt Ihnen die Berechtigung."))
     items = queries.list_bookings(

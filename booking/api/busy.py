@@ -14,7 +14,7 @@ from booking.api import schemas
 from booking.api.base import bp, isoformat, parse
 from booking.api.bookings import visible_resource
 from booking.core import ValidationFailed
-from booking.resources import availability
+from booking.reservations import queries
 
 MAX_WINDOW = timedelta(days=93)
 
@@ -42,5 +42,5 @@ def resource_busy(resource_id: int):
                 ]
             },
         )
-    items = availability.busy_intervals(g.tenant, resource, start, end)
+    items = queries.busy_intervals(g.tenant, resource, start, end)
     return {"items": [{"start": isoformat(iv.start), "end": isoformat(iv.end)} for iv in items]}

@@ -25,7 +25,7 @@ from booking.core import Forbidden, NotFound
 from booking.extensions import db
 from booking.reservations.models import Booking, Occurrence
 from booking.resources.models import Resource, ResourceCaretaker
-from booking.resources.service import ancestors
+from booking.resources.tree import ancestors
 from booking.tenants.models import Tenant
 
 

@@ -13,6 +13,7 @@ from booking.core import utcnow
 from booking.reservations import queries
 from booking.reservations.models import Occurrence
 from booking.resources import service as resources
+from booking.resources import tree
 from booking.resources.models import Resource
 from booking.tenants import localtime
 
@@ -26,11 +27,11 @@ def caretaker_resources() -> list[Resource]:
     """Staff see every resource; a caretaker the assigned ones, their parts,
     and the halls they are part of (a booking of the whole hall uses them)."""
     if is_staff(current_actor(), g.tenant):
-        return resources.list_resources(g.tenant)
+        return tree.ordered(g.tenant)
     assigned = resources.resources_for_caretaker(g.tenant, current_actor())
     found = {r.id: r for r in assigned}
     for r in assigned:
-        for ancestor in resources.ancestors(r):
+        for ancestor in tree.ancestors(r):
             found.setdefault(ancestor.id, ancestor)
     return sorted(found.values(), key=lambda r: (r.name, r.id))
 

@@ -1,9 +1,11 @@
 """The conflict engine: which units a resource occupies, which claims stand in
 the way, and writing claims so that two active ones never overlap on a unit.
 
-Conflicts are checked on *units*, the leaf resources: booking a hall with
-halves A and B claims A and B; booking half A claims A only. Each claim covers
-``[start - buffer_before, end + buffer_after)`` (half-open).
+Conflicts are checked on *units*, the leaf resources (``resources.tree``):
+booking a hall with halves A and B claims A and B; booking half A claims A
+only. Each claim covers ``[start - buffer_before, end + buffer_after)``
+(half-open). The tree of parts stays frozen while claims are to come: the
+engine registers ``has_claims_ending_after`` with ``guard_structure``.
 
 Correctness on both databases, same code:
 
@@ -48,6 +50,7 @@ from booking.core import UTCDateTime
 from booking.extensions import db
 from booking.reservations.models import Booking, Claim, Occurrence
 from booking.resources.models import Resource
+from booking.resources.tree import guard_structure, leaf_unit_ids
 
 # The longest claim (occurrence plus buffers) the engine accepts. Longer
 # bookings are refused by the service; the bound keeps overlap queries short.
@@ -78,70 +81,7 @@ class ClaimsTaken(Exception):
         self.hits = hits
 
 
-# --- units -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Family:
-    """Where a resource sits in its tenant's tree: the leaf ``units`` a
-    booking of it claims, and every resource ``related`` to it by sharing a
-    unit (its ancestors, itself and its descendants)."""
-
-    units: list[int]
-    related: set[int]
-
-
-_TREE = select(Resource.id, Resource.parent_id).where(Resource.tenant_id == bindparam("tenant_id"))
-
-
-def _tree(tenant_id: int) -> tuple[dict[int, list[int]], dict[int, int | None]]:
-    """The tenant's tree of resources as ``children`` and ``parents`` maps:
-    one query (a few dozen rows)."""
-    children: dict[int, list[int]] = {}
-    parents: dict[int, int | None] = {}
-    for rid, parent_id in db.session.execute(_TREE, {"tenant_id": tenant_id}):
-        parents[rid] = parent_id
-        if parent_id is not None:
-            children.setdefault(parent_id, []).append(rid)
-    return children, parents
-
-
-def _family(
-    resource_id: int, children: dict[int, list[int]], parents: dict[int, int | None]
-) -> Family:
-    below, stack = [], [resource_id]
-    while stack:
-        node = stack.pop()
-        below.append(node)
-        stack.extend(children.get(node, ()))
-    related = set(below)
-    parent = parents.get(resource_id)
-    while parent is not None and parent not in related:
-        related.add(parent)
-        parent = parents.get(parent)
-    units = sorted(rid for rid in below if rid not in children)
-    return Family(units, related)
-
-
-def family(resource: Resource) -> Family:
-    """One query over the tenant's resources."""
-    return _family(resource.id, *_tree(resource.tenant_id))
-
-
-def families(tenant_id: int, resource_ids: Iterable[int]) -> dict[int, Family]:
-    """``family`` of several resources of one tenant, with one query."""
-    tree = _tree(tenant_id)
-    return {rid: _family(rid, *tree) for rid in set(resource_ids)}
-
-
-def leaf_unit_ids(resource: Resource) -> list[int]:
-    """The leaf resources a booking of ``resource`` occupies (itself if a leaf)."""
-    return family(resource).units
-
-
-def related_resource_ids(resource: Resource) -> set[int]:
-    """Every resource sharing a unit with ``resource``."""
-    return family(resource).related
+# --- periods ---------------------------------------------------------------
 
 
 def claim_period(resource: Resource, start: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -272,9 +212,10 @@ def claimed_periods(
     return [(row.start_at, row.end_at) for row in rows]
 
 
+@guard_structure
 def has_claims_ending_after(unit_ids: Iterable[int], instant: datetime) -> bool:
     """Whether any active claim on the units ends after ``instant`` (a
-    booking still to come or running)."""
+    booking still to come or running): then their tree must not change."""
     ids = sorted(set(unit_ids))
     if not ids:
         return False

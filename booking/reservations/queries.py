@@ -23,7 +23,7 @@ from booking.reservations import engine
 from booking.reservations.access import require_view
 from booking.reservations.errors import ConflictItem, conflict_items
 from booking.reservations.models import CLAIMING_STATUSES, Booking, Occurrence
-from booking.resources import availability
+from booking.resources import availability, tree
 from booking.resources.models import Closure, Resource
 from booking.tenants.localtime import day_bounds, split_by_day
 from booking.tenants.models import Tenant
@@ -113,7 +113,7 @@ def occurrences_between(
     """Dates overlapping ``[start, end)`` for calendars and schedules, in time
     order, with booking, booker, organisation and resource loaded: active
     bookings only (requested, confirmed, held) unless ``include_cancelled``.
-    ``resource_ids`` are taken literally; use ``engine.related_resource_ids``
+    ``resource_ids`` are taken literally; use ``tree.related_resource_ids``
     to include parents and parts."""
     query = (
         select(Occurrence)
@@ -173,7 +173,7 @@ def approval_queue(tenant: Tenant) -> list[QueueItem]:
     )
     if not requested:
         return []
-    families = engine.families(tenant.id, (b.resource_id for b in requested))
+    families = tree.families(tenant.id, (b.resource_id for b in requested))
     units_of = {rid: fam.units for rid, fam in families.items()}
     # The dates of all requests in one list, so that the engine is asked once.
     dates = [(b, i, o) for b in requested for i, o in enumerate(b.active_occurrences)]
@@ -240,7 +240,7 @@ def busy_week(
     periods: list[tuple[datetime, datetime, str, str]] = [
         (iv.start, iv.end, "busy", "")
         for iv in availability.merge(
-            engine.claimed_periods(engine.leaf_unit_ids(resource), start, end)
+            engine.claimed_periods(tree.leaf_unit_ids(resource), start, end)
         )
     ]
     for blocked in availability.blocked_intervals(tenant, resource, start, end):
@@ -256,11 +256,28 @@ def busy_week(
     return [(day, by_day[day]) for day in days]
 
 
+def busy_intervals(
+    tenant: Tenant, resource: Resource, start: datetime, end: datetime
+) -> list[availability.Interval]:
+    """Occupied intervals of the resource within ``[start, end)``: claims on
+    its leaf units, closures and holidays, merged and clipped to the window.
+    Times only, no personal data."""
+    occupied = engine.claimed_periods(tree.leaf_unit_ids(resource), start, end)
+    occupied.extend(
+        (b.start, b.end) for b in availability.blocked_intervals(tenant, resource, start, end)
+    )
+    return [
+        availability.Interval(max(iv.start, start), min(iv.end, end))
+        for iv in availability.merge(occupied)
+        if iv.end > start and iv.start < end
+    ]
+
+
 def is_free(tenant: Tenant, resource: Resource, start: datetime, end: datetime) -> bool:
     """Open then, and nothing booked or closed in ``[start, end)``."""
-    return availability.within_opening_hours(
+    return availability.within_opening_hours(tenant, resource, start, end) and not busy_intervals(
         tenant, resource, start, end
-    ) and not availability.busy_intervals(tenant, resource, start, end)
+    )
 
 
 def free_resources(

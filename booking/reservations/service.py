@@ -59,6 +59,7 @@ from booking.reservations.rules import (
     check_series_apart,
 )
 from booking.reservations.suggestions import suggestions
+from booking.resources import tree
 from booking.resources.models import Resource
 from booking.tenants.localtime import format_local, tenant_zone
 from booking.tenants.models import Tenant
@@ -197,7 +198,7 @@ def create_booking(
     dates = expand(start, end, rule, tz, max_occurrences)
     check_series_apart(resource, dates)
 
-    fam = engine.family(resource)
+    fam = tree.family(resource)
     dates, skipped, overridden = apply_rules(
         tenant,
         actor,
@@ -350,7 +351,7 @@ def approve_booking(
     )
     missing = [o for o in occurrences if o.id not in claimed]
     if missing:
-        units = engine.leaf_unit_ids(resource)
+        units = tree.leaf_unit_ids(resource)
         dates = [(o.start_at, o.end_at) for o in missing]
         periods = [engine.claim_period(resource, s, e) for s, e in dates]
         hits = engine.find_conflicts(units, periods)
@@ -601,7 +602,7 @@ def move_occurrence(
             {"resource_id": [_l("Diese Einrichtung kann nicht gebucht werden.")]},
         )
     check_period(start, end, resource)
-    fam = engine.family(resource)
+    fam = tree.family(resource)
     _dates, _skipped, overridden = apply_rules(
         tenant,
         actor,

@@ -22,6 +22,7 @@ from booking.reservations.forms import DecisionForm
 from booking.reservations.models import Booking
 from booking.reservations.view_helpers import conflict_view
 from booking.resources import service as resources
+from booking.resources import tree
 from booking.tenants import localtime
 from booking.tenants.service import get_scoped
 
@@ -117,7 +118,7 @@ def calendar():
     else:
         days = [day]
         step = timedelta(days=1)
-    all_resources = resources.list_resources(g.tenant)
+    all_resources = tree.ordered(g.tenant)
     grid = queries.calendar_grid(g.tenant, all_resources, days)
     return render_template(
         "booking/staff/calendar.html",
@@ -126,7 +127,7 @@ def calendar():
         days=days,
         today=today,
         resources=all_resources,
-        depth=resources.depth,
+        depth=tree.depth,
         grid=grid,
         prev_date=days[0] - step if view == "week" else day - step,
         next_date=days[0] + step if view == "week" else day + step,

@@ -17,7 +17,7 @@ from booking.extensions import db
 from booking.reservations import engine
 from booking.reservations.errors import Suggestion
 from booking.reservations.models import Claim
-from booking.resources import availability
+from booking.resources import availability, tree
 from booking.resources.models import Resource
 from booking.tenants.localtime import minutes_into_day, tenant_zone, wall_clock_to_utc
 from booking.tenants.models import Tenant
@@ -33,7 +33,7 @@ def _free_elsewhere(
 ) -> list[Suggestion]:
     """The same time in other public, bookable resources of a similar kind
     and at least the capacity."""
-    related = engine.related_resource_ids(resource)
+    related = tree.related_resource_ids(resource)
     query = select(Resource).where(
         Resource.tenant_id == tenant.id,
         Resource.bookable.is_(True),
@@ -48,7 +48,7 @@ def _free_elsewhere(
         query = query.where(Resource.capacity >= resource.capacity)
     found = []
     for other in db.session.scalars(query.order_by(Resource.capacity, Resource.name)):
-        units = engine.leaf_unit_ids(other)
+        units = tree.leaf_unit_ids(other)
         if engine.find_conflicts(units, [engine.claim_period(other, start, end)]):
             continue
         if availability.rule_violations(tenant, other, [(start, end)], now=now):
@@ -105,7 +105,7 @@ def _free_slots(
     # Where its claim (with buffers) may lie: between other claims.
     margin = duration + before + after
     span = availability.Interval(window.start - margin, window.end + margin)
-    units = engine.leaf_unit_ids(resource)
+    units = tree.leaf_unit_ids(resource)
     taken = engine.claimed_periods(units, *span)
     if exclude_occurrence_ids:
         own = {

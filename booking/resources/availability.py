@@ -1,6 +1,7 @@
 """When a resource can be booked: opening hours (in the tenant's local time),
-closures (Sperrzeiten), public holidays of the tenant's state, and the busy
-view of a resource (occupied intervals without any personal data).
+closures (Sperrzeiten) and public holidays of the tenant's state. What is
+booked is the conflict engine's business (the busy view of a resource, with
+its claims: ``reservations.queries.busy_intervals``).
 
 All functions take and return aware UTC instants; local wall-clock time is
 only used inside, through ``booking.tenants.localtime``, so DST changes never
@@ -21,8 +22,8 @@ from flask_babel import lazy_ngettext
 from sqlalchemy import bindparam, select
 
 from booking.extensions import db
-from booking.reservations.engine import claimed_periods, leaf_unit_ids, related_resource_ids
 from booking.resources.models import Closure, OpeningHours, Resource
+from booking.resources.tree import related_resource_ids
 from booking.tenants.localtime import local_days, minutes_into_day, tenant_zone
 from booking.tenants.models import Tenant
 
@@ -167,24 +168,6 @@ def blocked_intervals(
     if resource.observe_holidays:
         blocked.extend(holiday_intervals(tenant, start, end))
     return sorted(blocked, key=lambda b: (b.start, b.end))
-
-
-# --- busy view -------------------------------------------------------------
-
-
-def busy_intervals(
-    tenant: Tenant, resource: Resource, start: datetime, end: datetime
-) -> list[Interval]:
-    """Occupied intervals of the resource within ``[start, end)``: claims on
-    its leaf units, closures and holidays, merged and clipped to the window.
-    Times only, no personal data."""
-    occupied = claimed_periods(leaf_unit_ids(resource), start, end)
-    occupied.extend((b.start, b.end) for b in blocked_intervals(tenant, resource, start, end))
-    return [
-        Interval(max(iv.start, start), min(iv.end, end))
-        for iv in merge(occupied)
-        if iv.end > start and iv.start < end
-    ]
 
 
 # --- booking rules ---------------------------------------------------------

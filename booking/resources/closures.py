@@ -14,7 +14,8 @@ from booking.audit import service as audit
 from booking.core import CLOSURE_REASON_MAX, NotFound, ValidationFailed, too_long, utcnow
 from booking.extensions import db
 from booking.resources.models import Closure, Resource
-from booking.resources.service import ancestors, require
+from booking.resources.service import require
+from booking.resources.tree import ancestors
 from booking.tenants.models import Tenant
 from booking.tenants.service import get_scoped, scoped
 

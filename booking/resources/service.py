@@ -1,7 +1,7 @@
 """Halls, rooms and their parts, opening hours, caretakers and visibility:
-the rules, no request (closures: ``resources.closures``). ``actor=None`` means
-the system itself (CLI, demo seed, other services acting on a user's behalf
-after their own access check)."""
+the rules, no request (closures: ``resources.closures``, walking the tree of
+parts: ``resources.tree``). ``actor=None`` means the system itself (CLI, demo
+seed, other services acting on a user's behalf after their own access check)."""
 
 from __future__ import annotations
 
@@ -27,13 +27,13 @@ from booking.core import (
     utcnow,
 )
 from booking.extensions import db
-from booking.reservations import engine
 from booking.resources.models import (
     RESOURCE_KINDS,
     OpeningHours,
     Resource,
     ResourceCaretaker,
 )
+from booking.resources.tree import ancestors, descendants, in_use, root_of, with_parts
 from booking.tenants.models import Tenant
 from booking.tenants.service import get_scoped, is_key, scoped
 
@@ -118,29 +118,7 @@ def _require_manage(tenant: Tenant, actor: User | None, resource: Resource) -> N
         raise NotFound(_l("Nicht gefunden."))
 
 
-# --- the tree of parts -------------------------------------------------------------
-
-
-def ancestors(resource: Resource) -> list[Resource]:
-    """Parent, grandparent … (nearest first)."""
-    chain: list[Resource] = []
-    seen = {resource.id}
-    node = resource.parent
-    while node is not None and node.id not in seen:
-        chain.append(node)
-        seen.add(node.id)
-        node = node.parent
-    return chain
-
-
-def descendants(resource: Resource) -> list[Resource]:
-    found: list[Resource] = []
-    stack = list(resource.children)
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        stack.extend(node.children)
-    return found
+# --- visibility ----------------------------------------------------------------------
 
 
 def is_hidden(resource: Resource) -> bool:
@@ -176,11 +154,6 @@ def visible_resources(tenant: Tenant, user: User | None) -> list[Resource]:
     if sees_internal_resources(user, tenant):
         return everything
     return [resource for resource in everything if not is_hidden(resource)]
-
-
-def root_of(resource: Resource) -> Resource:
-    chain = ancestors(resource)
-    return chain[-1] if chain else resource
 
 
 # --- validation ----------------------------------------------------------------------
@@ -284,7 +257,7 @@ def _check_structure_change(
     # Every resource of the trees, not only today's leaves: a leaf that becomes
     # a parent stops being a unit, so its own claims count too.
     units = [r.id for tree in trees for r in (tree, *descendants(tree))]
-    if engine.has_claims_ending_after(units, now):
+    if in_use(units, now):
         raise ValidationFailed(
             _l("Die Aufteilung kann nicht geändert werden, solange noch Buchungen anstehen."),
             {
@@ -394,34 +367,6 @@ def names_of(tenant: Tenant, resource_ids: Iterable[int]) -> dict[int, str]:
     return {rid: name for rid, name in rows}
 
 
-def _tree(tenant: Tenant) -> dict[int | None, list[Resource]]:
-    """Every resource of the municipality by ``parent_id`` (None: top level),
-    each list by name: one query, so walking the tree costs no query per node."""
-    children: dict[int | None, list[Resource]] = {}
-    for resource in db.session.scalars(scoped(Resource, tenant).order_by(Resource.name)):
-        children.setdefault(resource.parent_id, []).append(resource)
-    return children
-
-
-def list_resources(tenant: Tenant) -> list[Resource]:
-    """All resources of the municipality, each top-level one followed by its parts."""
-    children = _tree(tenant)
-    ordered: list[Resource] = []
-
-    def walk(node: Resource) -> None:
-        ordered.append(node)
-        for child in sorted(children.get(node.id, ()), key=lambda r: r.name):
-            walk(child)
-
-    for top in children.get(None, ()):
-        walk(top)
-    return ordered
-
-
-def depth(resource: Resource) -> int:
-    return len(ancestors(resource))
-
-
 def public_resources(
     tenant: Tenant, kind: str | None = None, min_capacity: int | None = None
 ) -> list[Resource]:
@@ -449,14 +394,7 @@ def resources_for_caretaker(tenant: Tenant, user: User) -> list[Resource]:
             select(ResourceCaretaker.resource_id).where(ResourceCaretaker.user_id == user.id)
         )
     )
-    children = _tree(tenant)
-    stack = [r for rs in children.values() for r in rs if r.id in assigned]
-    found: dict[int, Resource] = {}
-    while stack:
-        node = stack.pop()
-        found[node.id] = node
-        stack.extend(children.get(node.id, ()))
-    return sorted(found.values(), key=lambda r: (r.name, r.id))
+    return with_parts(tenant, assigned)
 
 
 # --- opening hours -------------------------------------------------------------------

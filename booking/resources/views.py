@@ -21,7 +21,7 @@ from booking.core import ValidationFailed, utcnow
 from booking.extensions import db
 from booking.forms import flash_error, show_errors
 from booking.resources import closures as closure_service
-from booking.resources import service
+from booking.resources import service, tree
 from booking.resources.forms import (
     KIND_LABELS,
     CaretakerForm,
@@ -117,11 +117,11 @@ def parent_choices(exclude: Resource | None = None) -> list[SelectChoice]:
     """Every resource that can be a parent: not ``exclude`` nor one of its parts."""
     banned = set()
     if exclude is not None:
-        banned = {exclude.id, *(r.id for r in service.descendants(exclude))}
+        banned = {exclude.id, *(r.id for r in tree.descendants(exclude))}
     choices = [SelectChoice("", _("— keine (eigenständig) —"))]
-    for r in service.list_resources(g.tenant):
+    for r in tree.ordered(g.tenant):
         if r.id not in banned:
-            choices.append(SelectChoice(str(r.id), "— " * service.depth(r) + r.name))
+            choices.append(SelectChoice(str(r.id), "— " * tree.depth(r) + r.name))
     return choices
 
 
@@ -130,8 +130,8 @@ def parent_choices(exclude: Resource | None = None) -> list[SelectChoice]:
 def index_admin():
     return render_template(
         "admin/resources/index.html",
-        resources=service.list_resources(g.tenant),
-        depth=service.depth,
+        resources=tree.ordered(g.tenant),
+        depth=tree.depth,
     )
 
 
@@ -168,7 +168,7 @@ def show(resource_id: int):
     return render_template(
         "admin/resources/show.html",
         resource=resource,
-        ancestors=list(reversed(service.ancestors(resource))),
+        ancestors=list(reversed(tree.ancestors(resource))),
         week=opening_week(resource),
         caretakers=assigned,
         caretaker_form=caretaker_form,
@@ -281,8 +281,8 @@ def remove_caretaker(resource_id: int, user_id: int):
 
 def closure_target_choices() -> list[SelectChoice]:
     choices = [SelectChoice("", _("Alle Hallen und Räume der Gemeinde"))]
-    for r in service.list_resources(g.tenant):
-        choices.append(SelectChoice(str(r.id), "— " * service.depth(r) + r.name))
+    for r in tree.ordered(g.tenant):
+        choices.append(SelectChoice(str(r.id), "— " * tree.depth(r) + r.name))
     return choices
 
 

@@ -10,10 +10,10 @@ from sqlalchemy import event, func, select
 
 from booking.core import ValidationFailed, utcnow
 from booking.extensions import db
-from booking.reservations import engine, service
+from booking.reservations import engine, queries, service
 from booking.reservations.errors import BookingConflict
 from booking.reservations.models import Booking, Claim, Occurrence
-from booking.resources import availability
+from booking.resources import tree
 from booking.resources.models import Closure
 from tests.reservations.conftest import at
 
@@ -127,7 +127,7 @@ def test_find_conflicts_checks_a_whole_series_in_one_query(hall, make_booking, d
         (at(day + timedelta(days=7 * k), "18:00"), at(day + timedelta(days=7 * k), "20:00"))
         for k in range(4)
     ]
-    units = engine.leaf_unit_ids(whole)
+    units = tree.leaf_unit_ids(whole)
     statements = []
 
     def count(*_args):
@@ -156,12 +156,12 @@ def test_busy_intervals_merge_claims_closures_and_holidays(hall, make_booking, t
         )
     )
     db.session.commit()
-    busy = availability.busy_intervals(tenant, a, at(day, "00:00"), at(day, "23:00"))
+    busy = queries.busy_intervals(tenant, a, at(day, "00:00"), at(day, "23:00"))
     assert busy == [(at(day, "10:00"), at(day, "12:00")), (at(day, "20:00"), at(day, "21:00"))]
-    busy = availability.busy_intervals(tenant, whole, at(day, "00:00"), at(day, "23:00"))
+    busy = queries.busy_intervals(tenant, whole, at(day, "00:00"), at(day, "23:00"))
     assert busy == [(at(day, "10:00"), at(day, "13:00")), (at(day, "20:00"), at(day, "21:00"))]
     # Clipped to the window.
-    assert availability.busy_intervals(tenant, whole, at(day, "11:00"), at(day, "11:30")) == [
+    assert queries.busy_intervals(tenant, whole, at(day, "11:00"), at(day, "11:30")) == [
         (at(day, "11:00"), at(day, "11:30"))
     ]
 
@@ -170,12 +170,11 @@ def test_busy_intervals_include_public_holidays_unless_ignored(tenant, make_reso
     hall = make_resource()
     year = utcnow().year + 1
     christmas = date(year, 12, 25)
-    busy = availability.busy_intervals(tenant, hall, at(christmas, "00:00"), at(christmas, "23:00"))
+    busy = queries.busy_intervals(tenant, hall, at(christmas, "00:00"), at(christmas, "23:00"))
     assert busy == [(at(christmas, "00:00"), at(christmas, "23:00"))]
     hall.observe_holidays = False
     assert (
-        availability.busy_intervals(tenant, hall, at(christmas, "00:00"), at(christmas, "23:00"))
-        == []
+        queries.busy_intervals(tenant, hall, at(christmas, "00:00"), at(christmas, "23:00")) == []
     )
 
 

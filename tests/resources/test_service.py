@@ -11,9 +11,8 @@ from sqlalchemy import func, select
 from booking.audit.models import AuditEntry
 from booking.core import Forbidden, NotFound, ValidationFailed
 from booking.extensions import db
-from booking.reservations import engine
 from booking.reservations.models import Booking, Claim, Occurrence
-from booking.resources import closures, service
+from booking.resources import closures, service, tree
 from booking.resources.models import Closure, OpeningHours, Resource
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
@@ -194,30 +193,7 @@ def test_admin_of_another_tenant_is_no_admin_here(tenant, make_tenant, make_user
         create(tenant, foreign_admin)
 
 
-# --- parts and units ---------------------------------------------------------------------
-
-
-def test_leaf_units_of_a_hall_with_halves(hall_with_halves, make_resource):
-    hall, a, b = hall_with_halves
-    assert engine.leaf_unit_ids(hall) == [a.id, b.id]
-    assert engine.leaf_unit_ids(a) == [a.id]
-    assert engine.leaf_unit_ids(b) == [b.id]
-    alone = make_resource("Mehrzweckraum", "room")
-    assert engine.leaf_unit_ids(alone) == [alone.id]
-
-
-def test_leaf_units_go_down_every_level(tenant, admin, hall_with_halves):
-    hall, a, b = hall_with_halves
-    stage = create(tenant, admin, name="Bühne", kind="room", parent_id=a.id)
-    floor = create(tenant, admin, name="Parkett", kind="room", parent_id=a.id)
-    assert engine.leaf_unit_ids(hall) == [b.id, stage.id, floor.id]
-    assert engine.leaf_unit_ids(a) == [stage.id, floor.id]
-
-
-def test_resources_sharing_units(hall_with_halves):
-    hall, a, b = hall_with_halves
-    assert engine.related_resource_ids(a) == {hall.id, a.id}
-    assert engine.related_resource_ids(hall) == {hall.id, a.id, b.id}
+# --- changing the parts ---------------------------------------------------------------------
 
 
 def _claim(tenant, resource, unit_id, start, end, *, active=True):
@@ -266,7 +242,7 @@ def test_parts_may_change_after_the_last_booking_or_when_released(tenant, admin,
     _claim(tenant, room, room.id, NOW - timedelta(days=3), NOW - timedelta(days=2))
     _claim(tenant, room, room.id, NOW + timedelta(days=3), NOW + timedelta(days=4), active=False)
     part = create(tenant, admin, name="Ecke", kind="room", parent_id=room.id)
-    assert engine.leaf_unit_ids(room) == [part.id]
+    assert tree.leaf_unit_ids(room) == [part.id]
 
 
 # --- opening hours -------------------------------------------------------------------------

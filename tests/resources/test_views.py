@@ -10,8 +10,7 @@ from sqlalchemy import func, select
 
 from booking.audit.models import AuditEntry
 from booking.extensions import db
-from booking.reservations import engine
-from booking.resources import closures, service
+from booking.resources import closures, service, tree
 from booking.resources.models import Closure, Resource
 
 EVERY_DAY_8_TO_24 = [(day, 480, 1440) for day in range(7)]
@@ -291,7 +290,7 @@ def test_admin_creates_a_hall_and_a_part(client, tenant, login, admin):
     assert response.status_code == 302
     part = db.session.scalar(select(Resource).where(Resource.name == "Saal A"))
     assert part.parent_id == hall.id
-    assert engine.leaf_unit_ids(hall) == [part.id]
+    assert tree.leaf_unit_ids(hall) == [part.id]
 
 
 @pytest.mark.parametrize(
