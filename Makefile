@@ -24,7 +24,7 @@ run: $(STAMP) $(MO)
 	mkdir -p instance
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed --if-empty
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	RUN_SCHEDULER=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 ## The test suite: SQLite, plus PostgreSQL when TEST_DATABASE_URL is set, plus browser tests
 test: $(STAMP) $(MO)

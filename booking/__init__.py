@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
@@ -80,11 +79,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     settings.validate(app.config)
     if app.config["SECRET_KEY_GENERATED"]:
-        logging.getLogger(__name__).warning(
-            "SECRET_KEY is not set: this process signs sessions with a random key "
-            "(they end when it stops, and several processes cannot share them). "
-            "Set SECRET_KEY for anything but trying the service out."
-        )
+        web.warn_once_about_the_secret_key(app)
+    from booking.jobs import scheduler
+
+    scheduler.start_with_dev_server(app)
     if app.config["PROXY_FIX"]:
         hops = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

@@ -3,6 +3,7 @@ headers, template filters, safe redirects."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from decimal import Decimal
 from urllib.parse import urljoin, urlsplit
@@ -19,6 +20,8 @@ from booking.extensions import db, login_manager
 from booking.logs import redact
 from booking.tenants import localtime
 from booking.tenants.service import get_tenant_by_slug
+
+log = logging.getLogger(__name__)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -100,6 +103,22 @@ def is_foreign_body() -> bool:
         return False
     has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding")
     return bool(has_body) and request.mimetype not in FORM_TYPES
+
+
+def warn_once_about_the_secret_key(app: Flask) -> None:
+    """On the first request (not on every CLI command): say that sessions are
+    signed with a random key of this process."""
+    warned: list[bool] = []
+
+    @app.before_request
+    def _warn() -> None:
+        if not warned:
+            warned.append(True)
+            log.warning(
+                "SECRET_KEY is not set: this process signs sessions with a random key "
+                "(they end when it stops, and several processes cannot share them). "
+                "Set SECRET_KEY for anything but trying the service out."
+            )
 
 
 def money(cents: int | None, currency: str = "EUR") -> str:

@@ -7,6 +7,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +41,16 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "MAIL_USE_TLS": (False, _bool),
     "MAIL_USE_SSL": (False, _bool),
     "MAIL_DEFAULT_SENDER": ("Kommunalbuchung <noreply@localhost>", str),
+    # A mail the SMTP server keeps refusing for a while (4xx, down) is given
+    # up after this many attempts (backoff 1, 2, 4 … minutes, at most 6 h).
+    "MAIL_MAX_ATTEMPTS": (8, _int),
+    "MAIL_TIMEOUT_SECONDS": (30, _int),
+    # Scheduled jobs: only `flask jobs run` runs them, or the development
+    # server with RUN_SCHEDULER=1 (make run). A second scheduler waits on a
+    # lock and checks every SCHEDULER_POLL_SECONDS whether it may take over.
+    "RUN_SCHEDULER": (False, _bool),
+    "SCHEDULER_POLL_SECONDS": (15, _int),
+    "SCHEDULER_TIMEZONE": ("Europe/Berlin", str),
     "STRIPE_SECRET_KEY": ("", str),
     "STRIPE_PUBLISHABLE_KEY": ("", str),
     "STRIPE_WEBHOOK_SECRET": ("", str),
@@ -120,5 +131,13 @@ def validate(config: dict) -> None:
         raise ConfigError("PROXY_FIX must be 0 or the number of trusted proxies")
     if config["MAX_CONTENT_LENGTH"] < 1024:
         raise ConfigError("MAX_CONTENT_LENGTH must be at least 1024 (bytes)")
+    if config["MAIL_MAX_ATTEMPTS"] < 1 or config["MAIL_TIMEOUT_SECONDS"] < 1:
+        raise ConfigError("MAIL_MAX_ATTEMPTS and MAIL_TIMEOUT_SECONDS must be at least 1")
+    if config["SCHEDULER_POLL_SECONDS"] < 1:
+        raise ConfigError("SCHEDULER_POLL_SECONDS must be at least 1")
+    try:
+        ZoneInfo(config["SCHEDULER_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("SCHEDULER_TIMEZONE must be an IANA time zone, e.g. Europe/Berlin") from None
     if config["SERIES_MAX_OCCURRENCES"] < 1:
         raise ConfigError("SERIES_MAX_OCCURRENCES must be at least 1")

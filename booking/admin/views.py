@@ -11,8 +11,10 @@ from booking.accounts.forms import ROLE_LABELS
 from booking.accounts.models import Membership
 from booking.admin.forms import GrantRoleForm
 from booking.audit import service as audit_log
-from booking.core import ValidationFailed
+from booking.core import ValidationFailed, utcnow
 from booking.forms import flash_error, show_errors
+from booking.jobs import registry, runner, scheduler
+from booking.notifications import delivery
 from booking.notifications import service as notifications
 from booking.tenants.service import get_scoped
 
@@ -101,6 +103,35 @@ def outbox():
         messages=notifications.outbox(g.tenant),
         mail_configured=bool(current_app.config.get("MAIL_SERVER")),
     )
+
+
+@bp.post("/outbox/<int:message_id>/send-again")
+@requires(is_admin)
+def send_again(message_id: int):
+    """A failed mail of this municipality goes back into the queue."""
+    message = notifications.outbox_message(g.tenant, message_id)
+    if message.status != "failed":
+        flash(_("Diese Nachricht wartet schon oder ist verschickt."), "info")
+    else:
+        delivery.send_again(message)
+        flash(_("Die Nachricht wird erneut verschickt."), "success")
+    return redirect(url_for(".outbox"))
+
+
+@bp.get("/jobs")
+@requires(is_admin)
+def jobs():
+    """The scheduled jobs of the installation: what each does, when it last
+    ran, how that ended. Errors show their kind only: their text may name
+    other municipalities' data (the operator finds it in the log)."""
+    timezone = current_app.config["SCHEDULER_TIMEZONE"]
+    now = utcnow()
+    last = runner.last_runs(list(registry.JOBS))
+    rows = [
+        {"job": job, "last": last.get(job.id), "next": scheduler.next_run(job, timezone, now)}
+        for job in registry.JOBS.values()
+    ]
+    return render_template("admin/jobs.html", rows=rows, runs=runner.recent_runs())
 
 
 @bp.get("/audit")

@@ -18,6 +18,7 @@ from flask import Blueprint, g, request
 from flask_babel import gettext as _
 
 from booking.accounts import service as accounts
+from booking.accounts.access import has_role
 from booking.accounts.models import User
 from booking.api.schemas import Schema
 from booking.core import (
@@ -112,7 +113,7 @@ def require_role(*roles: str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if not api_user().has_role(g.tenant.id, *roles):
+            if not has_role(api_user(), g.tenant, *roles):
                 raise Forbidden(_("Dafür fehlt Ihnen die Berechtigung."))
             return view(*args, **kwargs)
 

@@ -29,3 +29,9 @@ class JobRun(db.Model):
     counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     manual: Mapped[bool] = mapped_column(default=False)
+
+    @property
+    def error_kind(self) -> str | None:
+        """The error's class only, e.g. ``SMTPServerDisconnected``: what staff
+        of any municipality may see (the text stays in the record and log)."""
+        return self.error.split(":", 1)[0] if self.error else None

@@ -5,15 +5,16 @@ job (notifications issue)."""
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from booking.core import utcnow
+from booking.core import NotFound, utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
 from booking.tenants.models import Tenant
-from booking.tenants.service import scoped
+from booking.tenants.service import get_scoped, scoped
 
 # Mail about a person's own account: it acts for the person (confirmation and
 # reset links) and belongs to no municipality, whichever one it names.
@@ -39,34 +40,43 @@ def notify(
     existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
     if existing is not None:
         return existing
-    subject, body = render_mail(kind, locale, tenant=tenant, **context)
+    subject, text, html = render_mail(kind, locale, tenant=tenant, **context)
     personal = kind.startswith(PERSONAL_PREFIX)
     return queue_mail(
         key,
         to_address,
         subject,
-        body,
+        text,
+        body_html=html,
         tenant=None if personal else tenant,
         attachment=attachment,
         personal=personal,
     )
 
 
-def render_mail(kind: str, locale: str | None, **context) -> tuple[str, str]:
-    """Subject and text of mail ``kind`` in ``locale`` (default: the
-    installation's). Links point at ``BASE_URL``, whichever host a request
-    came to, and work the same from a job without any request."""
+def render_mail(kind: str, locale: str | None, **context) -> tuple[str, str, str]:
+    """Subject, text and HTML of mail ``kind`` in ``locale`` (default: the
+    installation's), with the municipality's name and contact in the footer.
+    Links point at ``BASE_URL``, whichever host a request came to, and work
+    the same from a job without any request."""
     app = current_app._get_current_object()
     template = app.jinja_env.get_template(f"emails/{kind}.txt")
-    with (
-        app.test_request_context(base_url=app.config["BASE_URL"]),
-        force_locale(locale or app.config["BABEL_DEFAULT_LOCALE"]),
-    ):
-        values = template.new_context(context)
-        subject = " ".join("".join(template.blocks["subject"](values)).split())
-        values = template.new_context(context)
-        body = "".join(template.blocks["body"](values)).strip() + "\n"
-    return subject, body
+    locale = locale or app.config["BABEL_DEFAULT_LOCALE"]
+    tenant = context.get("tenant")
+    with app.test_request_context(base_url=app.config["BASE_URL"]), force_locale(locale):
+        subject = " ".join(
+            "".join(template.blocks["subject"](template.new_context(context))).split()
+        )
+        body = "".join(template.blocks["body"](template.new_context(context))).strip()
+        text = render_template("emails/_layout.txt", body=body, tenant=tenant).strip() + "\n"
+        html = render_template(
+            "emails/_layout.html",
+            subject=subject,
+            paragraphs=[p.strip() for p in body.split("\n\n") if p.strip()],
+            tenant=tenant,
+            lang=locale,
+        )
+    return subject, text, html
 
 
 def numbered_key(prefix: str) -> str:
@@ -87,6 +97,7 @@ def queue_mail(
     tenant: Tenant | None = None,
     attachment: tuple[str, str, bytes] | None = None,
     personal: bool = False,
+    body_html: str | None = None,
 ) -> OutboxMessage:
     """Queue a composed mail once per ``key``; a second call with the same key
     returns the first message unchanged. ``personal`` mail (about a person's
@@ -101,12 +112,21 @@ def queue_mail(
         to_address=to_address,
         subject=subject,
         body_text=body_text,
+        body_html=body_html,
         created_at=utcnow(),
     )
     if attachment:
         message.attachment_name, message.attachment_type, message.attachment_data = attachment
     db.session.add(message)
     db.session.flush()
+    return message
+
+
+def outbox_message(tenant: Tenant, message_id: int) -> OutboxMessage:
+    """One of the municipality's own (not personal) mails, else ``NotFound``."""
+    message = get_scoped(OutboxMessage, tenant, message_id)
+    if message.personal:
+        raise NotFound(_l("Nicht gefunden."))
     return message
 
 

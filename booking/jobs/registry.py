@@ -1,0 +1,13 @@
+"""Every package's jobs, by id (the ids of API.md)."""
+
+from __future__ import annotations
+
+from booking.jobs import Job
+from booking.notifications.jobs import JOBS as NOTIFICATION_JOBS
+
+# A package with scheduled work adds its ``JOBS`` here.
+JOBS: dict[str, Job] = {job.id: job for job in (*NOTIFICATION_JOBS,)}
+
+
+def get(job_id: str) -> Job | None:
+    return JOBS.get(job_id)
