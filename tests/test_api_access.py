@@ -79,6 +79,23 @@ def test_someone_elses_booking_is_404_like_a_missing_one(
     assert db.session.get(Booking, booking_id).status == "requested"
 
 
+@pytest.mark.parametrize("verb", [v for v in sorted(VERBS) if VERBS[v][0] == "POST"])
+def test_a_malformed_body_does_not_tell_that_a_booking_exists(
+    api, tenant, other_citizen, request_of_citizen, verb
+):
+    """The object is looked up before the body is read: a 400 for a bad body
+    on someone else's booking would tell that the id exists."""
+    _method, path, _body = VERBS[verb]
+    foreign = api(other_citizen, tenant)
+    booking_id = request_of_citizen["id"]
+    occurrence_id = request_of_citizen["occurrences"][0]["id"]
+    bad = {"reason": 5, "following": "ja", "start": 5, "end": None}
+    existing = foreign.post(path.format(b=booking_id, o=occurrence_id), json=bad)
+    missing = foreign.post(path.format(b=MISSING, o=MISSING), json=bad)
+    assert existing.status_code == missing.status_code == 404
+    assert existing.json == missing.json
+
+
 @pytest.mark.parametrize("verb", sorted(VERBS))
 def test_another_municipalitys_staff_get_404(api, make_tenant, make_user, request_of_citizen, verb):
     elsewhere = make_tenant("nachbarort")

@@ -147,15 +147,13 @@ def list_bookings():
     return {"items": [booking_json(b) for b in items]}
 
 
-def _booking(booking_id: int) -> Booking:
-    return get_scoped(Booking, g.tenant, booking_id)
-
-
 def _change(booking_id: int, change: Callable[..., Booking]):
-    """Approve, reject or cancel: the body (optional) may carry a ``reason``."""
+    """Approve, reject or cancel: the body (optional) may carry a ``reason``.
+    The booking is looked up first: one the caller may not see is a 404
+    whatever the body holds (a 400 would tell that it exists)."""
+    booking = queries.get_booking(g.tenant, api_user(), booking_id)
     body = parse(schemas.Decision, _optional_body())
-    booking = change(g.tenant, api_user(), _booking(booking_id), reason=body.reason)
-    return booking_json(booking)
+    return booking_json(change(g.tenant, api_user(), booking, reason=body.reason))
 
 
 @bp.post("/bookings/<int:booking_id>/approve")
@@ -185,8 +183,8 @@ def _occurrence(booking_id: int, occurrence_id: int) -> Occurrence:
 def cancel_occurrence(booking_id: int, occurrence_id: int):
     """Body (optional): ``{"reason": "...", "following": true}`` — with
     ``following`` this date and every later one of the series are cancelled."""
-    body = parse(schemas.CancelOccurrence, _optional_body())
     occurrence = _occurrence(booking_id, occurrence_id)
+    body = parse(schemas.CancelOccurrence, _optional_body())
     cancel = bookings.cancel_series_from if body.following else bookings.cancel_occurrence
     booking = cancel(g.tenant, api_user(), occurrence, reason=body.reason)
     return booking_json(booking)
@@ -197,8 +195,8 @@ def move_occurrence(booking_id: int, occurrence_id: int):
     """Body: ``{"start", "end", "reason"?, "override_reason"?}`` (extension).
     Moved by anyone but staff on a resource that needs approval, a confirmed
     booking is ``requested`` again (``reservations.service.move_occurrence``)."""
-    body = parse(schemas.MoveOccurrence, json_body())
     occurrence = _occurrence(booking_id, occurrence_id)
+    body = parse(schemas.MoveOccurrence, json_body())
     booking = bookings.move_occurrence(
         g.tenant,
         api_user(),
