@@ -1,15 +1,16 @@
 """The rules a booking must meet before its claims are written: a sane
 period (nobody can override it), a series whose dates do not overlap, and the
-resource's rules from ``availability`` (opening hours, closures, holidays,
-notice, advance, duration), which staff may break with a reason. Closed
-dates of a series can be skipped instead."""
+resource's rules (opening hours, closures and holidays from
+``resources.availability``; notice, advance, duration), which staff may break
+with a reason. Closed dates of a series can be skipped instead. The order in
+which they are checked, with the conflicts: ``reservations.checks``."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
@@ -20,7 +21,7 @@ from booking.reservations import engine
 from booking.reservations.access import is_staff
 from booking.resources import availability
 from booking.resources.models import Resource
-from booking.tenants.localtime import format_local, isoformat
+from booking.tenants.localtime import format_local, isoformat, tenant_zone
 from booking.tenants.models import Tenant
 
 
@@ -88,10 +89,110 @@ def check_series_apart(resource: Resource, dates: Sequence[tuple[datetime, datet
         )
 
 
+# --- the resource's rules -----------------------------------------------------
+
+# Rules a booking must meet; staff (admin, clerk) may override each with a
+# reason. ``closure`` and ``holiday`` dates can be skipped in a series instead.
+RULES = ("opening_hours", "closure", "holiday", "notice", "advance", "duration")
+CLOSED_RULES = ("closure", "holiday")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """Date number ``index`` breaks ``rule``; ``field`` names the input to fix."""
+
+    index: int
+    rule: str
+    field: str
+    message: str
+
+
+def rule_violations(
+    tenant: Tenant,
+    resource: Resource,
+    dates: list[tuple[datetime, datetime]],
+    *,
+    now: datetime,
+    related_ids: Iterable[int] | None = None,
+) -> list[Violation]:
+    """Every rule each of ``dates`` breaks. At most two queries for a whole
+    series (opening hours, closures); holidays come from the ``holidays``
+    package."""
+    if not dates:
+        return []
+    tz = tenant_zone(tenant)
+    window = availability.Interval(min(s for s, _e in dates), max(e for _s, e in dates))
+    blocked = availability.blocked_intervals(tenant, resource, *window, related_ids=related_ids)
+    hours = availability.weekly_hours(resource)
+    notice = timedelta(hours=resource.min_notice_hours or 0)
+    today = now.astimezone(tz).date()
+    found: list[Violation] = []
+    for index, (start, end) in enumerate(dates):
+
+        def add(rule: str, field: str, message, index: int = index) -> None:
+            found.append(Violation(index, rule, field, message))
+
+        minutes = (end - start) / timedelta(minutes=1)
+        if resource.min_duration_min and minutes < resource.min_duration_min:
+            add(
+                "duration",
+                "end",
+                lazy_ngettext(
+                    "Mindestens %(num)d Minute.",
+                    "Mindestens %(num)d Minuten.",
+                    resource.min_duration_min,
+                ),
+            )
+        if resource.max_duration_min and minutes > resource.max_duration_min:
+            add(
+                "duration",
+                "end",
+                lazy_ngettext(
+                    "Höchstens %(num)d Minute.",
+                    "Höchstens %(num)d Minuten.",
+                    resource.max_duration_min,
+                ),
+            )
+        if start < now:
+            add("notice", "start", _l("Der Beginn liegt in der Vergangenheit."))
+        elif start < now + notice:
+            add(
+                "notice",
+                "start",
+                lazy_ngettext(
+                    "Bitte mindestens %(num)d Stunde im Voraus buchen.",
+                    "Bitte mindestens %(num)d Stunden im Voraus buchen.",
+                    resource.min_notice_hours,
+                ),
+            )
+        if (
+            resource.max_advance_days is not None
+            and (start.astimezone(tz).date() - today).days > resource.max_advance_days
+        ):
+            add(
+                "advance",
+                "start",
+                lazy_ngettext(
+                    "Höchstens %(num)d Tag im Voraus buchbar.",
+                    "Höchstens %(num)d Tage im Voraus buchbar.",
+                    resource.max_advance_days,
+                ),
+            )
+        if not availability.within_opening_hours(tenant, resource, start, end, hours):
+            add("opening_hours", "start", _l("Außerhalb der Öffnungszeiten."))
+        for block in blocked:
+            if block.start < end and block.end > start:
+                if block.kind == "closure":
+                    add("closure", "start", _l("Gesperrt: %(reason)s", reason=block.label))
+                else:
+                    add("holiday", "start", _l("Feiertag: %(name)s", name=block.label))
+    return found
+
+
 def _raise_violations(
     tenant: Tenant,
     dates: Sequence[tuple[datetime, datetime]],
-    violations: Sequence[availability.Violation],
+    violations: Sequence[Violation],
     *,
     staff: bool,
 ) -> None:
@@ -135,18 +236,16 @@ def apply_rules(
 ) -> tuple[list[tuple[datetime, datetime]], list[Skipped], list[str]]:
     """Check the rules for every date. Returns the dates to keep, the dates
     skipped as closed, and the rules staff overrode; raises 422 otherwise."""
-    violations = availability.rule_violations(
-        tenant, resource, dates, now=now, related_ids=related_ids
-    )
-    by_index: dict[int, list[availability.Violation]] = {}
+    violations = rule_violations(tenant, resource, dates, now=now, related_ids=related_ids)
+    by_index: dict[int, list[Violation]] = {}
     for v in violations:
         by_index.setdefault(v.index, []).append(v)
     skipped: list[Skipped] = []
-    remaining: list[availability.Violation] = []
+    remaining: list[Violation] = []
     kept_dates: list[tuple[datetime, datetime]] = []
     for index, date_pair in enumerate(dates):
         found = by_index.get(index, [])
-        if found and skip_closed and all(v.rule in availability.CLOSED_RULES for v in found):
+        if found and skip_closed and all(v.rule in CLOSED_RULES for v in found):
             skipped.append(Skipped(*date_pair, found[0].rule, str(found[0].message)))
             continue
         kept_dates.append(date_pair)

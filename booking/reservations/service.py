@@ -43,7 +43,8 @@ from booking.reservations.access import (
     require_staff,
     require_tenant,
 )
-from booking.reservations.errors import BookingConflict, ConflictItem, conflict_items
+from booking.reservations.checks import ON_CONFLICT, Checked, check_periods, conflict
+from booking.reservations.errors import BookingConflict, conflict_items
 from booking.reservations.labels import STATUS_LABELS
 from booking.reservations.models import CLAIMING_STATUSES, Booking, Claim, Occurrence
 from booking.reservations.recurrence import (
@@ -52,19 +53,11 @@ from booking.reservations.recurrence import (
     expand,
     parse_recurrence,
 )
-from booking.reservations.rules import (
-    Skipped,
-    apply_rules,
-    check_period,
-    check_series_apart,
-)
-from booking.reservations.suggestions import suggestions
-from booking.resources import tree
+from booking.reservations.rules import Skipped, check_period
 from booking.resources.models import Resource
 from booking.tenants.localtime import format_local, tenant_zone
 from booking.tenants.models import Tenant
 
-ON_CONFLICT = ("reject", "skip")
 RACE_RETRIES = 5
 
 
@@ -109,42 +102,24 @@ def _snapshot(booking: Booking) -> dict[str, Any]:
     return {"status": booking.status}
 
 
-def _conflict(
-    tenant: Tenant,
-    resource: Resource,
-    items: list[ConflictItem],
-    *,
-    now: datetime,
-    exclude_occurrence_ids: Sequence[int] = (),
-) -> BookingConflict:
-    if not items:
-        return BookingConflict([], timezone=tenant.timezone)
-    first = items[0]
-    return BookingConflict(
-        items,
-        suggestions(
-            tenant,
-            resource,
-            first.start,
-            first.end,
-            now=now,
-            exclude_occurrence_ids=exclude_occurrence_ids,
-        ),
-        timezone=tenant.timezone,
-    )
-
-
-def _plain_conflict(
-    tenant: Tenant, hits: Sequence[engine.Hit], dates: Sequence[tuple[datetime, datetime]]
-) -> BookingConflict:
-    """A conflict without suggestions (approving, or a race lost at the end)."""
-    return BookingConflict(conflict_items(hits, dates), timezone=tenant.timezone)
-
-
 # --- creating --------------------------------------------------------------------
 
 
-def create_booking(
+@dataclass
+class _Plan:
+    """A booking request that passed every check, before anything is written."""
+
+    title: str
+    note: str | None
+    reason: str | None
+    rule: Recurrence | None
+    status: str
+    claims_now: bool
+    checked: Checked
+    now: datetime
+
+
+def _plan_booking(
     tenant: Tenant,
     actor: User,
     resource: Resource,
@@ -159,13 +134,48 @@ def create_booking(
     override_reason: str | None = None,
     now: datetime | None = None,
     max_occurrences: int = DEFAULT_MAX_OCCURRENCES,
-) -> BookingResult:
-    """Book ``resource`` for ``[start, end)``, or a weekly series starting
-    there. ``on_conflict``: ``reject`` (all or nothing, 409) or ``skip`` (book
-    the free dates; the others come back in ``skipped``). Staff may break
-    the booking rules with an ``override_reason`` (audited)."""
+    dry_run: bool = False,
+) -> _Plan:
+    """``create_booking``'s checks, writing nothing: the request's fields,
+    the series expanded from its first date, then the pipeline. ``dry_run``:
+    nothing will be claimed, so conflicts are always looked for."""
     now = now or utcnow()
     require_tenant(tenant, resource)
+    title, note, reason = _checked_request(
+        tenant, actor, resource, title, note, override_reason, on_conflict, organisation
+    )
+    check_period(start, end, resource)  # before a series is expanded from it
+    rule = parse_recurrence(recurrence) if recurrence is not None else None
+    dates = expand(start, end, rule, tenant_zone(tenant), max_occurrences)
+    status = "requested" if resource.requires_approval else "confirmed"
+    claims_now = status == "confirmed" or bool(resource.request_blocks)
+    checked = check_periods(
+        tenant,
+        actor,
+        resource,
+        dates,
+        now=now,
+        skip_closed=bool(rule and rule.skip_closed),
+        override_reason=reason,
+        on_conflict=on_conflict,
+        constraint_decides=claims_now and not dry_run,
+    )
+    return _Plan(title, note, reason, rule, status, claims_now, checked, now)
+
+
+def _checked_request(
+    tenant: Tenant,
+    actor: User,
+    resource: Resource,
+    title: str,
+    note: str | None,
+    override_reason: str | None,
+    on_conflict: str,
+    organisation: Organisation | None,
+) -> tuple[str, str | None, str | None]:
+    """The request's own fields (title, note, reason, ``on_conflict``, the
+    organisation booked for) and whether the resource can be booked at all;
+    422 naming every bad field. Returns the cleaned title, note and reason."""
     title = (title or "").strip()
     errors: dict[str, list] = {}
     if not title:
@@ -192,90 +202,81 @@ def create_booking(
             errors["organisation_id"] = [_l("Sie gehören dieser Organisation nicht an.")]
     if errors:
         raise ValidationFailed(_l("Bitte prüfen Sie die Angaben."), errors)
-    check_period(start, end, resource)
-    rule = parse_recurrence(recurrence) if recurrence is not None else None
-    tz = tenant_zone(tenant)
-    dates = expand(start, end, rule, tz, max_occurrences)
-    check_series_apart(resource, dates)
+    return title, note, reason
 
-    fam = tree.family(resource)
-    dates, skipped, overridden = apply_rules(
+
+def create_booking(
+    tenant: Tenant,
+    actor: User,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    title: str,
+    *,
+    recurrence: Recurrence | dict | None = None,
+    on_conflict: str = "reject",
+    organisation: Organisation | None = None,
+    note: str | None = None,
+    override_reason: str | None = None,
+    now: datetime | None = None,
+    max_occurrences: int = DEFAULT_MAX_OCCURRENCES,
+) -> BookingResult:
+    """Book ``resource`` for ``[start, end)``, or a weekly series starting
+    there. ``on_conflict``: ``reject`` (all or nothing, 409) or ``skip`` (book
+    the free dates; the others come back in ``skipped``). Staff may break
+    the booking rules with an ``override_reason`` (audited)."""
+    plan = _plan_booking(
         tenant,
         actor,
         resource,
-        dates,
+        start,
+        end,
+        title,
+        recurrence=recurrence,
+        on_conflict=on_conflict,
+        organisation=organisation,
+        note=note,
+        override_reason=override_reason,
         now=now,
-        related_ids=fam.related,
-        skip_closed=bool(rule and rule.skip_closed),
-        override_reason=reason,
+        max_occurrences=max_occurrences,
     )
-
-    units = fam.units
-    status = "requested" if resource.requires_approval else "confirmed"
-    claims_now = status == "confirmed" or bool(resource.request_blocks)
-    # PostgreSQL's exclusion constraint is the check when all dates must be
-    # claimed now; otherwise (SQLite, skipping dates, a request that does not
-    # block) look first, in one query for the whole series.
-    hits = []
-    if on_conflict == "skip" or not claims_now or not engine.constraint_enforced():
-        periods = [engine.claim_period(resource, s, e) for s, e in dates]
-        hits = engine.find_conflicts(units, periods)
-    if hits:
-        items = conflict_items(hits, dates)
-        if on_conflict == "reject":
-            raise _conflict(tenant, resource, items, now=now)
-        taken = {hit.index for hit in hits}
-        skipped.extend(Skipped(*dates[i], "conflict") for i in sorted(taken))
-        dates = [d for i, d in enumerate(dates) if i not in taken]
-        if not dates:
-            raise _conflict(tenant, resource, items, now=now)
-
+    now, checked = plan.now, plan.checked
     booking = engine.insert_booking(
         resource,
         user_id=actor.id,
         organisation_id=organisation.id if organisation else None,
-        title=title,
-        note=note,
-        status=status,
+        title=plan.title,
+        note=plan.note,
+        status=plan.status,
         customer_category=_customer_category(organisation),
-        recurrence=rule.as_json() if rule else None,
+        recurrence=plan.rule.as_json() if plan.rule else None,
         now=now,
     )
-    engine.insert_occurrences(booking, dates, now)
-
-    if claims_now:
-        _claim_or_skip(tenant, booking, resource, units, skipped, on_conflict, now=now)
-
+    engine.insert_occurrences(booking, checked.dates, now)
+    skipped = list(checked.skipped)
+    if plan.claims_now:
+        _claim_or_skip(tenant, booking, resource, checked.units, skipped, on_conflict, now=now)
     skipped.sort(key=lambda s: s.start)
-    if overridden:
+    if checked.overridden:
         audit.record(
             tenant,
             actor,
             "booking.override",
             booking,
-            after={"status": booking.status, "rules": overridden},
-            reason=reason,
+            after={"status": booking.status, "rules": checked.overridden},
+            reason=plan.reason,
             now=now,
         )
-    return BookingResult(booking, skipped, overridden)
+    return BookingResult(booking, skipped, checked.overridden)
 
 
 def preview_booking(*args: Any, **kwargs: Any) -> Preview:
     """What ``create_booking`` with these arguments would do — the dates, the
     skipped dates, the status and the fee, or its domain error — without
-    writing anything: it runs inside a savepoint that is rolled back."""
-    savepoint = db.session.begin_nested()
-    try:
-        result = create_booking(*args, **kwargs)
-        db.session.flush()
-        return Preview(
-            status=result.booking.status,
-            dates=[(o.start_at, o.end_at) for o in result.booking.active_occurrences],
-            skipped=result.skipped,
-        )
-    finally:
-        if savepoint.is_active:
-            savepoint.rollback()
+    writing anything: the same checks, and conflicts looked for in every
+    case (no claim is written for PostgreSQL's constraint to refuse)."""
+    plan = _plan_booking(*args, **kwargs, dry_run=True)
+    return Preview(status=plan.status, dates=plan.checked.dates, skipped=plan.checked.skipped)
 
 
 def _claim_or_skip(
@@ -303,7 +304,7 @@ def _claim_or_skip(
                 continue  # the winner was released again meanwhile: try once more
             if on_conflict == "reject" or len(lost) == len(occurrences):
                 _discard(booking)
-                raise _conflict(tenant, resource, items, now=now) from None
+                raise conflict(tenant, resource, items, now=now) from None
             for index in sorted(lost, reverse=True):
                 occ = occurrences[index]
                 skipped.append(Skipped(occ.start_at, occ.end_at, "conflict"))
@@ -351,16 +352,13 @@ def approve_booking(
     )
     missing = [o for o in occurrences if o.id not in claimed]
     if missing:
-        units = tree.leaf_unit_ids(resource)
         dates = [(o.start_at, o.end_at) for o in missing]
-        periods = [engine.claim_period(resource, s, e) for s, e in dates]
-        hits = engine.find_conflicts(units, periods)
-        if hits:
-            raise _plain_conflict(tenant, hits, dates)
+        checked = check_periods(tenant, actor, resource, dates, now=now, rules=False, suggest=False)
         try:
-            engine.write_claims(resource, units, missing)
+            engine.write_claims(resource, checked.units, missing)
         except engine.ClaimsTaken as taken:
-            raise _plain_conflict(tenant, taken.hits, dates) from None
+            items = conflict_items(taken.hits, dates)
+            raise conflict(tenant, resource, items, now=now, suggest=False) from None
     return _decide(tenant, actor, booking, "confirmed", "booking.approve", reason=reason, now=now)
 
 
@@ -560,6 +558,16 @@ def cancel_series_from(
     return _cancel(tenant, actor, booking, rest, "booking.cancel_from", reason=reason, now=now)
 
 
+def _move_snapshot(occurrence: Occurrence) -> dict[str, Any]:
+    """A date's place and its booking's status, for the audit log (UTC)."""
+    return {
+        "occurrence": occurrence.id,
+        "start": occurrence.start_at.astimezone(UTC).isoformat(),
+        "end": occurrence.end_at.astimezone(UTC).isoformat(),
+        "status": occurrence.booking.status,
+    }
+
+
 def move_occurrence(
     tenant: Tenant,
     actor: User,
@@ -601,40 +609,19 @@ def move_occurrence(
             _l("Bitte prüfen Sie die Angaben."),
             {"resource_id": [_l("Diese Einrichtung kann nicht gebucht werden.")]},
         )
-    check_period(start, end, resource)
-    fam = tree.family(resource)
-    _dates, _skipped, overridden = apply_rules(
+    checked = check_periods(
         tenant,
         actor,
         resource,
         [(start, end)],
         now=now,
-        related_ids=fam.related,
-        skip_closed=False,
         override_reason=override,
-    )
-    hits = engine.find_conflicts(
-        fam.units,
-        [engine.claim_period(resource, start, end)],
         exclude_occurrence_ids=[occurrence.id],
     )
-    if hits:
-        raise _conflict(
-            tenant,
-            resource,
-            conflict_items(hits, [(start, end)]),
-            now=now,
-            exclude_occurrence_ids=[occurrence.id],
-        )
     status = booking.status
     if not staff and resource.requires_approval and status == "confirmed":
         status = "requested"
-    before = {
-        "occurrence": occurrence.id,
-        "start": occurrence.start_at.astimezone(UTC).isoformat(),
-        "end": occurrence.end_at.astimezone(UTC).isoformat(),
-        "status": booking.status,
-    }
+    before = _move_snapshot(occurrence)
     occurrence.start_at, occurrence.end_at = start, end
     if status != booking.status:
         booking.status = status
@@ -649,14 +636,9 @@ def move_occurrence(
         try:
             engine.move_claims(resource, occurrence)
         except engine.ClaimsTaken as taken:
-            raise _plain_conflict(tenant, taken.hits, [(start, end)]) from None
-    after: dict[str, Any] = {
-        "occurrence": occurrence.id,
-        "start": start.astimezone(UTC).isoformat(),
-        "end": end.astimezone(UTC).isoformat(),
-        "status": booking.status,
-        "rules": overridden,
-    }
+            items = conflict_items(taken.hits, [(start, end)])
+            raise conflict(tenant, resource, items, now=now, suggest=False) from None
+    after = {**_move_snapshot(occurrence), "rules": checked.overridden}
     if override and note:
         after["note"] = note
     audit.record(

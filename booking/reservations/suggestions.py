@@ -17,6 +17,7 @@ from booking.extensions import db
 from booking.reservations import engine
 from booking.reservations.errors import Suggestion
 from booking.reservations.models import Claim
+from booking.reservations.rules import rule_violations
 from booking.resources import availability, tree
 from booking.resources.models import Resource
 from booking.tenants.localtime import minutes_into_day, tenant_zone, wall_clock_to_utc
@@ -51,7 +52,7 @@ def _free_elsewhere(
         units = tree.leaf_unit_ids(other)
         if engine.find_conflicts(units, [engine.claim_period(other, start, end)]):
             continue
-        if availability.rule_violations(tenant, other, [(start, end)], now=now):
+        if rule_violations(tenant, other, [(start, end)], now=now):
             continue
         found.append(Suggestion(other.id, start, end))
         if len(found) >= SUGGESTION_LIMIT:

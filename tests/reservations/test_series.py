@@ -12,9 +12,8 @@ from sqlalchemy import event
 
 from booking.core import ValidationFailed, utcnow
 from booking.extensions import db
-from booking.reservations import service
+from booking.reservations import rules, service
 from booking.reservations.recurrence import Recurrence, expand, parse_recurrence
-from booking.resources import availability
 from booking.resources.models import Closure
 from tests.reservations.conftest import BERLIN, at, iso, workday
 
@@ -305,9 +304,7 @@ def test_rules_for_a_whole_series_take_two_queries(tenant, make_resource, day):
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        found = availability.rule_violations(
-            tenant, room, dates, now=utcnow(), related_ids={room.id}
-        )
+        found = rules.rule_violations(tenant, room, dates, now=utcnow(), related_ids={room.id})
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert len(statements) <= 3  # BEGIN (SQLite), closures, opening hours

@@ -1,0 +1,146 @@
+"""The booking-check pipeline: from a resource and a list of ``(start, end)``
+periods to what can be booked. Every path that writes claims goes through it
+— a new booking and its preview, a move, an approval (and burial
+appointments) — so their answers cannot drift apart:
+
+1. the periods (``rules.check_period``, ``rules.check_series_apart``): aware,
+   ordered, bounded, not overlapping each other; nobody can override these;
+2. the resource's rules (``rules.apply_rules``): opening hours, closures,
+   holidays, notice, advance, duration; closed dates of a series may be
+   skipped, staff may override the rest with a reason;
+3. the conflicts (``engine.find_conflicts``, one query for every period): all
+   or nothing (``reject``: 409 with suggestions) or book the free dates
+   (``skip``).
+
+It only reads. Writing the booking, its claims and the audit entry is the
+caller's, and so is the race that PostgreSQL's exclusion constraint decides
+while the claims are written (``engine.write_claims``, ``engine.move_claims``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from booking.accounts.models import User
+from booking.reservations import engine
+from booking.reservations.errors import BookingConflict, ConflictItem, conflict_items
+from booking.reservations.rules import Skipped, apply_rules, check_period, check_series_apart
+from booking.reservations.suggestions import suggestions
+from booking.resources import tree
+from booking.resources.models import Resource
+from booking.tenants.models import Tenant
+
+ON_CONFLICT = ("reject", "skip")
+Period = tuple[datetime, datetime]
+
+
+@dataclass
+class Checked:
+    """What may be booked: the ``dates`` to book (in the order given), the
+    dates ``skipped`` (closed, or taken when skipping conflicts; by time), the
+    rules staff ``overridden``, the ``conflicts`` of the dates skipped as
+    taken, and the leaf ``units`` the claims go on."""
+
+    dates: list[Period]
+    skipped: list[Skipped]
+    overridden: list[str]
+    conflicts: list[ConflictItem]
+    units: list[int]
+
+
+def check_periods(
+    tenant: Tenant,
+    actor: User,
+    resource: Resource,
+    periods: Sequence[Period],
+    *,
+    now: datetime,
+    rules: bool = True,
+    skip_closed: bool = False,
+    override_reason: str | None = None,
+    on_conflict: str = "reject",
+    exclude_occurrence_ids: Sequence[int] = (),
+    suggest: bool = True,
+    constraint_decides: bool = False,
+) -> Checked:
+    """Check ``periods`` of ``resource`` for ``actor``; raises the domain
+    error a booking of them would meet (422 for a period or a rule, 409 for
+    a conflict), else says what may be booked.
+
+    ``rules=False`` checks conflicts only (dates checked when they were
+    booked, as in an approval). ``exclude_occurrence_ids``: claims that do
+    not count (a date being moved). ``suggest``: offer alternatives with a
+    409. ``constraint_decides``: the caller claims every date right after,
+    in this transaction; with ``reject`` on PostgreSQL the exclusion
+    constraint is then the conflict check, and the query is left out."""
+    dates = list(periods)
+    family = tree.family(resource)
+    skipped: list[Skipped] = []
+    overridden: list[str] = []
+    if rules:
+        for start, end in dates:
+            check_period(start, end, resource)
+        check_series_apart(resource, dates)
+        dates, skipped, overridden = apply_rules(
+            tenant,
+            actor,
+            resource,
+            dates,
+            now=now,
+            related_ids=family.related,
+            skip_closed=skip_closed,
+            override_reason=override_reason,
+        )
+    conflicts: list[ConflictItem] = []
+    if not (constraint_decides and on_conflict == "reject" and engine.constraint_enforced()):
+        hits = engine.find_conflicts(
+            family.units,
+            [engine.claim_period(resource, s, e) for s, e in dates],
+            exclude_occurrence_ids=exclude_occurrence_ids,
+        )
+        if hits:
+            conflicts = conflict_items(hits, dates)
+            taken = {hit.index for hit in hits}
+            if on_conflict == "reject" or len(taken) == len(dates):
+                raise conflict(
+                    tenant,
+                    resource,
+                    conflicts,
+                    now=now,
+                    exclude_occurrence_ids=exclude_occurrence_ids,
+                    suggest=suggest,
+                )
+            skipped.extend(Skipped(*dates[i], "conflict") for i in sorted(taken))
+            dates = [d for i, d in enumerate(dates) if i not in taken]
+    skipped.sort(key=lambda s: s.start)
+    return Checked(dates, skipped, overridden, conflicts, family.units)
+
+
+def conflict(
+    tenant: Tenant,
+    resource: Resource,
+    items: list[ConflictItem],
+    *,
+    now: datetime,
+    exclude_occurrence_ids: Sequence[int] = (),
+    suggest: bool = True,
+) -> BookingConflict:
+    """The 409 for ``items``, with alternatives near the first one unless
+    ``suggest`` is off (an approval, or a race lost while writing a move)."""
+    if not items or not suggest:
+        return BookingConflict(items, timezone=tenant.timezone)
+    first = items[0]
+    return BookingConflict(
+        items,
+        suggestions(
+            tenant,
+            resource,
+            first.start,
+            first.end,
+            now=now,
+            exclude_occurrence_ids=exclude_occurrence_ids,
+        ),
+        timezone=tenant.timezone,
+    )
