@@ -13,7 +13,7 @@ from booking.admin.forms import GrantRoleForm
 from booking.audit import service as audit_log
 from booking.core import ValidationFailed, utcnow
 from booking.forms import flash_error, show_errors
-from booking.jobs import registry, runner, scheduler
+from booking.jobs import COUNT_LABELS, registry, runner, scheduler
 from booking.notifications import delivery
 from booking.notifications import service as notifications
 from booking.tenants.service import get_scoped
@@ -131,7 +131,9 @@ def jobs():
         {"job": job, "last": last.get(job.id), "next": scheduler.next_run(job, timezone, now)}
         for job in registry.JOBS.values()
     ]
-    return render_template("admin/jobs.html", rows=rows, runs=runner.recent_runs())
+    return render_template(
+        "admin/jobs.html", rows=rows, runs=runner.recent_runs(), count_labels=COUNT_LABELS
+    )
 
 
 @bp.get("/audit")

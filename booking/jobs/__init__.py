@@ -9,6 +9,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
+# What the jobs count, for the Jobs page (a key without a label shows as is).
+COUNT_LABELS = {
+    "sent": _l("verschickt"),
+    "retry": _l("später erneut"),
+    "failed": _l("aufgegeben"),
+    "queued": _l("eingereiht"),
+    "anonymised": _l("anonymisiert"),
+}
+
 
 @dataclass(frozen=True)
 class Job:

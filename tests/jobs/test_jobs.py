@@ -145,6 +145,7 @@ def test_a_scheduler_whose_connection_dies_lets_the_other_take_over(app):
 def test_the_jobs_page_shows_the_last_runs_to_admins_only(
     client, login, make_user, tenant, make_tenant
 ):
+    run_job(Job("mail.deliver", lambda now: {"sent": 4}, "-"))
     run_job(Job("mail.deliver", lambda now: (_ for _ in ()).throw(OSError("geheim@x")), "-"))
     other = make_tenant("nachbarort")
     clerk = make_user(tenant=tenant, roles=["clerk"])
@@ -159,6 +160,7 @@ def test_the_jobs_page_shows_the_last_runs_to_admins_only(
     page = client.get(f"/{tenant.slug}/admin/jobs").get_data(as_text=True)
     assert "Postausgang per SMTP zustellen" in page and "mail.deliver" in page
     assert "fehlgeschlagen" in page and "OSError" in page
+    assert "verschickt: 4" in page
     assert "geheim@x" not in page  # an error's text may name other people's data
     assert client.get("/gibt-es-nicht/admin/jobs").status_code == 404
 
