@@ -7,10 +7,8 @@ import hashlib
 import math
 import time
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import limits
 import pydantic
@@ -222,11 +220,6 @@ def _message(error_type: str, ctx: dict[str, Any]) -> str:
         case "extra_forbidden":
             return _("Unbekanntes Feld.")
     return _("Bitte prüfen Sie die Angaben.")
-
-
-def isoformat(instant: datetime, timezone: str | None = None) -> str:
-    """RFC 3339 with the tenant's local offset."""
-    return instant.astimezone(ZoneInfo(timezone or g.tenant.timezone)).isoformat()
 
 
 def money_json(cents: int, currency: str = "EUR") -> dict[str, Any]:

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 
 from booking.accounts.models import Organisation
 from booking.api import schemas
-from booking.api.base import api_user, bp, isoformat, json_body, money_json, parse
+from booking.api.base import api_user, bp, json_body, money_json, parse
 from booking.core import Forbidden, NotFound, utcnow
 from booking.reservations import access, queries
 from booking.reservations import service as bookings
@@ -31,6 +31,7 @@ from booking.reservations.rules import Skipped
 from booking.resources import service as resources
 from booking.resources import tree
 from booking.resources.models import Resource
+from booking.tenants.localtime import isoformat
 from booking.tenants.service import get_scoped
 
 LIST_LIMIT = 500
@@ -62,16 +63,16 @@ def fee_json(booking: Booking) -> dict[str, Any]:
 def occurrence_json(occurrence: Occurrence) -> dict[str, Any]:
     return {
         "id": occurrence.id,
-        "start": isoformat(occurrence.start_at),
-        "end": isoformat(occurrence.end_at),
+        "start": isoformat(occurrence.start_at, g.tenant),
+        "end": isoformat(occurrence.end_at, g.tenant),
         "status": occurrence.status,
     }
 
 
 def skipped_json(skipped: Skipped) -> dict[str, Any]:
     return {
-        "start": isoformat(skipped.start),
-        "end": isoformat(skipped.end),
+        "start": isoformat(skipped.start, g.tenant),
+        "end": isoformat(skipped.end, g.tenant),
         "reason": skipped.reason,
     }
 

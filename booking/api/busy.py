@@ -11,10 +11,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from booking.api import schemas
-from booking.api.base import bp, isoformat, parse
+from booking.api.base import bp, parse
 from booking.api.bookings import visible_resource
 from booking.core import ValidationFailed
 from booking.reservations import queries
+from booking.tenants.localtime import isoformat
 
 MAX_WINDOW = timedelta(days=93)
 
@@ -43,4 +44,9 @@ def resource_busy(resource_id: int):
             },
         )
     items = queries.busy_intervals(g.tenant, resource, start, end)
-    return {"items": [{"start": isoformat(iv.start), "end": isoformat(iv.end)} for iv in items]}
+    return {
+        "items": [
+            {"start": isoformat(iv.start, g.tenant), "end": isoformat(iv.end, g.tenant)}
+            for iv in items
+        ]
+    }

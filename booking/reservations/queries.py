@@ -275,9 +275,9 @@ def busy_intervals(
 
 def is_free(tenant: Tenant, resource: Resource, start: datetime, end: datetime) -> bool:
     """Open then, and nothing booked or closed in ``[start, end)``."""
-    return availability.within_opening_hours(tenant, resource, start, end) and not busy_intervals(
-        tenant, resource, start, end
-    )
+    if not availability.within_opening_hours(tenant, resource, start, end):
+        return False
+    return not busy_intervals(tenant, resource, start, end)
 
 
 def free_resources(

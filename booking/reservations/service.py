@@ -5,8 +5,9 @@ and ``now``, flush but never commit, and raise domain errors
 (``BookingConflict`` 409, ``ValidationFailed`` 422, ``Forbidden`` 403,
 ``NotFound`` 404). The caller commits once.
 
-Who may do what is in ``reservations.access``, the rules checked before
-claims are written in ``reservations.rules``, the read-only questions (one
+Who may do what is in ``reservations.access``; the checks before claims
+are written (periods, rules, conflicts) in the pipeline ``reservations.checks``,
+the rules themselves in ``reservations.rules``; the read-only questions (one
 booking, lists, the approval queue) in ``reservations.queries``, the
 alternatives offered on a conflict in ``reservations.suggestions``.
 """
