@@ -140,6 +140,20 @@ class ChangePasswordForm(FlaskForm):
     password, password_confirm = _new_password_fields()
 
 
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(
+        _l("Ihr Passwort"),
+        validators=[_required()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    sure = BooleanField(
+        _l("Ich möchte mein Konto mit allen Angaben löschen."),
+        validators=[
+            DataRequired(message=_l("Bitte bestätigen Sie, dass Sie das Konto löschen möchten."))
+        ],
+    )
+
+
 class ApiTokenForm(FlaskForm):
     token_name = StringField(
         _l("Bezeichnung"),

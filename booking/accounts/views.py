@@ -10,6 +10,7 @@ from flask import (
     current_app,
     flash,
     g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -20,7 +21,7 @@ from flask_babel import get_locale, ngettext, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_fresh, login_required, login_user, logout_user
 
-from booking import throttle, transaction
+from booking import privacy, throttle, transaction
 from booking.accounts import access, service
 from booking.accounts.access import current_actor
 from booking.accounts.forms import (
@@ -30,6 +31,7 @@ from booking.accounts.forms import (
     ApiTokenForm,
     ChangePasswordForm,
     ConfirmForm,
+    DeleteAccountForm,
     EmailForm,
     LoginForm,
     OrganisationForm,
@@ -291,6 +293,7 @@ def _render_profile(
     profile_form: ProfileForm | None = None,
     password_form: ChangePasswordForm | None = None,
     token_form: ApiTokenForm | None = None,
+    delete_form: DeleteAccountForm | None = None,
     new_token: str | None = None,
 ):
     user = current_actor()
@@ -303,6 +306,7 @@ def _render_profile(
             profile_form=profile_form,
             password_form=password_form or ChangePasswordForm(prefix="pw", formdata=None),
             token_form=token_form or ApiTokenForm(prefix="token", formdata=None),
+            delete_form=delete_form or DeleteAccountForm(prefix="delete", formdata=None),
             tokens=service.api_tokens(user),
             roles=service.roles_by_tenant(user),
             role_labels=ROLE_LABELS,
@@ -350,6 +354,33 @@ def change_password():
             )
             return redirect(url_for(".profile"))
     return _render_profile(password_form=form)
+
+
+@bp.get("/data.json")
+@login_required
+def data_export():
+    """Everything stored about the signed-in person, as a JSON download."""
+    response = jsonify(privacy.export(current_actor()))
+    response.headers["Content-Disposition"] = 'attachment; filename="meine-daten.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/delete")
+@limiter.limit("5/hour")
+@login_required
+def delete_account():
+    form = DeleteAccountForm(prefix="delete")
+    if form.validate_on_submit():
+        try:
+            privacy.delete_account(current_actor(), form.password.data)
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
+            logout_user()
+            flash(_("Ihr Konto ist gelöscht."), "success")
+            return redirect(url_for("public.index"))
+    return _render_profile(delete_form=form)
 
 
 @bp.post("/tokens")

@@ -44,6 +44,10 @@ class Booking(db.Model):
     recurrence: Mapped[dict | None] = mapped_column(db.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the clerks' digest of new requests named it (None: not yet).
+    staff_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # DSGVO: when its personal data (person, title, note) was removed.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     resource: Mapped[Resource] = relationship()
     user: Mapped[User | None] = relationship()
