@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, event, text
@@ -24,6 +25,7 @@ from booking.resources import service as resources
 from booking.resources.models import Resource
 from booking.tenants.models import Tenant
 from booking.tenants.service import create_tenant
+from tests import smtp
 
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -291,3 +293,22 @@ def api(app: Flask, client: FlaskClient):
         return Api(user, tenant.slug)
 
     return make
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[smtp.Recorder, int]]:
+    recorder = smtp.Recorder()
+    port = smtp.free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield recorder, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_config(app, smtp_server):
+    """The app's settings pointed at the test SMTP server."""
+    _recorder, port = smtp_server
+    return {**app.config, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port}

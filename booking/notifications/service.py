@@ -1,18 +1,22 @@
 """Composing and queueing mail. ``notify`` is the one way mail is written:
 it renders ``templates/emails/<kind>.txt`` in the recipient's language, with
-absolute links from ``BASE_URL``, and queues it once per key. Delivery is a
-job (notifications issue)."""
+absolute links from ``BASE_URL``, and queues it once per key (a unique
+constraint). ``delivery`` sends the outbox (the ``mail.deliver`` job)."""
 
 from __future__ import annotations
+
+from functools import partial
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from booking.core import NotFound, utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
+from booking.tenants.localtime import format_local
 from booking.tenants.models import Tenant
 from booking.tenants.service import get_scoped, scoped
 
@@ -63,6 +67,9 @@ def render_mail(kind: str, locale: str | None, **context) -> tuple[str, str, str
     template = app.jinja_env.get_template(f"emails/{kind}.txt")
     locale = locale or app.config["BABEL_DEFAULT_LOCALE"]
     tenant = context.get("tenant")
+    if tenant is not None:
+        # Times in the municipality's zone and the mail's language.
+        context.setdefault("when", partial(format_local, tenant))
     with app.test_request_context(base_url=app.config["BASE_URL"]), force_locale(locale):
         subject = " ".join(
             "".join(template.blocks["subject"](template.new_context(context))).split()
@@ -117,8 +124,13 @@ def queue_mail(
     )
     if attachment:
         message.attachment_name, message.attachment_type, message.attachment_data = attachment
-    db.session.add(message)
-    db.session.flush()
+    # The unique key is the guarantee: two schedulers (or requests) queueing
+    # the same notification at once leave one row; the loser takes it.
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:
+        return db.session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one()
     return message
 
 

@@ -36,7 +36,7 @@ from booking.core import (
     utcnow,
 )
 from booking.extensions import db
-from booking.reservations import engine
+from booking.reservations import engine, notifications
 from booking.reservations.access import (
     is_staff,
     may_change_date,
@@ -268,6 +268,7 @@ def create_booking(
             reason=plan.reason,
             now=now,
         )
+    notifications.booking_created(tenant, booking)
     return BookingResult(booking, skipped, checked.overridden)
 
 
@@ -360,7 +361,9 @@ def approve_booking(
         except engine.ClaimsTaken as taken:
             items = conflict_items(taken.hits, dates)
             raise conflict(tenant, resource, items, now=now, suggest=False) from None
-    return _decide(tenant, actor, booking, "confirmed", "booking.approve", reason=reason, now=now)
+    _decide(tenant, actor, booking, "confirmed", "booking.approve", reason=reason, now=now)
+    notifications.booking_confirmed(tenant, booking, clean_text(reason))
+    return booking
 
 
 def reject_booking(
@@ -379,7 +382,9 @@ def reject_booking(
         booking, ("requested", "held"), _l("Nur angefragte Buchungen können abgelehnt werden.")
     )
     engine.release_claims(booking.occurrences)
-    return _decide(tenant, actor, booking, "rejected", "booking.reject", reason=reason, now=now)
+    _decide(tenant, actor, booking, "rejected", "booking.reject", reason=reason, now=now)
+    notifications.booking_rejected(tenant, booking, clean_text(reason))
+    return booking
 
 
 def _decide(
@@ -471,7 +476,8 @@ def _cancel(
     if not booking.active_occurrences:
         booking.status = "cancelled"
     booking.updated_at = now
-    if is_staff(actor, tenant):
+    staff = is_staff(actor, tenant)
+    if staff:
         audit.record(
             tenant,
             actor,
@@ -483,6 +489,9 @@ def _cancel(
             now=now,
         )
     db.session.flush()
+    notifications.dates_cancelled(
+        tenant, booking, occurrences, by_staff=staff, reason=clean_text(reason)
+    )
     return booking
 
 
@@ -623,6 +632,7 @@ def move_occurrence(
     if not staff and resource.requires_approval and status == "confirmed":
         status = "requested"
     before = _move_snapshot(occurrence)
+    old_start = occurrence.start_at
     occurrence.start_at, occurrence.end_at = start, end
     if status != booking.status:
         booking.status = status
@@ -653,4 +663,7 @@ def move_occurrence(
         now=now,
     )
     db.session.flush()
+    notifications.date_moved(
+        tenant, booking, occurrence, old_start, by_staff=staff, reason=override or note
+    )
     return booking

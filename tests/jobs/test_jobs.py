@@ -16,7 +16,7 @@ from booking.jobs.runner import run_job
 from booking.notifications.service import queue_mail
 from booking.tenants.service import create_tenant
 
-API_JOB_IDS = {"mail.deliver", "retention.anonymise"}
+API_JOB_IDS = {"mail.deliver", "reminders.bookings", "retention.anonymise"}
 
 
 def runs() -> list[JobRun]:

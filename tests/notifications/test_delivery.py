@@ -13,7 +13,7 @@ from booking.extensions import db
 from booking.notifications import delivery
 from booking.notifications.models import OutboxMessage
 from booking.notifications.service import notify, queue_mail
-from tests.notifications.conftest import free_port
+from tests.smtp import free_port
 
 ICS = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
 

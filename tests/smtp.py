@@ -1,16 +1,13 @@
-"""A real SMTP server (aiosmtpd) on a free port, recording what arrives and
-refusing on request."""
+"""A real SMTP server for the tests (aiosmtpd): records what arrives, refuses
+on request. The fixtures ``smtp_server`` and ``mail_config`` are in
+tests/conftest.py."""
 
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-
-import pytest
-from aiosmtpd.controller import Controller
 
 
 def free_port() -> int:
@@ -40,22 +37,3 @@ class Recorder:
             return "451 4.3.0 try again later"
         self.received.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Recorder, int]]:
-    recorder = Recorder()
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield recorder, port
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def mail_config(app, smtp_server):
-    """The app's settings pointed at the test SMTP server."""
-    _recorder, port = smtp_server
-    return {**app.config, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port}

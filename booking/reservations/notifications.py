@@ -1,0 +1,289 @@
+"""What the bookings tell people, composed by ``notifications.notify``: the
+applicant hears of every step of their booking (with the calendar file
+where the dates stand), the clerks get one digest of new requests per run,
+applicants and caretakers a reminder before each date.
+
+Every mail has a key made of its kind, the object and the moment it is
+about, so a service, a job run twice or two schedulers at once never send a
+second copy (the outbox's unique key is the guarantee)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from booking.accounts.models import User
+from booking.accounts.service import users_with_role
+from booking.core import utcnow
+from booking.extensions import db
+from booking.feeds import ics
+from booking.notifications.models import OutboxMessage
+from booking.notifications.service import notify
+from booking.reservations.models import Booking, Occurrence
+from booking.resources import tree
+from booking.resources.models import Resource, ResourceCaretaker
+from booking.tenants.models import Tenant
+from booking.tenants.service import in_tenant
+
+STAFF_DIGEST_ROLES = ("clerk", "admin")
+KEY_CHUNK = 500
+
+
+def _stamp(instant: datetime) -> str:
+    return instant.strftime("%Y%m%dT%H%M%S")
+
+
+def place(resource: Resource) -> str:
+    """Where it is: "Saal A, Dorfgemeinschaftshaus, Lindenstraße 1" — a part
+    named with its hall, the address of the nearest one that has one."""
+    chain = [resource, *tree.ancestors(resource)]
+    names = [r.name for r in chain]
+    address = next((r.address for r in chain if r.address), None)
+    return ", ".join([*names, *([address] if address else [])])
+
+
+def _calendar(booking: Booking, tenant: Tenant) -> tuple[str, str, bytes]:
+    return (
+        ics.booking_filename(booking),
+        "text/calendar; method=PUBLISH",
+        ics.booking_calendar(booking, tenant),
+    )
+
+
+def _to_applicant(
+    kind: str, booking: Booking, tenant: Tenant, key: str, *, calendar: bool = False, **context
+) -> None:
+    """Mail the person who booked (nobody once the booking is anonymised)."""
+    person = booking.user
+    if person is None:
+        return
+    notify(
+        kind,
+        person.email,
+        tenant,
+        key=key,
+        locale=person.locale,
+        attachment=_calendar(booking, tenant) if calendar else None,
+        booking=booking,
+        person=person,
+        place=place(booking.resource),
+        **context,
+    )
+
+
+def booking_created(tenant: Tenant, booking: Booking) -> None:
+    """Received (a request) or confirmed at once."""
+    if booking.status == "requested":
+        _to_applicant("booking_requested", booking, tenant, f"booking.requested:{booking.id}")
+    elif booking.status == "confirmed":
+        booking_confirmed(tenant, booking)
+
+
+def booking_confirmed(tenant: Tenant, booking: Booking, reason: str | None = None) -> None:
+    _to_applicant(
+        "booking_confirmed",
+        booking,
+        tenant,
+        f"booking.confirmed:{booking.id}:{_stamp(booking.updated_at)}",
+        calendar=True,
+        reason=reason,
+    )
+
+
+def booking_rejected(tenant: Tenant, booking: Booking, reason: str | None = None) -> None:
+    _to_applicant(
+        "booking_rejected", booking, tenant, f"booking.rejected:{booking.id}", reason=reason
+    )
+
+
+def dates_cancelled(
+    tenant: Tenant,
+    booking: Booking,
+    occurrences: Sequence[Occurrence],
+    *,
+    by_staff: bool,
+    reason: str | None = None,
+) -> None:
+    """Cancelled, by the applicant (a confirmation) or by staff (with the reason)."""
+    first = min(occurrences, key=lambda o: o.start_at)
+    _to_applicant(
+        "booking_cancelled",
+        booking,
+        tenant,
+        f"booking.cancelled:{booking.id}:{first.id}:{len(occurrences)}",
+        calendar=True,
+        dates=sorted(occurrences, key=lambda o: o.start_at),
+        whole=booking.status == "cancelled",
+        by_staff=by_staff,
+        reason=reason,
+    )
+
+
+def date_moved(
+    tenant: Tenant,
+    booking: Booking,
+    occurrence: Occurrence,
+    old_start: datetime,
+    *,
+    by_staff: bool,
+    reason: str | None = None,
+) -> None:
+    _to_applicant(
+        "booking_moved",
+        booking,
+        tenant,
+        f"occurrence.moved:{occurrence.id}:{occurrence.sequence}",
+        calendar=booking.status == "confirmed",
+        occurrence=occurrence,
+        old_start=old_start,
+        by_staff=by_staff,
+        reason=reason,
+    )
+
+
+def closure_affects(
+    tenant: Tenant, closure_id: int, reason: str, occurrences: Iterable[Occurrence]
+) -> int:
+    """Tell each applicant whose date falls into a new closure; returns how many."""
+    told = 0
+    for occurrence in occurrences:
+        booking = occurrence.booking
+        _to_applicant(
+            "booking_closure",
+            booking,
+            tenant,
+            f"closure.affects:{closure_id}:{occurrence.id}",
+            occurrence=occurrence,
+            closure_reason=reason,
+        )
+        told += 1
+    return told
+
+
+# --- jobs ---------------------------------------------------------------------------------
+
+
+def _existing_keys(keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[i : i + KEY_CHUNK]
+        found.update(
+            db.session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk)))
+        )
+    return found
+
+
+def _caretakers_by_resource(tenant: Tenant, resource_ids: set[int]) -> dict[int, list[User]]:
+    """The caretakers of each resource: assigned to it or to a hall it is part of."""
+    resources = tree.load(tenant.id)
+    wanted = {rid: [rid, *resources.ancestors(rid)] for rid in resource_ids}
+    all_ids = {i for ids in wanted.values() for i in ids}
+    rows = db.session.execute(
+        select(ResourceCaretaker.resource_id, User)
+        .join(User, User.id == ResourceCaretaker.user_id)
+        .where(ResourceCaretaker.resource_id.in_(all_ids))
+    ).all()
+    by_resource: dict[int, list[User]] = {}
+    for resource_id, user in rows:
+        by_resource.setdefault(resource_id, []).append(user)
+    result = {}
+    for rid, ids in wanted.items():
+        people = {u.id: u for i in ids for u in by_resource.get(i, [])}
+        result[rid] = list(people.values())
+    return result
+
+
+def send_reminders(now: datetime | None = None) -> dict[str, int]:
+    """``reminders.bookings``: every confirmed date starting within the
+    municipality's ``reminder_days`` gets one reminder per recipient (the
+    applicant and the hall's caretakers); a moved date gets a new one."""
+    now = now or utcnow()
+    queued = 0
+    for tenant in db.session.scalars(select(Tenant).order_by(Tenant.id)):
+        horizon = now + timedelta(days=tenant.reminder_days)
+        occurrences = list(
+            db.session.scalars(
+                select(Occurrence)
+                .join(Booking, Booking.id == Occurrence.booking_id)
+                .options(
+                    selectinload(Occurrence.booking).selectinload(Booking.user),
+                    selectinload(Occurrence.booking).selectinload(Booking.resource),
+                )
+                .where(
+                    in_tenant(Occurrence, tenant),
+                    Occurrence.cancelled_at.is_(None),
+                    Occurrence.start_at > now,
+                    Occurrence.start_at <= horizon,
+                    Booking.status == "confirmed",
+                )
+                .order_by(Occurrence.start_at)
+            )
+        )
+        if not occurrences:
+            continue
+        caretakers = _caretakers_by_resource(tenant, {o.resource_id for o in occurrences})
+        wanted: list[tuple[str, Occurrence, User, bool]] = []
+        for occurrence in occurrences:
+            people = [(occurrence.booking.user, False)] if occurrence.booking.user else []
+            people += [(c, True) for c in caretakers.get(occurrence.resource_id, [])]
+            for person, is_caretaker in people:
+                key = f"reminder:{occurrence.id}:{_stamp(occurrence.start_at)}:{person.id}"
+                wanted.append((key, occurrence, person, is_caretaker))
+        known = _existing_keys([w[0] for w in wanted])
+        for key, occurrence, person, is_caretaker in wanted:
+            if key in known:
+                continue
+            notify(
+                "booking_reminder",
+                person.email,
+                tenant,
+                key=key,
+                locale=person.locale,
+                booking=occurrence.booking,
+                occurrence=occurrence,
+                place=place(occurrence.booking.resource),
+                person=person,
+                for_caretaker=is_caretaker,
+            )
+            queued += 1
+    return {"queued": queued}
+
+
+def send_staff_digest(now: datetime | None = None) -> dict[str, int]:
+    """``bookings.digest``: the clerks (and admins) of each municipality get
+    one mail naming the requests that came in since the last digest."""
+    now = now or utcnow()
+    queued = 0
+    for tenant in db.session.scalars(select(Tenant).order_by(Tenant.id)):
+        new = list(
+            db.session.scalars(
+                select(Booking)
+                .options(selectinload(Booking.resource), selectinload(Booking.occurrences))
+                .where(
+                    in_tenant(Booking, tenant),
+                    Booking.status == "requested",
+                    Booking.staff_notified_at.is_(None),
+                )
+                .order_by(Booking.created_at)
+            )
+        )
+        if not new:
+            continue
+        staff = {u.id: u for role in STAFF_DIGEST_ROLES for u in users_with_role(tenant, role)}
+        for person in staff.values():
+            notify(
+                "staff_digest",
+                person.email,
+                tenant,
+                key=f"digest:{tenant.id}:{person.id}:{new[-1].id}",
+                locale=person.locale,
+                person=person,
+                bookings=new,
+            )
+            queued += 1
+        for booking in new:
+            booking.staff_notified_at = now
+    return {"queued": queued}

@@ -1,0 +1,246 @@
+"""What bookings tell people: reminders, the clerks' digest, and the mails
+of each step — never a second copy, whoever runs the jobs how often."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from booking.core import utcnow
+from booking.extensions import db
+from booking.notifications import delivery
+from booking.notifications.models import OutboxMessage
+from booking.reservations import notifications
+from booking.reservations import service as bookings
+from booking.resources import service as resources
+from tests.conftest import make_app
+
+
+def mails(kind_prefix: str = "") -> list[OutboxMessage]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.key.like(f"{kind_prefix}%"))
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+@pytest.fixture
+def caretaker(make_user, tenant):
+    return make_user("hausmeister@example.org", tenant=tenant, roles=["caretaker"], name="Hans")
+
+
+@pytest.fixture
+def hall_with_caretaker(make_resource, caretaker, tenant):
+    hall = make_resource("Dorfgemeinschaftshaus", address="Lindenstraße 1")
+    part = make_resource("Saal A", "room", parent=hall)
+    resources.add_caretaker(tenant, None, hall, caretaker)
+    db.session.commit()
+    return hall, part
+
+
+def soon(hours: float) -> tuple:
+    start = utcnow().replace(microsecond=0) + timedelta(hours=hours)
+    return start, start + timedelta(hours=2)
+
+
+# --- reminders ---------------------------------------------------------------------------
+
+
+def test_a_confirmed_date_within_the_reminder_days_reminds_applicant_and_caretaker(
+    app, tenant, citizen, caretaker, hall_with_caretaker, make_booking
+):
+    _hall, part = hall_with_caretaker
+    booking = make_booking(part, *soon(48), title="Probe Chor")
+    make_booking(part, *soon(24 * 5), title="Später")  # beyond the 3 days
+    assert notifications.send_reminders() == {"queued": 2}
+    sent = mails("reminder:")
+    assert sorted(m.to_address for m in sent) == sorted([citizen.email, caretaker.email])
+    by_address = {m.to_address: m for m in sent}
+    assert "Probe Chor" in by_address[citizen.email].subject
+    assert "Lindenstraße 1" in by_address[citizen.email].body_text
+    assert f"/bookings/{booking.id}" in by_address[citizen.email].body_text
+    assert "/caretaker/" in by_address[caretaker.email].body_text
+    # A second run, or a tenth, sends nothing more.
+    for _n in range(3):
+        assert notifications.send_reminders() == {"queued": 0}
+
+
+def test_requests_cancelled_dates_and_other_tenants_get_no_reminder(
+    app, tenant, citizen, make_resource, make_booking, make_tenant, make_user
+):
+    asked = make_resource("Sporthalle", requires_approval=True)
+    make_booking(asked, *soon(30), title="Angefragt")
+    plain = make_resource("Raum")
+    cancelled = make_booking(plain, *soon(40), title="Abgesagt")
+    bookings.cancel_booking(tenant, citizen, cancelled)
+    db.session.commit()
+    assert notifications.send_reminders() == {"queued": 0}
+
+
+def test_a_moved_date_is_reminded_again_and_the_setting_counts(
+    app, tenant, citizen, make_resource, make_booking, clerk
+):
+    hall = make_resource()
+    booking = make_booking(hall, *soon(60))
+    tenant.reminder_days = 1
+    db.session.commit()
+    assert notifications.send_reminders() == {"queued": 0}  # 60 h > 1 day
+    start, end = soon(20)
+    bookings.move_occurrence(tenant, clerk, booking.occurrences[0], start, end)
+    db.session.commit()
+    assert notifications.send_reminders() == {"queued": 1}
+    assert notifications.send_reminders() == {"queued": 0}
+
+
+def test_a_series_is_reminded_date_by_date(app, tenant, citizen, make_resource, make_booking):
+    hall = make_resource()
+    start, end = soon(12)
+    make_booking(hall, start, end, recurrence={"freq": "weekly", "count": 4})
+    tenant.reminder_days = 8  # the first two dates
+    db.session.commit()
+    assert notifications.send_reminders() == {"queued": 2}
+    keys = [m.key.split(":")[1] for m in mails("reminder:")]
+    assert len(set(keys)) == 2
+
+
+def test_a_crash_between_queueing_and_delivery_sends_no_second_copy(
+    app, tenant, citizen, make_resource, make_booking, mail_config, smtp_server
+):
+    recorder, _port = smtp_server
+    hall = make_resource()
+    make_booking(hall, *soon(30))
+    notifications.send_reminders()
+    db.session.commit()  # queued … and the process dies before delivering
+    notifications.send_reminders()  # the restarted scheduler runs the job again
+    db.session.commit()
+    delivery.deliver(utcnow(), mail_config)
+    delivery.deliver(utcnow(), mail_config)
+    reminders = [m for m in recorder.received if m["Subject"].startswith("Erinnerung")]
+    assert len(reminders) == 1
+
+
+@pytest.mark.postgres_only
+def test_two_schedulers_at_once_queue_one_copy(app, tenant, citizen, make_resource, make_booking):
+    hall = make_resource()
+    for hours in (20, 30, 40):
+        make_booking(hall, *soon(hours))
+    db.session.commit()
+    other = make_app(app.config["DATABASE_URL"])
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        with other.app_context():
+            try:
+                barrier.wait()
+                notifications.send_reminders()
+                db.session.commit()
+            except BaseException as error:  # reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    with other.app_context():
+        db.engine.dispose()
+    assert errors == []
+    assert len(mails("reminder:")) == 3
+
+
+# --- the clerks' digest ---------------------------------------------------------------------
+
+
+def test_new_requests_reach_the_clerks_as_one_digest(
+    app, tenant, citizen, clerk, admin, make_resource, make_booking, make_user, make_tenant
+):
+    hall = make_resource("Sporthalle", requires_approval=True)
+    make_booking(hall, *soon(100), title="Turnier")
+    make_booking(hall, *soon(200), title="Training")
+    elsewhere = make_tenant("nachbarort")
+    make_user("fremd@example.org", tenant=elsewhere, roles=["clerk"])
+    assert notifications.send_staff_digest() == {"queued": 2}  # the clerk and the admin
+    digest = {m.to_address: m for m in mails("digest:")}
+    assert set(digest) == {clerk.email, admin.email}
+    assert "2 neue Anfragen" in digest[clerk.email].subject
+    body = digest[clerk.email].body_text
+    assert "Turnier" in body and "Training" in body and "/staff/approvals" in body
+    assert notifications.send_staff_digest() == {"queued": 0}
+    make_booking(hall, *soon(300), title="Fest")
+    assert notifications.send_staff_digest() == {"queued": 2}
+    newest = mails("digest:")[-1]
+    assert "Fest" in newest.body_text and "Turnier" not in newest.body_text
+
+
+# --- each step of a booking ------------------------------------------------------------------
+
+
+def test_the_mails_of_a_booking_s_steps(app, tenant, citizen, clerk, make_resource, make_booking):
+    hall = make_resource("Bürgerhaus", requires_approval=True)
+    booking = make_booking(hall, *soon(100), title="Hochzeit")
+    notifications.booking_created(tenant, booking)
+    bookings.approve_booking(tenant, clerk, booking, reason="Schlüssel beim Hausmeister")
+    notifications.booking_confirmed(tenant, booking, "Schlüssel beim Hausmeister")
+    notifications.dates_cancelled(
+        tenant, booking, booking.occurrences, by_staff=True, reason="Wasserschaden"
+    )
+    db.session.commit()
+    requested, confirmed, cancelled = mails("booking.")
+    assert "Ihre Anfrage" in requested.subject and requested.attachment_data is None
+    assert confirmed.subject == "Bestätigt: Hochzeit"
+    assert "Schlüssel beim Hausmeister" in confirmed.body_text
+    assert confirmed.attachment_name.endswith(".ics")
+    assert b"BEGIN:VEVENT" in confirmed.attachment_data
+    assert "Die Verwaltung hat" in cancelled.body_text and "Wasserschaden" in cancelled.body_text
+    assert {m.to_address for m in (requested, confirmed, cancelled)} == {citizen.email}
+
+
+def test_an_anonymised_booking_mails_nobody(app, tenant, citizen, make_resource, make_booking):
+    booking = make_booking(make_resource(), *soon(100))
+    queued = len(mails())
+    booking.user_id = None
+    db.session.commit()
+    db.session.expire_all()
+    notifications.date_moved(
+        tenant, booking, booking.occurrences[0], booking.occurrences[0].start_at, by_staff=True
+    )
+    assert len(mails()) == queued
+
+
+def test_the_services_tell_the_applicant_of_every_step(
+    app, tenant, citizen, clerk, make_resource, make_booking
+):
+    hall = make_resource("Bürgerhaus", requires_approval=True)
+    booking = make_booking(hall, *soon(100), title="Taufe")
+    bookings.approve_booking(tenant, clerk, booking, reason="Bitte Stühle stapeln")
+    start, end = soon(130)
+    bookings.move_occurrence(tenant, clerk, booking.occurrences[0], start, end, reason="Umbau")
+    bookings.cancel_booking(tenant, citizen, booking)
+    db.session.commit()
+    subjects = [m.subject for m in mails() if m.to_address == citizen.email]
+    assert subjects == [
+        "Ihre Anfrage: Taufe",
+        "Bestätigt: Taufe",
+        "Termin verlegt: Taufe",
+        "Storniert: Taufe",
+    ]
+    moved, cancelled = mails("occurrence.moved")[0], mails("booking.cancelled")[0]
+    assert "Die Verwaltung hat einen Termin" in moved.body_text and "Umbau" in moved.body_text
+    assert "Sie haben diese Termine" in cancelled.body_text
+
+
+def test_a_rejection_carries_the_reason(app, tenant, citizen, clerk, make_resource, make_booking):
+    booking = make_booking(make_resource(requires_approval=True), *soon(100), title="Party")
+    bookings.reject_booking(tenant, clerk, booking, reason="Ruhezeiten")
+    db.session.commit()
+    (rejected,) = mails("booking.rejected")
+    assert rejected.subject == "Abgelehnt: Party" and "Ruhezeiten" in rejected.body_text
