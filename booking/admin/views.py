@@ -9,13 +9,14 @@ from booking.accounts import service as accounts
 from booking.accounts.access import current_actor, is_admin, is_staff, requires
 from booking.accounts.forms import ROLE_LABELS
 from booking.accounts.models import Membership
-from booking.admin.forms import GrantRoleForm
+from booking.admin.forms import GrantRoleForm, TenantSettingsForm
 from booking.audit import service as audit_log
 from booking.core import ValidationFailed, utcnow
 from booking.forms import flash_error, show_errors
 from booking.jobs import COUNT_LABELS, registry, runner, scheduler
 from booking.notifications import delivery
 from booking.notifications import service as notifications
+from booking.tenants import settings as tenant_settings
 from booking.tenants.service import get_scoped
 
 bp = Blueprint("admin", __name__, url_prefix="/<tenant>/admin")
@@ -134,6 +135,29 @@ def jobs():
     return render_template(
         "admin/jobs.html", rows=rows, runs=runner.recent_runs(), count_labels=COUNT_LABELS
     )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires(is_admin)
+def settings():
+    form = TenantSettingsForm(obj=g.tenant)
+    if form.validate_on_submit():
+        try:
+            tenant_settings.update_settings(
+                g.tenant,
+                current_actor(),
+                name=form.name.data,
+                contact_email=form.contact_email.data,
+                mail_sender_name=form.mail_sender_name.data,
+                reminder_days=form.reminder_days.data,
+                retention_months=form.retention_months.data,
+            )
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
+            flash(_("Die Einstellungen sind gespeichert."), "success")
+            return redirect(url_for(".settings"))
+    return render_template("admin/settings.html", form=form)
 
 
 @bp.get("/audit")

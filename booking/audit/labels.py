@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 ACTION_LABELS = {
+    "tenant.settings": _l("Einstellungen der Kommune geändert"),
     "role.grant": _l("Rolle vergeben"),
     "role.revoke": _l("Rolle entzogen"),
     "organisation.create": _l("Organisation angelegt"),
@@ -26,6 +27,7 @@ ACTION_LABELS = {
 }
 
 OBJECT_LABELS = {
+    "Tenant": _l("Kommune"),
     "User": _l("Person"),
     "Organisation": _l("Organisation"),
     "Resource": _l("Halle/Raum"),

@@ -133,9 +133,16 @@ def deliver(now: datetime, config: Mapping[str, Any]) -> dict[str, int]:
                 break
             message.attempts += 1
             try:
+                mail = build_message(message, config)
+            except ValueError as error:  # a header no mail may carry: never sendable
+                message.status, message.last_error = "failed", _describe(error)
+                counts["failed"] += 1
+                transaction.checkpoint()
+                continue
+            try:
                 if smtp is None:
                     smtp = _connect(config)
-                smtp.send_message(build_message(message, config))
+                smtp.send_message(mail)
             except (smtplib.SMTPException, OSError) as error:
                 message.last_error = _describe(error)
                 if _permanent(error) or message.attempts >= config["MAIL_MAX_ATTEMPTS"]:

@@ -71,6 +71,7 @@ PAGES = [
     P("/musterhausen/admin/roles", login_as=ADMIN),
     P("/musterhausen/admin/outbox", login_as=ADMIN),
     P("/musterhausen/admin/jobs", login_as=ADMIN),
+    P("/musterhausen/admin/settings", login_as=ADMIN),
     P("/musterhausen/admin/audit", login_as=ADMIN),
     P("/musterhausen/admin/resources/", login_as=ADMIN),
     P("/musterhausen/admin/resources/new", login_as=ADMIN),

@@ -167,3 +167,16 @@ def test_personal_mail_is_delivered_too(app, make_user, mail_config, smtp_server
     assert delivery.deliver(utcnow(), mail_config)["sent"] == 1
     (mail,) = recorder.received
     assert "/account/reset/" in mail.get_body(("plain",)).get_content()
+
+
+def test_a_mail_that_cannot_be_built_fails_alone(
+    app, tenant, make_tenant, mail_config, smtp_server
+):
+    recorder, _port = smtp_server
+    broken = make_tenant("kaputt")
+    broken.mail_sender_name = "Zeile\nBcc: x@example.org"  # only possible around the service
+    queue_mail("k1", "a@example.org", "Betreff", "Text", tenant=broken)
+    queue_mail("k2", "b@example.org", "Betreff", "Text", tenant=tenant)
+    db.session.commit()
+    assert delivery.deliver(utcnow(), mail_config) == {"sent": 1, "retry": 0, "failed": 1}
+    assert [m["To"] for m in recorder.received] == ["b@example.org"]
