@@ -10,7 +10,7 @@ import re
 SECRET_IN_URL = re.compile(r"(/account/+(?:confirm|reset)/+|/feeds/+|[?&](?:token|key)=)[^\s/?&\"]+")
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
 # Chatty at INFO on every start (one line per autogenerate plugin).
-QUIET_LOGGERS = ("alembic.runtime.plugins",)
+QUIET_LOGGERS = ("alembic.runtime.plugins", "apscheduler")
 
 
 def redact(text: str) -> str:
