@@ -54,9 +54,6 @@ class User(UserMixin, db.Model):
     def roles_in(self, tenant_id: int) -> set[str]:
         return {m.role for m in self.memberships if m.tenant_id == tenant_id}
 
-    def has_role(self, tenant_id: int, *roles: str) -> bool:
-        return bool(self.roles_in(tenant_id) & set(roles))
-
     @property
     def display_name(self) -> str:
         return self.name or self.email

@@ -16,7 +16,6 @@ from flask import Blueprint, g, request
 from flask_babel import gettext as _
 
 from booking.accounts import service as accounts
-from booking.accounts.access import has_role
 from booking.accounts.models import User
 from booking.api.schemas import Schema
 from booking.core import (
@@ -105,13 +104,14 @@ def api_user() -> User:
     return g.api_user
 
 
-def require_role(*roles: str) -> Callable:
-    """Answer 403 unless the token's user holds one of ``roles`` in this tenant."""
+def requires(check: Callable[[Any, Any], bool]) -> Callable:
+    """Answer 403 unless ``check(the token's user, this tenant)``: the API's
+    twin of ``accounts.access.requires``, built on the same ``can_*`` policies."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if not has_role(api_user(), g.tenant, *roles):
+            if not check(api_user(), g.tenant):
                 raise Forbidden(_("Dafür fehlt Ihnen die Berechtigung."))
             return view(*args, **kwargs)
 

@@ -7,8 +7,9 @@ from typing import Any
 from flask import g
 
 from booking.api import schemas
-from booking.api.base import api_user, bp, json_body, parse, require_role
+from booking.api.base import api_user, bp, json_body, parse, requires
 from booking.resources import service
+from booking.resources.access import can_manage_resources
 from booking.resources.models import Resource
 
 
@@ -32,7 +33,7 @@ def list_resources():
 
 
 @bp.post("/resources")
-@require_role("admin")
+@requires(can_manage_resources)
 def create_resource():
     body = parse(schemas.CreateResource, json_body())
     resource = service.create_resource(g.tenant, api_user(), body.values())

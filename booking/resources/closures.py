@@ -1,6 +1,6 @@
 """Closures (Sperrzeiten): a resource with its parts, or the whole
 municipality, closed for a while. The rules, no request; ``actor=None`` means
-the system itself."""
+the system itself; who may: ``resources.access.can_manage_closures``."""
 
 from __future__ import annotations
 
@@ -9,20 +9,15 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from booking.accounts.models import STAFF_ROLES, User
+from booking.accounts.models import User
 from booking.audit import service as audit
 from booking.core import CLOSURE_REASON_MAX, NotFound, ValidationFailed, too_long, utcnow
 from booking.extensions import db
+from booking.resources.access import can_manage_closures, require
 from booking.resources.models import Closure, Resource
-from booking.resources.service import require
 from booking.resources.tree import ancestors
 from booking.tenants.models import Tenant
 from booking.tenants.service import get_scoped, scoped
-
-
-def can_manage_closures(user: User | None, tenant: Tenant) -> bool:
-    """Enter and lift closures (Sperrzeiten): admins and clerks."""
-    return user is not None and user.has_role(tenant.id, *STAFF_ROLES)
 
 
 def get_closure(tenant: Tenant, closure_id: object) -> Closure:

@@ -1,7 +1,8 @@
 """Halls, rooms and their parts, opening hours, caretakers and visibility:
-the rules, no request (closures: ``resources.closures``, walking the tree of
-parts: ``resources.tree``). ``actor=None`` means the system itself (CLI, demo
-seed, other services acting on a user's behalf after their own access check)."""
+the rules, no request (who may: ``resources.access``, closures:
+``resources.closures``, walking the tree of parts: ``resources.tree``).
+``actor=None`` means the system itself (CLI, demo seed, other services
+acting on a user's behalf after their own access check)."""
 
 from __future__ import annotations
 
@@ -20,13 +21,20 @@ from booking.core import (
     ADDRESS_MAX,
     LONG_TEXT_MAX,
     NAME_MAX,
-    Forbidden,
     NotFound,
     ValidationFailed,
     too_long,
     utcnow,
 )
 from booking.extensions import db
+from booking.resources.access import (
+    can_manage_resources,
+    can_see_resource,
+    is_hidden,
+    require,
+    require_manage,
+    sees_internal_resources,
+)
 from booking.resources.models import (
     RESOURCE_KINDS,
     OpeningHours,
@@ -97,43 +105,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-# --- access --------------------------------------------------------------------
-
-
-def can_manage_resources(user: User | None, tenant: Tenant) -> bool:
-    """Create and change halls, parts, opening hours, caretakers: admins."""
-    return user is not None and user.has_role(tenant.id, "admin")
-
-
-def require(allowed: bool, actor: User | None) -> None:
-    """``Forbidden`` unless ``allowed`` (the system, ``actor=None``, may always)."""
-    if actor is not None and not allowed:
-        raise Forbidden(_l("Dafür fehlt Ihnen die Berechtigung."))
-
-
-def _require_manage(tenant: Tenant, actor: User | None, resource: Resource) -> None:
-    """An admin (or the system) changing one of this municipality's resources."""
-    require(can_manage_resources(actor, tenant), actor)
-    if resource.tenant_id != tenant.id:
-        raise NotFound(_l("Nicht gefunden."))
-
-
 # --- visibility ----------------------------------------------------------------------
-
-
-def is_hidden(resource: Resource) -> bool:
-    """Not in the public catalogue: the resource or one it is part of is not public."""
-    return not resource.public or any(not r.public for r in ancestors(resource))
-
-
-def sees_internal_resources(user: User | None, tenant: Tenant) -> bool:
-    """Everyone holding a role in the municipality (staff, caretakers, funeral
-    homes) sees its internal resources too; others see the public catalogue."""
-    return user is not None and user.is_authenticated and bool(user.roles_in(tenant.id))
-
-
-def can_see_resource(user: User | None, tenant: Tenant, resource: Resource) -> bool:
-    return not is_hidden(resource) or sees_internal_resources(user, tenant)
 
 
 def visible_resource(tenant: Tenant, user: User | None, resource_id: object) -> Resource:
@@ -323,7 +295,7 @@ def update_resource(
 ) -> Resource:
     """Change any of ``FIELDS`` (from ``data`` and/or keyword ``fields``);
     fields not given stay as they are."""
-    _require_manage(tenant, actor, resource)
+    require_manage(tenant, actor, resource)
     now = now or utcnow()
     before = _snapshot(resource)
     values = _checked_values(tenant, resource, before, {**(data or {}), **fields}, now)
@@ -410,7 +382,7 @@ def set_opening_hours(
     """Replace the opening hours with ``rows`` of ``(weekday, opens_min,
     closes_min)``: weekday 0 = Monday, minutes after local midnight, closing
     1440 = midnight. No rows: open around the clock."""
-    _require_manage(tenant, actor, resource)
+    require_manage(tenant, actor, resource)
     rows = list(rows)
     errors: dict[str, list] = {}
     clean: list[tuple[int, int, int]] = []
@@ -482,7 +454,7 @@ def add_caretaker(
     user: User,
     now: datetime | None = None,
 ) -> ResourceCaretaker:
-    _require_manage(tenant, actor, resource)
+    require_manage(tenant, actor, resource)
     holds_role = db.session.scalar(
         select(Membership.id).where(
             Membership.tenant_id == tenant.id,
@@ -514,7 +486,7 @@ def remove_caretaker(
     user_id: int,
     now: datetime | None = None,
 ) -> None:
-    _require_manage(tenant, actor, resource)
+    require_manage(tenant, actor, resource)
     link = next((c for c in resource.caretakers if c.user_id == user_id), None)
     if link is None:
         raise NotFound(_l("Diese Person ist hier nicht zugeordnet."))

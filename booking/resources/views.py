@@ -15,13 +15,13 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from booking.accounts import service as accounts
-from booking.accounts.access import current_actor, role_required
-from booking.accounts.models import STAFF_ROLES
+from booking.accounts.access import current_actor, requires
 from booking.core import ValidationFailed, utcnow
 from booking.extensions import db
 from booking.forms import flash_error, show_errors
 from booking.resources import closures as closure_service
 from booking.resources import service, tree
+from booking.resources.access import can_manage_closures, can_manage_resources, is_hidden
 from booking.resources.forms import (
     KIND_LABELS,
     CaretakerForm,
@@ -100,7 +100,7 @@ def index():
 @bp.get("/<int:resource_id>")
 def detail(resource_id: int):
     resource = service.visible_resource(g.tenant, current_user, resource_id)
-    hidden = service.is_hidden(resource)
+    hidden = is_hidden(resource)
     return render_template(
         "booking/resources/detail.html",
         resource=resource,
@@ -126,7 +126,7 @@ def parent_choices(exclude: Resource | None = None) -> list[SelectChoice]:
 
 
 @admin_bp.get("/")
-@role_required("admin")
+@requires(can_manage_resources)
 def index_admin():
     return render_template(
         "admin/resources/index.html",
@@ -136,7 +136,7 @@ def index_admin():
 
 
 @admin_bp.route("/new", methods=["GET", "POST"])
-@role_required("admin")
+@requires(can_manage_resources)
 def create():
     form = ResourceForm()
     form.parent_id.choices = parent_choices()
@@ -159,7 +159,7 @@ def create():
 
 
 @admin_bp.get("/<int:resource_id>")
-@role_required("admin")
+@requires(can_manage_resources)
 def show(resource_id: int):
     resource = service.get_resource(g.tenant, resource_id)
     assigned = service.caretakers_of(resource)
@@ -177,7 +177,7 @@ def show(resource_id: int):
 
 
 @admin_bp.route("/<int:resource_id>/edit", methods=["GET", "POST"])
-@role_required("admin")
+@requires(can_manage_resources)
 def edit(resource_id: int):
     resource = service.get_resource(g.tenant, resource_id)
     form = ResourceForm(obj=resource)
@@ -199,7 +199,7 @@ def edit(resource_id: int):
 
 
 @admin_bp.route("/<int:resource_id>/hours", methods=["GET", "POST"])
-@role_required("admin")
+@requires(can_manage_resources)
 def hours(resource_id: int):
     resource = service.get_resource(g.tenant, resource_id)
     form = OpeningHoursForm()
@@ -246,7 +246,7 @@ def caretaker_choices(resource: Resource) -> list[SelectChoice]:
 
 
 @admin_bp.post("/<int:resource_id>/caretakers")
-@role_required("admin")
+@requires(can_manage_resources)
 def add_caretaker(resource_id: int):
     resource = service.get_resource(g.tenant, resource_id)
     form = CaretakerForm()
@@ -268,7 +268,7 @@ def add_caretaker(resource_id: int):
 
 
 @admin_bp.post("/<int:resource_id>/caretakers/<int:user_id>/remove")
-@role_required("admin")
+@requires(can_manage_resources)
 def remove_caretaker(resource_id: int, user_id: int):
     resource = service.get_resource(g.tenant, resource_id)
     service.remove_caretaker(g.tenant, current_actor(), resource, user_id)
@@ -287,7 +287,7 @@ def closure_target_choices() -> list[SelectChoice]:
 
 
 @admin_bp.route("/closures", methods=["GET", "POST"])
-@role_required(*STAFF_ROLES)
+@requires(can_manage_closures)
 def closures():
     form = ClosureForm()
     form.resource_id.choices = closure_target_choices()
@@ -325,7 +325,7 @@ def closures():
 
 
 @admin_bp.post("/closures/<int:closure_id>/delete")
-@role_required(*STAFF_ROLES)
+@requires(can_manage_closures)
 def delete_closure(closure_id: int):
     closure = closure_service.get_closure(g.tenant, closure_id)
     reason = closure.reason
