@@ -27,7 +27,7 @@ from booking.resources import availability, tree
 from booking.resources.models import Closure, Resource
 from booking.tenants.localtime import day_bounds, split_by_day
 from booking.tenants.models import Tenant
-from booking.tenants.service import get_scoped
+from booking.tenants.service import get_scoped, in_tenant, scoped
 
 DAYS_PER_WEEK = 7
 
@@ -60,8 +60,8 @@ def bookings_of_user(tenant: Tenant, user: User, *, limit: int = 500) -> list[Bo
     """The user's own bookings in this tenant, newest first."""
     return list(
         db.session.scalars(
-            select(Booking)
-            .where(Booking.tenant_id == tenant.id, Booking.user_id == user.id)
+            scoped(Booking, tenant)
+            .where(Booking.user_id == user.id)
             .options(
                 selectinload(Booking.occurrences),
                 selectinload(Booking.resource),
@@ -83,7 +83,7 @@ def list_bookings(
 ) -> list[Booking]:
     """Bookings with a date in ``[start, end)`` (either bound optional), of
     the given resources, oldest date first."""
-    dates = select(Occurrence.booking_id).where(Occurrence.tenant_id == tenant.id)
+    dates = select(Occurrence.booking_id).where(in_tenant(Occurrence, tenant))
     if resource_ids is not None:
         dates = dates.where(Occurrence.resource_id.in_(list(resource_ids)))
     if end is not None:
@@ -93,8 +93,8 @@ def list_bookings(
             Occurrence.end_at > start, Occurrence.start_at > start - engine.MAX_CLAIM
         )
     query = (
-        select(Booking)
-        .where(Booking.tenant_id == tenant.id, Booking.id.in_(dates))
+        scoped(Booking, tenant)
+        .where(Booking.id.in_(dates))
         .options(selectinload(Booking.occurrences))
         .order_by(Booking.created_at, Booking.id)
         .limit(limit)
@@ -116,10 +116,9 @@ def occurrences_between(
     ``resource_ids`` are taken literally; use ``tree.related_resource_ids``
     to include parents and parts."""
     query = (
-        select(Occurrence)
+        scoped(Occurrence, tenant)
         .join(Booking, Occurrence.booking_id == Booking.id)
         .where(
-            Occurrence.tenant_id == tenant.id,
             Occurrence.start_at > start - engine.MAX_CLAIM,
             Occurrence.start_at < end,
             Occurrence.end_at > start,
@@ -160,8 +159,8 @@ def approval_queue(tenant: Tenant) -> list[QueueItem]:
     long the queue (the conflicts of all requests are read at once)."""
     requested = list(
         db.session.scalars(
-            select(Booking)
-            .where(Booking.tenant_id == tenant.id, Booking.status == "requested")
+            scoped(Booking, tenant)
+            .where(Booking.status == "requested")
             .options(
                 selectinload(Booking.occurrences),
                 selectinload(Booking.resource),
@@ -292,9 +291,7 @@ def free_resources(
 def closures_between(
     tenant: Tenant, start: datetime, end: datetime, resource_ids: list[int] | None = None
 ) -> list[Closure]:
-    query = select(Closure).where(
-        Closure.tenant_id == tenant.id, Closure.start_at < end, Closure.end_at > start
-    )
+    query = scoped(Closure, tenant).where(Closure.start_at < end, Closure.end_at > start)
     if resource_ids is not None:
         query = query.where(
             or_(Closure.resource_id.is_(None), Closure.resource_id.in_(resource_ids))
@@ -338,9 +335,8 @@ def staff_decision(tenant: Tenant, booking: Booking) -> AuditEntry | None:
     """The latest approval, rejection or cancellation by staff that gave a
     reason: the applicant is shown why."""
     return db.session.scalars(
-        select(AuditEntry)
+        scoped(AuditEntry, tenant)
         .where(
-            AuditEntry.tenant_id == tenant.id,
             AuditEntry.object_type == "Booking",
             AuditEntry.object_id == booking.id,
             AuditEntry.action.in_(STAFF_DECISIONS),
@@ -361,8 +357,8 @@ def booking_history(tenant: Tenant, booking: Booking) -> list[AuditEntry]:
         )
     return list(
         db.session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.tenant_id == tenant.id, or_(*conditions))
+            scoped(AuditEntry, tenant)
+            .where(or_(*conditions))
             .options(selectinload(AuditEntry.actor))
             .order_by(AuditEntry.created_at, AuditEntry.id)
         )

@@ -22,6 +22,7 @@ from booking.resources import availability, tree
 from booking.resources.models import Resource
 from booking.tenants.localtime import minutes_into_day, tenant_zone, wall_clock_to_utc
 from booking.tenants.models import Tenant
+from booking.tenants.service import scoped
 
 SUGGESTION_LIMIT = 3
 SUGGESTION_DAYS = 7
@@ -35,8 +36,7 @@ def _free_elsewhere(
     """The same time in other public, bookable resources of a similar kind
     and at least the capacity."""
     related = tree.related_resource_ids(resource)
-    query = select(Resource).where(
-        Resource.tenant_id == tenant.id,
+    query = scoped(Resource, tenant).where(
         Resource.bookable.is_(True),
         Resource.public.is_(True),
         Resource.id.not_in(related),

@@ -43,7 +43,7 @@ from booking.resources.models import (
 )
 from booking.resources.tree import ancestors, descendants, in_use, root_of, with_parts
 from booking.tenants.models import Tenant
-from booking.tenants.service import get_scoped, is_key, scoped
+from booking.tenants.service import get_scoped, in_tenant, is_key, scoped
 
 MINUTES_PER_DAY = 1440
 
@@ -144,22 +144,17 @@ def _check_values(
     tenant: Tenant, values: dict[str, Any], resource: Resource | None
 ) -> dict[str, list]:
     """The rules on the complete set of values; returns the errors. Values
-    arrive typed (the API's schema, the forms); one of another type is
-    refused by field, never stored."""
+    arrive typed (the API's schema parses JSON, the forms their fields), so
+    only a missing value is refused where the column needs one."""
     errors: dict[str, list] = {}
-    for names, kind, message in (
-        (TEXT_FIELDS, str, _l("Bitte einen Text angeben.")),
-        (BOOL_FIELDS, bool, _l("Bitte ja oder nein (true/false) angeben.")),
-        (INT_FIELDS, int, _l("Bitte eine ganze Zahl angeben.")),
-    ):
-        for name in names:
-            value = values.get(name)
-            if value is None and (kind is str or name in NULLABLE_INTS):
-                continue
-            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-                errors[name] = [message]
+    for name in BOOL_FIELDS:
+        if values.get(name) is None:
+            errors[name] = [_l("Bitte ja oder nein (true/false) angeben.")]
+    for name in INT_FIELDS:
+        if name not in NULLABLE_INTS and values.get(name) is None:
+            errors[name] = [_l("Bitte eine ganze Zahl angeben.")]
     for name in TEXT_FIELDS:
-        if values.get(name) is not None and name not in errors:
+        if values.get(name) is not None:
             value = values[name].strip()
             values[name] = value if value or name in ("name", "kind") else None
             if name in TEXT_LIMITS and len(value) > TEXT_LIMITS[name]:
@@ -186,7 +181,7 @@ def _check_values(
     name = values.get("name")
     if "name" not in errors and name:
         clash = select(Resource.id).where(
-            Resource.tenant_id == tenant.id, func.lower(Resource.name) == name.lower()
+            in_tenant(Resource, tenant), func.lower(Resource.name) == name.lower()
         )
         if resource is not None:
             clash = clash.where(Resource.id != resource.id)
@@ -332,9 +327,7 @@ def names_of(tenant: Tenant, resource_ids: Iterable[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = db.session.execute(
-        select(Resource.id, Resource.name).where(
-            Resource.tenant_id == tenant.id, Resource.id.in_(ids)
-        )
+        select(Resource.id, Resource.name).where(in_tenant(Resource, tenant), Resource.id.in_(ids))
     )
     return {rid: name for rid, name in rows}
 
@@ -457,7 +450,7 @@ def add_caretaker(
     require_manage(tenant, actor, resource)
     holds_role = db.session.scalar(
         select(Membership.id).where(
-            Membership.tenant_id == tenant.id,
+            in_tenant(Membership, tenant),
             Membership.user_id == user.id,
             Membership.role == "caretaker",
         )

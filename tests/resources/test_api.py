@@ -95,6 +95,13 @@ def test_minimal_body_is_enough(api, tenant, admin):
     ("body", "fields"),
     [
         ({"name": "Halle", "kind": "hall", "capacity": "abc"}, {"capacity"}),
+        ({"name": 12, "kind": "hall"}, {"name"}),
+        ({"name": "Halle", "kind": "hall", "capacity": "12"}, {"capacity"}),
+        ({"name": "Halle", "kind": "hall", "capacity": 12.5}, {"capacity"}),
+        ({"name": "Halle", "kind": "hall", "capacity": True}, {"capacity"}),
+        ({"name": "Halle", "kind": "hall", "requires_approval": "yes"}, {"requires_approval"}),
+        ({"name": "Halle", "kind": "hall", "public": 1}, {"public"}),
+        ({"name": "Halle", "kind": "hall", "parent_id": "1"}, {"parent_id"}),
         ({"name": "Halle", "kind": "castle"}, {"kind"}),
         ({"name": "", "kind": "castle", "capacity": 0}, {"name", "kind", "capacity"}),
         ({"kind": "hall"}, {"name"}),
