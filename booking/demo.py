@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
@@ -15,6 +14,7 @@ from booking.extensions import db
 from booking.reservations import service as reservations
 from booking.resources import service as resources
 from booking.resources.models import Resource
+from booking.tenants import localtime
 from booking.tenants.models import Tenant
 from booking.tenants.service import create_tenant
 from booking.transaction import CommandGroup
@@ -114,7 +114,7 @@ def seed_demo_resources(tenant: Tenant, caretaker: User | None) -> dict[str, Res
 
 
 def _local(tenant: Tenant, day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour), ZoneInfo(tenant.timezone))
+    return localtime.local_instant(tenant, day, time(hour))
 
 
 # (booker, hall, weekday, weeks ahead, from hour, to hour, title, for the club,
@@ -142,7 +142,7 @@ def seed_demo_bookings(tenant, users, halls, club, now: datetime) -> None:
     """A few weeks of ordinary life: a club's weekly training (approved), a
     pending request in the clerk's queue, a private party and a course."""
     clerk = users["sachbearbeitung@musterhausen.example"]
-    today = now.astimezone(ZoneInfo(tenant.timezone)).date()
+    today = localtime.local_today(tenant, now)
     for who, hall, weekday, weeks, begin, end, title, for_club, weekly, approve in DEMO_BOOKINGS:
         day = today + timedelta(days=(weekday - today.weekday()) % 7 + 7 * weeks)
         booking = reservations.create_booking(

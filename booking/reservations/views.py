@@ -22,8 +22,8 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, format_datetime, format_time, ngettext, to_user_timezone
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from booking import transaction
@@ -109,30 +109,36 @@ def bookable_resource(resource_id: int) -> Resource:
 # --- template filters (registered app-wide by this blueprint) ----------------------
 
 
+def _on_local_clock(value: datetime) -> datetime:
+    """The instant on the municipality's clock (the zone the filters format in)."""
+    return value.astimezone(localtime.tenant_zone(g.tenant))
+
+
 def _is_local_midnight(value: datetime) -> bool:
-    local = to_user_timezone(value)
+    local = _on_local_clock(value)
     return local.hour == 0 and local.minute == 0
 
 
 @bp.app_template_filter("timerange")
 def timerange(start: datetime, end: datetime) -> str:
     """ "18:00–23:00" in local time; an end at midnight reads 24:00."""
-    if _is_local_midnight(end) and to_user_timezone(end).date() > to_user_timezone(start).date():
-        return f"{format_time(start, 'short')}–24:00"
-    return f"{format_time(start, 'short')}–{format_time(end, 'short')}"
+    begins = localtime.time_filter(start)
+    if _is_local_midnight(end) and _on_local_clock(end).date() > _on_local_clock(start).date():
+        return f"{begins}–24:00"
+    return f"{begins}–{localtime.time_filter(end)}"
 
 
 @bp.app_template_filter("timespan")
 def timespan(start: datetime, end: datetime) -> str:
     """ "Sa., 06.03.2027, 18:00–23:00"; over several days with both dates."""
-    local_start, local_end = to_user_timezone(start), to_user_timezone(end)
-    day = f"{format_date(start, 'EEE')}, {format_date(start)}"
+    local_start, local_end = _on_local_clock(start), _on_local_clock(end)
+    day = f"{localtime.date_filter(start, 'EEE')}, {localtime.date_filter(start)}"
     same_day = local_end.date() == local_start.date() or (
         _is_local_midnight(end) and local_end.date() - local_start.date() == timedelta(days=1)
     )
     if same_day:
         return f"{day}, {timerange(start, end)}"
-    return f"{day}, {format_time(start, 'short')} – {format_datetime(end, 'short')}"
+    return f"{day}, {localtime.time_filter(start)} – {localtime.datetime_filter(end, 'short')}"
 
 
 def _period(form: TimeRangeForm) -> tuple[datetime, datetime]:

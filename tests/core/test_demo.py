@@ -3,8 +3,8 @@ from sqlalchemy import func, select
 from booking.accounts.models import User
 from booking.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_resources
 from booking.extensions import db
-from booking.reservations import engine
 from booking.resources import service as resources
+from booking.resources import tree
 from booking.tenants.models import Tenant
 
 
@@ -51,7 +51,7 @@ def test_seed_demo_resources(tenant, make_user):
     seeded = seed_demo_resources(tenant, caretaker)
     dgh = seeded["Dorfgemeinschaftshaus"]
     a, b = seeded["Saal A"], seeded["Saal B"]
-    assert engine.leaf_unit_ids(dgh) == [a.id, b.id]
+    assert tree.leaf_unit_ids(dgh) == [a.id, b.id]
     assert (dgh.capacity, a.capacity, b.capacity) == (120, 60, 60)
     assert dgh.buffer_after_min == a.buffer_after_min == 30
     assert [(h.weekday, h.opens_min, h.closes_min) for h in dgh.opening_hours] == [

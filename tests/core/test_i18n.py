@@ -62,7 +62,7 @@ def test_favicon_and_health(client):
 
 
 def test_times_in_rule_messages_are_formatted_by_babel_in_the_tenant_zone(app, tenant):
-    from booking.reservations.rules import format_local
+    from booking.tenants.localtime import format_local
 
     instant = datetime(2027, 3, 6, 17, 0, tzinfo=UTC)  # 18:00 in Berlin
     with app.test_request_context(headers={"Accept-Language": "de"}):
