@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -26,6 +27,7 @@ from booking.resources.models import Resource
 from booking.tenants.models import Tenant
 from booking.tenants.service import create_tenant
 from tests import smtp
+from tests.times import workday
 
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -231,6 +233,22 @@ def make_resource(tenant: Tenant) -> Callable[..., Resource]:
         return resource
 
     return make
+
+
+@pytest.fixture
+def hall_with_halves(make_resource) -> tuple[Resource, Resource, Resource]:
+    """A hall (120 places) with halves Saal A and Saal B (60 each):
+    ``(whole, a, b)``."""
+    whole = make_resource("Dorfgemeinschaftshaus", capacity=120)
+    a = make_resource("Saal A", "room", parent=whole, capacity=60)
+    b = make_resource("Saal B", "room", parent=whole, capacity=60)
+    return whole, a, b
+
+
+@pytest.fixture
+def day() -> date:
+    """A Wednesday some weeks ahead, no holiday."""
+    return workday()
 
 
 @pytest.fixture

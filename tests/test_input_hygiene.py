@@ -21,7 +21,7 @@ from booking.reservations import service as bookings
 from booking.reservations.models import Booking
 from booking.resources import forms as resource_forms
 from booking.resources.models import Resource
-from tests.test_api_base import assert_error
+from tests.api.helpers import assert_error
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Control characters and surrogates as JSON spells them (json.dumps escapes them).

@@ -253,7 +253,7 @@ def test_register_and_forgot_are_limited_to_five_a_minute(client, path, data):
 
 def test_the_api_answers_429_as_json(client, tenant, make_user):
     """600 calls a minute per token (failed guesses are limited sooner, per
-    address: tests/test_api_base.py)."""
+    address: tests/api/test_base.py)."""
     _token, plain = accounts.create_api_token(make_user(), "x")
     db.session.commit()
     headers = {"Authorization": f"Bearer {plain}"}

@@ -17,7 +17,7 @@ from booking.extensions import db
 from booking.reservations.models import Booking
 from booking.resources import service as resources
 from booking.resources.models import Resource
-from tests.test_api_base import assert_error
+from tests.api.helpers import assert_error
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FALLBACK = "Bitte prüfen Sie die Angaben."

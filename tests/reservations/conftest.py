@@ -1,14 +1,12 @@
-"""Fixtures of the reservations tests: a hall with halves, bookings through
-the service, local times (people and ``make_resource`` come from
-``tests/conftest.py``)."""
+"""Fixtures of the reservations tests: bookings through the service (people,
+``make_resource``, ``day`` and ``hall_with_halves`` come from
+``tests/conftest.py``, local times from ``tests/times.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-import holidays
 import pytest
 
 from booking.accounts.models import User
@@ -17,43 +15,6 @@ from booking.extensions import db
 from booking.reservations import service
 from booking.reservations.models import Booking
 from booking.resources.models import Resource
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def at(day: date, clock: str, tz: ZoneInfo = BERLIN) -> datetime:
-    """Local wall-clock time on ``day`` as an aware UTC instant."""
-    hours, minutes = (int(part) for part in clock.split(":"))
-    return datetime.combine(day, time(hours, minutes)).replace(tzinfo=tz).astimezone(UTC)
-
-
-def iso(instant: datetime, tz: ZoneInfo = BERLIN) -> str:
-    return instant.astimezone(tz).isoformat()
-
-
-def workday(weekday: int = 2, *, after_days: int = 40, state: str = "HE") -> date:
-    """A future date on ``weekday`` (0 = Monday) that is no public holiday."""
-    day = datetime.now(BERLIN).date() + timedelta(days=after_days)
-    day += timedelta(days=(weekday - day.weekday()) % 7)
-    calendar = holidays.Germany(subdiv=state, years=range(day.year, day.year + 2))
-    while day in calendar:
-        day += timedelta(days=7)
-    return day
-
-
-@pytest.fixture
-def day() -> date:
-    """A Wednesday some weeks ahead, no holiday."""
-    return workday()
-
-
-@pytest.fixture
-def hall(make_resource) -> tuple[Resource, Resource, Resource]:
-    """A hall with halves A and B."""
-    whole = make_resource("Dorfgemeinschaftshaus", capacity=200)
-    a = make_resource("Saal A", "room", parent=whole, capacity=100)
-    b = make_resource("Saal B", "room", parent=whole, capacity=100)
-    return whole, a, b
 
 
 @pytest.fixture

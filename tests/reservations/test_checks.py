@@ -14,8 +14,7 @@ from booking.reservations import checks, engine, service
 from booking.reservations.errors import BookingConflict
 from booking.reservations.models import Booking, Claim, Occurrence
 from booking.resources.models import Closure
-
-from .conftest import at
+from tests.times import at
 
 
 def rows() -> tuple[int, int, int]:
@@ -158,9 +157,9 @@ def test_without_rules_only_conflicts_count(tenant, citizen, make_resource, make
 
 
 def test_skipping_taken_dates_names_their_conflicts(
-    tenant, citizen, other_citizen, hall, make_booking, day
+    tenant, citizen, other_citizen, hall_with_halves, make_booking, day
 ):
-    whole, a, _b = hall
+    whole, a, _b = hall_with_halves
     later = day + timedelta(weeks=1)
     make_booking(a, at(later, "18:00"), at(later, "19:00"))
     periods = [(at(d, "18:00"), at(d, "20:00")) for d in (day, later)]
@@ -170,7 +169,7 @@ def test_skipping_taken_dates_names_their_conflicts(
     assert checked.dates == periods[:1]
     assert [(s.start, s.reason) for s in checked.skipped] == [(periods[1][0], "conflict")]
     assert [(c.start, c.resource_id) for c in checked.conflicts] == [(periods[1][0], a.id)]
-    assert sorted(checked.units) == sorted(u.id for u in hall[1:])
+    assert sorted(checked.units) == sorted(u.id for u in hall_with_halves[1:])
 
 
 @pytest.mark.postgres_only

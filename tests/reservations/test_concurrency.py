@@ -18,14 +18,16 @@ from booking.reservations.models import Booking, Claim
 from booking.resources.models import Resource
 from booking.tenants.models import Tenant
 from tests.conftest import TEST_DATABASE_URL
-from tests.reservations.conftest import at
 from tests.reservations.race_worker import book_once
+from tests.times import at
 
 THREADS = 16
 
 
-def test_sixteen_threads_racing_for_one_slot_give_one_booking(app, tenant, citizen, hall, day):
-    whole, a, b = hall
+def test_sixteen_threads_racing_for_one_slot_give_one_booking(
+    app, tenant, citizen, hall_with_halves, day
+):
+    whole, a, b = hall_with_halves
     ids = (tenant.id, citizen.id)
     targets = [whole.id, a.id, b.id] * 6  # the whole hall and both halves fight
     start, end = at(day, "18:00"), at(day, "22:00")

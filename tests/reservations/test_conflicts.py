@@ -15,23 +15,23 @@ from booking.reservations.errors import BookingConflict
 from booking.reservations.models import Booking, Claim, Occurrence
 from booking.resources import tree
 from booking.resources.models import Closure
-from tests.reservations.conftest import at
+from tests.times import at
 
 
 def active_claims() -> list[Claim]:
     return list(db.session.scalars(select(Claim).where(Claim.active.is_(True))))
 
 
-def test_halves_can_be_booked_at_the_same_time(hall, make_booking, day):
-    _whole, a, b = hall
+def test_halves_can_be_booked_at_the_same_time(hall_with_halves, make_booking, day):
+    _whole, a, b = hall_with_halves
     first = make_booking(a, at(day, "18:00"), at(day, "22:00"))
     second = make_booking(b, at(day, "18:00"), at(day, "22:00"))
     assert first.status == second.status == "confirmed"
     assert sorted(c.unit_id for c in active_claims()) == sorted([a.id, b.id])
 
 
-def test_whole_hall_conflicts_with_a_booked_half(hall, make_booking, day):
-    whole, a, _b = hall
+def test_whole_hall_conflicts_with_a_booked_half(hall_with_halves, make_booking, day):
+    whole, a, _b = hall_with_halves
     make_booking(a, at(day, "18:00"), at(day, "22:00"))
     with pytest.raises(BookingConflict) as caught:
         make_booking(whole, at(day, "20:00"), at(day, "23:00"))
@@ -42,10 +42,10 @@ def test_whole_hall_conflicts_with_a_booked_half(hall, make_booking, day):
     assert len(active_claims()) == 1
 
 
-def test_half_conflicts_with_the_booked_whole_hall(hall, make_booking, day):
-    whole, _a, b = hall
+def test_half_conflicts_with_the_booked_whole_hall(hall_with_halves, make_booking, day):
+    whole, _a, b = hall_with_halves
     make_booking(whole, at(day, "10:00"), at(day, "12:00"))
-    assert {c.unit_id for c in active_claims()} == {hall[1].id, b.id}
+    assert {c.unit_id for c in active_claims()} == {hall_with_halves[1].id, b.id}
     with pytest.raises(BookingConflict):
         make_booking(b, at(day, "11:59"), at(day, "13:00"))
 
@@ -76,8 +76,8 @@ def test_buffers_are_claimed_and_honoured(make_resource, make_booking, day):
     make_booking(room, at(day, "08:00"), at(day, "08:30"))
 
 
-def test_cancelling_releases_the_slot(hall, make_booking, citizen, tenant, day):
-    whole, a, _b = hall
+def test_cancelling_releases_the_slot(hall_with_halves, make_booking, citizen, tenant, day):
+    whole, a, _b = hall_with_halves
     booking = make_booking(whole, at(day, "18:00"), at(day, "22:00"))
     with pytest.raises(BookingConflict):
         make_booking(a, at(day, "19:00"), at(day, "20:00"))
@@ -118,8 +118,8 @@ def test_a_long_claim_is_still_found_by_the_bounded_query(make_resource, make_bo
         make_booking(room, late, late + timedelta(hours=1))
 
 
-def test_find_conflicts_checks_a_whole_series_in_one_query(hall, make_booking, day):
-    whole, a, b = hall
+def test_find_conflicts_checks_a_whole_series_in_one_query(hall_with_halves, make_booking, day):
+    whole, a, b = hall_with_halves
     make_booking(a, at(day, "18:00"), at(day, "20:00"))
     later = day + timedelta(days=14)
     make_booking(b, at(later, "19:00"), at(later, "21:00"))
@@ -142,8 +142,10 @@ def test_find_conflicts_checks_a_whole_series_in_one_query(hall, make_booking, d
     assert sorted((h.index, h.unit_id) for h in hits) == [(0, a.id), (2, b.id)]
 
 
-def test_busy_intervals_merge_claims_closures_and_holidays(hall, make_booking, tenant, day, admin):
-    whole, a, b = hall
+def test_busy_intervals_merge_claims_closures_and_holidays(
+    hall_with_halves, make_booking, tenant, day, admin
+):
+    whole, a, b = hall_with_halves
     make_booking(a, at(day, "10:00"), at(day, "12:00"))
     make_booking(b, at(day, "11:00"), at(day, "13:00"))
     db.session.add(

@@ -18,7 +18,7 @@ from booking.extensions import db
 from booking.reservations import service
 from booking.reservations.errors import BookingConflict
 from booking.reservations.models import Claim
-from tests.reservations.conftest import at, iso
+from tests.times import at, iso
 
 
 def active_claims(occurrence) -> list[Claim]:

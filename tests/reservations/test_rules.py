@@ -15,7 +15,7 @@ from booking.extensions import db
 from booking.reservations import service
 from booking.reservations.models import Booking
 from booking.resources.models import Closure
-from tests.reservations.conftest import BERLIN, at, iso, workday
+from tests.times import BERLIN, at, iso, workday
 
 
 def _case(rule, tenant, make_resource, day):
@@ -132,9 +132,9 @@ def test_opening_hours_are_local_time_across_dst(tenant, make_resource, make_boo
 
 
 def test_a_closure_of_the_hall_closes_its_halves_and_a_tenant_wide_one_everything(
-    tenant, hall, make_booking, make_resource, day
+    tenant, hall_with_halves, make_booking, make_resource, day
 ):
-    whole, a, _b = hall
+    whole, a, _b = hall_with_halves
     other = make_resource("Sportplatz", "sports_hall")
     db.session.add(
         Closure(
@@ -164,8 +164,8 @@ def test_a_closure_of_the_hall_closes_its_halves_and_a_tenant_wide_one_everythin
     make_booking(a, at(day, "12:00"), at(day, "14:00"))
 
 
-def test_a_closure_of_a_half_closes_the_whole_hall(tenant, hall, make_booking, day):
-    whole, _a, b = hall
+def test_a_closure_of_a_half_closes_the_whole_hall(tenant, hall_with_halves, make_booking, day):
+    whole, _a, b = hall_with_halves
     db.session.add(
         Closure(
             tenant_id=tenant.id,

@@ -15,7 +15,7 @@ from booking.extensions import db
 from booking.reservations import rules, service
 from booking.reservations.recurrence import Recurrence, expand, parse_recurrence
 from booking.resources.models import Closure
-from tests.reservations.conftest import BERLIN, at, iso, workday
+from tests.times import BERLIN, at, iso, workday
 
 
 def last_sunday_of_march_ahead() -> date:

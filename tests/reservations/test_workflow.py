@@ -15,7 +15,7 @@ from booking.reservations import queries, service
 from booking.reservations.errors import BookingConflict
 from booking.reservations.models import Claim
 from booking.resources.models import Closure
-from tests.reservations.conftest import BERLIN, at, iso
+from tests.times import BERLIN, at, iso
 
 
 def audit_actions() -> list[str]:
@@ -181,8 +181,8 @@ def test_suggestions_stay_within_opening_hours_and_skip_closed_days(
         assert at(local_day, "08:00") <= start and end <= at(local_day, "12:00")
 
 
-def test_occurrences_between_for_calendars(tenant, hall, make_booking, citizen, day):
-    _whole, a, b = hall
+def test_occurrences_between_for_calendars(tenant, hall_with_halves, make_booking, citizen, day):
+    _whole, a, b = hall_with_halves
     on_a = make_booking(a, at(day, "10:00"), at(day, "12:00"))
     on_b = make_booking(b, at(day, "13:00"), at(day, "14:00"))
     cancelled = make_booking(a, at(day, "16:00"), at(day, "17:00"))
@@ -209,9 +209,9 @@ def busy_url(resource, start, end):
 
 
 def test_busy_lists_times_only_including_closures(
-    tenant, hall, make_booking, citizen, other_citizen, api, day
+    tenant, hall_with_halves, make_booking, citizen, other_citizen, api, day
 ):
-    whole, a, _b = hall
+    whole, a, _b = hall_with_halves
     make_booking(whole, at(day, "18:00"), at(day, "20:00"), title="Geheime Feier")
     db.session.add(
         Closure(

@@ -56,24 +56,24 @@ def club_of(tenant, user, name: str):
     return organisation
 
 
-def test_my_bookings(sign_in, tenant, citizen, make_resource, make_booking, assert_fixed_queries):
+def test_my_bookings(sign_in, tenant, citizen, make_resource, book_hours, assert_fixed_queries):
     def add(n: int) -> None:
         hall = make_resource(f"Halle {n}")
-        make_booking(citizen, hall, organisation=club_of(tenant, citizen, f"Verein {n}"))
+        book_hours(citizen, hall, organisation=club_of(tenant, citizen, f"Verein {n}"))
 
     sign_in(citizen)
     assert_fixed_queries(add, f"/{tenant.slug}/bookings/mine")
 
 
 def test_approval_queue_and_calendar(
-    sign_in, tenant, clerk, person, make_resource, make_booking, day, assert_fixed_queries
+    sign_in, tenant, clerk, person, make_resource, book_hours, day, assert_fixed_queries
 ):
     def add(n: int) -> None:
         hall = make_resource(f"Halle {n}", requires_approval=True, request_blocks=False)
         part = make_resource(f"Teil {n}", "room", parent=hall, requires_approval=True)
         booker = person()
-        make_booking(booker, hall, 18, 20, organisation=club_of(tenant, booker, f"Verein {n}"))
-        make_booking(person(), part, 19, 21)  # a request of its part: competes, claims
+        book_hours(booker, hall, 18, 20, organisation=club_of(tenant, booker, f"Verein {n}"))
+        book_hours(person(), part, 19, 21)  # a request of its part: competes, claims
 
     sign_in(clerk)
     assert_fixed_queries(
@@ -84,7 +84,7 @@ def test_approval_queue_and_calendar(
 
 
 def test_caretaker_day_sheet(
-    sign_in, tenant, person, make_resource, make_booking, make_user, day, assert_fixed_queries
+    sign_in, tenant, person, make_resource, book_hours, make_user, day, assert_fixed_queries
 ):
     caretaker = make_user("hausmeister@example.org", tenant=tenant, roles=("caretaker",))
 
@@ -93,7 +93,7 @@ def test_caretaker_day_sheet(
         make_resource(f"Teil {n}", "room", parent=hall)
         resources.add_caretaker(tenant, None, hall, caretaker)
         booker = person()
-        make_booking(booker, hall, organisation=club_of(tenant, booker, f"Verein {n}"))
+        book_hours(booker, hall, organisation=club_of(tenant, booker, f"Verein {n}"))
 
     sign_in(caretaker)
     assert_fixed_queries(add, f"/{tenant.slug}/caretaker/day?date={day.isoformat()}")
@@ -123,9 +123,9 @@ def test_roles_and_organisations(sign_in, tenant, admin, person, assert_fixed_qu
 
 
 def test_bookings_api_list(
-    tenant, clerk, person, make_resource, make_booking, api, assert_fixed_queries
+    tenant, clerk, person, make_resource, book_hours, api, assert_fixed_queries
 ):
     def add(n: int) -> None:
-        make_booking(person(), make_resource(f"Halle {n}"))
+        book_hours(person(), make_resource(f"Halle {n}"))
 
     assert_fixed_queries(add, "/bookings", "/bookings?mine=1", get=api(clerk, tenant).get)

@@ -14,8 +14,14 @@ from booking.audit.models import AuditEntry
 from booking.extensions import db
 from booking.reservations.models import Booking
 from booking.resources import closures
-from tests.screens.conftest import TZ, local
-from tests.screens.helpers import count, count_occurrences, form_data, hidden_fields, text
+from tests.reservations.screens.conftest import TZ, local
+from tests.reservations.screens.helpers import (
+    count,
+    count_occurrences,
+    form_data,
+    hidden_fields,
+    text,
+)
 
 
 def book_url(tenant, resource) -> str:
@@ -91,9 +97,9 @@ def test_someone_elses_organisation_is_refused(
 
 
 def test_conflict_shows_times_and_suggestions_and_books_nothing(
-    client, sign_in, tenant, hall, make_resource, make_booking, citizen, other_citizen, day
+    client, sign_in, tenant, hall, make_resource, book_hours, citizen, other_citizen, day
 ):
-    make_booking(other_citizen, hall, 18, 22, title="Geheime Feier von Otto")
+    book_hours(other_citizen, hall, 18, 22, title="Geheime Feier von Otto")
     make_resource("Bürgerhaus", capacity=150)
     sign_in(citizen)
     for action in ("preview", "confirm"):
@@ -120,12 +126,12 @@ def test_conflict_shows_times_and_suggestions_and_books_nothing(
 
 
 def test_confirm_checks_again(
-    client, sign_in, tenant, hall, make_booking, citizen, other_citizen, day
+    client, sign_in, tenant, hall, book_hours, citizen, other_citizen, day
 ):
     """Between preview and confirm someone else booked the slot: 409, nothing written."""
     sign_in(citizen)
     values = hidden_fields(text(client.post(book_url(tenant, hall), data=form_data(day))))
-    make_booking(other_citizen, hall, 17, 19)
+    book_hours(other_citizen, hall, 17, 19)
     response = client.post(book_url(tenant, hall), data=values | {"action": "confirm"})
     assert response.status_code == 409
     assert count() == 1
@@ -176,9 +182,9 @@ def test_series_every_second_week_until_a_date(client, sign_in, tenant, hall, ci
 
 
 def test_series_skipping_a_taken_date(
-    client, sign_in, tenant, hall, make_booking, citizen, other_citizen, day
+    client, sign_in, tenant, hall, book_hours, citizen, other_citizen, day
 ):
-    make_booking(other_citizen, hall, 19, 20, on=day + timedelta(weeks=1))
+    book_hours(other_citizen, hall, 19, 20, on=day + timedelta(weeks=1))
     sign_in(citizen)
     data = form_data(day, repeat="y", count="3", on_conflict="skip")
     page = text(client.post(book_url(tenant, hall), data=data))
@@ -192,9 +198,9 @@ def test_series_skipping_a_taken_date(
 
 
 def test_all_or_nothing_series_with_a_taken_date_books_nothing(
-    client, sign_in, tenant, hall, make_booking, citizen, other_citizen, day
+    client, sign_in, tenant, hall, book_hours, citizen, other_citizen, day
 ):
-    make_booking(other_citizen, hall, 19, 20, on=day + timedelta(weeks=2))
+    book_hours(other_citizen, hall, 19, 20, on=day + timedelta(weeks=2))
     sign_in(citizen)
     data = form_data(day, repeat="y", count="3", on_conflict="reject", action="confirm")
     assert client.post(book_url(tenant, hall), data=data).status_code == 409

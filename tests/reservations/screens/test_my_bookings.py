@@ -12,8 +12,8 @@ from sqlalchemy import select
 from booking.extensions import db
 from booking.reservations import service as bookings
 from booking.reservations.models import Claim
-from tests.screens.conftest import local
-from tests.screens.helpers import text
+from tests.reservations.screens.conftest import local
+from tests.reservations.screens.helpers import text
 
 
 def active_claims(booking) -> int:
@@ -26,9 +26,9 @@ def active_claims(booking) -> int:
 
 
 def test_my_bookings_lists_mine_with_status_and_actions(
-    client, sign_in, tenant, hall, make_booking, citizen, other_citizen, booking
+    client, sign_in, tenant, hall, book_hours, citizen, other_citizen, booking
 ):
-    make_booking(other_citizen, hall, 10, 12, title="Ottos Termin")
+    book_hours(other_citizen, hall, 10, 12, title="Ottos Termin")
     sign_in(citizen)
     page = text(client.get(f"/{tenant.slug}/bookings/mine"))
     assert "Geburtstag Carla" in page
@@ -61,8 +61,8 @@ def test_cancel_asks_first_then_releases_the_slot(
     assert again.booking.status == "confirmed"
 
 
-def test_cancel_one_date_of_a_series(client, sign_in, tenant, hall, make_booking, citizen, day):
-    series = make_booking(citizen, hall, recurrence={"freq": "weekly", "count": 3})
+def test_cancel_one_date_of_a_series(client, sign_in, tenant, hall, book_hours, citizen, day):
+    series = book_hours(citizen, hall, recurrence={"freq": "weekly", "count": 3})
     second = series.occurrences[1]
     sign_in(citizen)
     mine = text(client.get(f"/{tenant.slug}/bookings/mine"))
@@ -136,9 +136,9 @@ def events(calendar: Calendar) -> list:
 
 
 def test_ics_has_one_event_per_date_with_stable_uids(
-    client, sign_in, tenant, hall, make_booking, citizen
+    client, sign_in, tenant, hall, book_hours, citizen
 ):
-    series = make_booking(citizen, hall, title="Chorprobe", recurrence={"count": 3})
+    series = book_hours(citizen, hall, title="Chorprobe", recurrence={"count": 3})
     sign_in(citizen)
     found = events(download(client, tenant, series))
     assert len(found) == 3
@@ -155,9 +155,9 @@ def test_ics_has_one_event_per_date_with_stable_uids(
 
 
 def test_ics_marks_a_cancelled_date_and_raises_its_sequence(
-    client, sign_in, tenant, hall, make_booking, citizen
+    client, sign_in, tenant, hall, book_hours, citizen
 ):
-    series = make_booking(citizen, hall, recurrence={"count": 2})
+    series = book_hours(citizen, hall, recurrence={"count": 2})
     sign_in(citizen)
     first = series.occurrences[0]
     client.post(f"/{tenant.slug}/bookings/{series.id}/occurrences/{first.id}/cancel")
@@ -167,9 +167,9 @@ def test_ics_marks_a_cancelled_date_and_raises_its_sequence(
 
 
 def test_ics_of_a_request_is_tentative_and_has_no_personal_data(
-    client, sign_in, tenant, sports_hall, make_booking, citizen, club
+    client, sign_in, tenant, sports_hall, book_hours, citizen, club
 ):
-    request_ = make_booking(citizen, sports_hall, organisation=club)
+    request_ = book_hours(citizen, sports_hall, organisation=club)
     sign_in(citizen)
     body = client.get(f"/{tenant.slug}/bookings/{request_.id}.ics").get_data(as_text=True)
     (event,) = events(Calendar.from_ical(body))

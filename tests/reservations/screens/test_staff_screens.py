@@ -12,8 +12,8 @@ from booking.audit.models import AuditEntry
 from booking.extensions import db
 from booking.resources import closures
 from booking.resources import service as resources
-from tests.screens.conftest import TZ, local
-from tests.screens.helpers import text
+from tests.reservations.screens.conftest import TZ, local
+from tests.reservations.screens.helpers import text
 
 # --- approvals -------------------------------------------------------------------
 
@@ -25,10 +25,10 @@ def soft_hall(make_resource):
 
 
 def test_queue_lists_requests_oldest_first_with_conflicts(
-    client, sign_in, tenant, soft_hall, make_booking, citizen, other_citizen, clerk, day
+    client, sign_in, tenant, soft_hall, book_hours, citizen, other_citizen, clerk, day
 ):
-    first = make_booking(citizen, soft_hall, 18, 20, title="Erste Anfrage")
-    second = make_booking(other_citizen, soft_hall, 19, 21, title="Zweite Anfrage")
+    first = book_hours(citizen, soft_hall, 18, 20, title="Erste Anfrage")
+    second = book_hours(other_citizen, soft_hall, 19, 21, title="Zweite Anfrage")
     sign_in(clerk)
     page = text(client.get(f"/{tenant.slug}/staff/approvals"))
     assert page.index("Erste Anfrage") < page.index("Zweite Anfrage")
@@ -38,16 +38,16 @@ def test_queue_lists_requests_oldest_first_with_conflicts(
     # A confirmed booking now holds the time: the first request conflicts.
     resources.update_resource(tenant, None, soft_hall, requires_approval=False)
     db.session.commit()
-    make_booking(clerk, soft_hall, 17, 19, title="Feste Buchung")
+    book_hours(clerk, soft_hall, 17, 19, title="Feste Buchung")
     page = text(client.get(f"/{tenant.slug}/staff/approvals"))
     assert "1 Termin belegt" in page
     assert first.title in page and second.title in page
 
 
 def test_approve_through_the_queue(
-    client, sign_in, tenant, sports_hall, make_booking, citizen, clerk
+    client, sign_in, tenant, sports_hall, book_hours, citizen, clerk
 ):
-    request_ = make_booking(citizen, sports_hall, title="Hallenturnier")
+    request_ = book_hours(citizen, sports_hall, title="Hallenturnier")
     assert request_.status == "requested"
     sign_in(clerk)
     response = client.post(
@@ -66,8 +66,8 @@ def test_approve_through_the_queue(
     assert "Keine offenen Anfragen." in page
 
 
-def test_reject_with_a_reason(client, sign_in, tenant, sports_hall, make_booking, citizen, clerk):
-    request_ = make_booking(citizen, sports_hall)
+def test_reject_with_a_reason(client, sign_in, tenant, sports_hall, book_hours, citizen, clerk):
+    request_ = book_hours(citizen, sports_hall)
     sign_in(clerk)
     client.post(
         f"/{tenant.slug}/staff/approvals/{request_.id}",
@@ -84,9 +84,9 @@ def test_reject_with_a_reason(client, sign_in, tenant, sports_hall, make_booking
 
 
 def test_approve_from_the_detail_page(
-    client, sign_in, tenant, sports_hall, make_booking, citizen, admin
+    client, sign_in, tenant, sports_hall, book_hours, citizen, admin
 ):
-    request_ = make_booking(citizen, sports_hall)
+    request_ = book_hours(citizen, sports_hall)
     sign_in(admin)
     page = text(client.get(f"/{tenant.slug}/bookings/{request_.id}"))
     assert "Anfrage entscheiden" in page
@@ -101,9 +101,9 @@ def test_approve_from_the_detail_page(
 
 @pytest.mark.parametrize("who", ["citizen", "caretaker", "other_admin"])
 def test_only_staff_decide(
-    client, sign_in, tenant, sports_hall, make_booking, citizen, request, who
+    client, sign_in, tenant, sports_hall, book_hours, citizen, request, who
 ):
-    request_ = make_booking(citizen, sports_hall)
+    request_ = book_hours(citizen, sports_hall)
     sign_in(request.getfixturevalue(who))
     response = client.post(
         f"/{tenant.slug}/staff/approvals/{request_.id}", data={"decision": "approve"}
@@ -114,9 +114,9 @@ def test_only_staff_decide(
 
 
 def test_a_decision_needs_a_valid_choice(
-    client, sign_in, tenant, sports_hall, make_booking, citizen, clerk
+    client, sign_in, tenant, sports_hall, book_hours, citizen, clerk
 ):
-    request_ = make_booking(citizen, sports_hall)
+    request_ = book_hours(citizen, sports_hall)
     sign_in(clerk)
     for data in (
         {},
@@ -130,12 +130,12 @@ def test_a_decision_needs_a_valid_choice(
 
 
 def test_approving_a_request_whose_time_is_taken_fails_politely(
-    client, sign_in, tenant, soft_hall, make_booking, citizen, clerk
+    client, sign_in, tenant, soft_hall, book_hours, citizen, clerk
 ):
-    request_ = make_booking(citizen, soft_hall, 18, 20)
+    request_ = book_hours(citizen, soft_hall, 18, 20)
     resources.update_resource(tenant, None, soft_hall, requires_approval=False)
     db.session.commit()
-    make_booking(clerk, soft_hall, 19, 21)
+    book_hours(clerk, soft_hall, 19, 21)
     sign_in(clerk)
     response = client.post(
         f"/{tenant.slug}/staff/approvals/{request_.id}",
@@ -174,10 +174,10 @@ def test_a_booking_of_another_tenant_cannot_be_decided(
 
 
 def test_calendar_shows_titles_and_bookers_per_hall_and_day(
-    client, sign_in, tenant, hall, sports_hall, make_booking, citizen, club, clerk, day
+    client, sign_in, tenant, hall, sports_hall, book_hours, citizen, club, clerk, day
 ):
-    make_booking(citizen, hall, 18, 22, title="Vereinsabend", organisation=club)
-    make_booking(citizen, sports_hall, 9, 11, title="Training")
+    book_hours(citizen, hall, 18, 22, title="Vereinsabend", organisation=club)
+    book_hours(citizen, sports_hall, 9, 11, title="Training")
     closures.create_closure(
         tenant,
         None,
@@ -239,9 +239,9 @@ def test_clerk_moves_one_date(client, sign_in, tenant, hall, booking, clerk, day
 
 
 def test_moving_onto_a_taken_time_changes_nothing(
-    client, sign_in, tenant, hall, booking, make_booking, other_citizen, clerk, day
+    client, sign_in, tenant, hall, booking, book_hours, other_citizen, clerk, day
 ):
-    make_booking(other_citizen, hall, 10, 12)
+    book_hours(other_citizen, hall, 10, 12)
     occurrence = booking.occurrences[0]
     sign_in(clerk)
     response = client.post(

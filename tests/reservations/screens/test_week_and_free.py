@@ -10,8 +10,8 @@ import pytest
 from booking.extensions import db
 from booking.resources import closures
 from booking.resources import service as resources
-from tests.screens.conftest import local
-from tests.screens.helpers import text
+from tests.reservations.screens.conftest import local
+from tests.reservations.screens.helpers import text
 
 
 def week_url(tenant, resource, start=None) -> str:
@@ -20,9 +20,9 @@ def week_url(tenant, resource, start=None) -> str:
 
 
 def test_week_shows_busy_slots_without_titles_or_names(
-    client, tenant, hall, make_booking, citizen, club, day
+    client, tenant, hall, book_hours, citizen, club, day
 ):
-    make_booking(citizen, hall, 18, 22, title="Geheimes Jubiläum", organisation=club)
+    book_hours(citizen, hall, 18, 22, title="Geheimes Jubiläum", organisation=club)
     page = text(client.get(week_url(tenant, hall, day)))
     assert "18:00–22:00" in page
     assert '<span class="status status-busy">belegt</span>' in page
@@ -55,10 +55,10 @@ def test_week_shows_closures_as_closed_without_the_reason(client, tenant, hall, 
 
 
 def test_a_booked_part_makes_the_whole_hall_busy(
-    client, tenant, hall, make_resource, make_booking, citizen, day
+    client, tenant, hall, make_resource, book_hours, citizen, day
 ):
     part = make_resource("Saal A", "room", parent_id=hall.id)
-    make_booking(citizen, part, 14, 16)
+    book_hours(citizen, part, 14, 16)
     assert "14:00–16:00" in text(client.get(week_url(tenant, hall, day)))
 
 
@@ -109,9 +109,9 @@ def results(page: str) -> str:
     return page[page.index('id="results-title"') :] if 'id="results-title"' in page else ""
 
 
-def test_free_search_leaves_out_busy_halls(client, tenant, three_halls, make_booking, citizen, day):
+def test_free_search_leaves_out_busy_halls(client, tenant, three_halls, book_hours, citizen, day):
     hall = three_halls[0]
-    make_booking(citizen, hall, 19, 21)
+    book_hours(citizen, hall, 19, 21)
     found = results(text(client.get(free_url(tenant, day))))
     assert "Jugendraum" in found and "Turnhalle" in found
     assert "Dorfgemeinschaftshaus" not in found

@@ -10,7 +10,7 @@ import pytest
 from booking.extensions import db
 from booking.reservations import service as bookings
 from booking.resources import service as resources
-from tests.screens.conftest import local
+from tests.reservations.screens.conftest import local
 
 ROLES = ("anonymous", "owner", "citizen", "caretaker", "clerk", "admin", "other_admin")
 LOGIN = 302

@@ -12,7 +12,7 @@ from booking.extensions import db
 from booking.reservations import service
 from booking.reservations.models import Booking, Claim
 from booking.resources.models import ResourceCaretaker
-from tests.reservations.conftest import at, iso
+from tests.times import at, iso
 
 
 def body(resource, day, start="18:00", end="20:00", **extra):
@@ -136,9 +136,9 @@ def test_mine_lists_only_own_bookings(tenant, make_resource, citizen, other_citi
 
 
 def test_listing_by_resource_is_for_staff_and_assigned_caretakers(
-    tenant, hall, citizen, clerk, make_user, api, day
+    tenant, hall_with_halves, citizen, clerk, make_user, api, day
 ):
-    whole, a, b = hall
+    whole, a, b = hall_with_halves
     client = api(citizen, tenant)
     on_whole = client.post("/bookings", json=body(whole, day, "08:00", "10:00")).json["id"]
     on_a = client.post("/bookings", json=body(a, day)).json["id"]
@@ -171,8 +171,8 @@ def test_listing_by_resource_is_for_staff_and_assigned_caretakers(
     assert api(clerk, tenant).get(f"/bookings?{later}").json["items"] == []
 
 
-def test_cancel_releases_the_slot(tenant, hall, citizen, other_citizen, api, day):
-    whole, a, _b = hall
+def test_cancel_releases_the_slot(tenant, hall_with_halves, citizen, other_citizen, api, day):
+    whole, a, _b = hall_with_halves
     owner = api(citizen, tenant)
     booking_id = owner.post("/bookings", json=body(whole, day)).json["id"]
     assert api(other_citizen, tenant).post("/bookings", json=body(a, day)).status_code == 409

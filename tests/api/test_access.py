@@ -12,7 +12,7 @@ import pytest
 from booking.extensions import db
 from booking.reservations.models import Booking
 from booking.resources import service as resources
-from tests.test_api_base import assert_error
+from tests.api.helpers import assert_error
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MISSING = 987_654

@@ -91,9 +91,11 @@ def club(tenant, citizen):
 
 
 @pytest.fixture
-def make_booking(tenant, day):
-    """``make_booking(user, resource, start_hour=18, end_hour=22, **kw)`` via
-    the service, committed; returns the booking."""
+def book_hours(tenant, day):
+    """``book_hours(user, resource, start_hour=18, end_hour=22, *, on=day,
+    title="Probe", **kw)``: whole hours on a local day via the service,
+    committed; returns the booking (the reservations tests' ``make_booking``
+    takes a resource and two instants instead)."""
 
     def make(user, resource, start_hour=18, end_hour=22, *, on=None, title="Probe", **kw):
         when = on or day
@@ -107,5 +109,5 @@ def make_booking(tenant, day):
 
 
 @pytest.fixture
-def booking(make_booking, citizen, hall):
-    return make_booking(citizen, hall, title="Geburtstag Carla")
+def booking(book_hours, citizen, hall):
+    return book_hours(citizen, hall, title="Geburtstag Carla")
