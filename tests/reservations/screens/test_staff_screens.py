@@ -100,9 +100,7 @@ def test_approve_from_the_detail_page(
 
 
 @pytest.mark.parametrize("who", ["citizen", "caretaker", "other_admin"])
-def test_only_staff_decide(
-    client, sign_in, tenant, sports_hall, book_hours, citizen, request, who
-):
+def test_only_staff_decide(client, sign_in, tenant, sports_hall, book_hours, citizen, request, who):
     request_ = book_hours(citizen, sports_hall)
     sign_in(request.getfixturevalue(who))
     response = client.post(
