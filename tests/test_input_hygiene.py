@@ -272,7 +272,8 @@ def test_the_forms_use_the_services_limits():
     assert longest(resource.address) == core.ADDRESS_MAX
     assert longest(resource.description) == core.LONG_TEXT_MAX
     assert longest(resource.accessibility) == core.LONG_TEXT_MAX
-    assert longest(resource_forms.ClosureForm.reason) == core.CLOSURE_REASON_MAX
+    assert longest(booking_forms.ClosureForm.reason) == core.CLOSURE_REASON_MAX
+    assert longest(booking_forms.ClosureDatesForm.cancel_reason) == core.REASON_MAX
     # Where a column has a length, the limit is that length.
     assert Booking.__table__.c.title.type.length == core.TITLE_MAX
     assert Resource.__table__.c.name.type.length == core.NAME_MAX

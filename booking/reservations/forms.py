@@ -12,6 +12,8 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -29,7 +31,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from booking.core import MAX_YEAR, MIN_YEAR, NOTE_MAX, REASON_MAX, TITLE_MAX
+from booking.core import CLOSURE_REASON_MAX, MAX_YEAR, MIN_YEAR, NOTE_MAX, REASON_MAX, TITLE_MAX
 
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 TIME_FORMATS = ["%H:%M", "%H:%M:%S", "%H.%M"]
@@ -300,3 +302,87 @@ class FreeSearchForm(TimeRangeForm):
         validators=[Optional(), NumberRange(min=1, max=100000, message=_l("Bitte eine Zahl ≥ 1."))],
     )
     kind = SelectField(_l("Art"), choices=[], default="", validate_choice=True)
+
+
+# --- closures (Sperrzeiten) ---------------------------------------------------------
+
+CLOSURE_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class ClosureForm(FlaskForm):
+    """A new closure: where, from when to when (local time), why."""
+
+    resource_id = SelectField(
+        _l("Gilt für"),
+        choices=[],
+        description=_l("Eine Halle schließt ihre Teile mit ein."),
+    )
+    start = DateTimeLocalField(
+        _l("Beginn"),
+        validators=[InputRequired(message=_l("Bitte Datum und Uhrzeit angeben."))],
+        format=CLOSURE_FORMATS,
+    )
+    end = DateTimeLocalField(
+        _l("Ende"),
+        validators=[InputRequired(message=_l("Bitte Datum und Uhrzeit angeben."))],
+        format=CLOSURE_FORMATS,
+        description=_l("Ortszeit; das Ende gehört nicht mehr zur Sperrzeit."),
+    )
+    reason = StringField(
+        _l("Grund"),
+        validators=[
+            DataRequired(message=_l("Bitte einen Grund angeben.")),
+            Length(max=CLOSURE_REASON_MAX),
+        ],
+        description=_l("Z. B. Renovierung, Wahl, Betriebsferien."),
+    )
+
+    def hidden_values(self) -> list[tuple[str, str]]:
+        """The entered values for the hidden fields of the confirmation step
+        (the server parses and checks them again)."""
+        return [
+            (f.name, str(f.data or "") if f.type == "SelectField" else f._value())
+            for f in (self.resource_id, self.start, self.end, self.reason)
+        ]
+
+
+class ClosureDatesForm(FlaskForm):
+    """The confirmation step of a closure over bookings: what happens to the
+    dates inside it. ``listed`` carries the ids of the dates shown."""
+
+    class Meta:
+        csrf = False  # sent with ``ClosureForm``, which checks the token
+
+    dates = RadioField(
+        _l("Was geschieht mit diesen Terminen?"),
+        choices=[
+            SelectChoice(
+                "cancel",
+                _l("Absagen: Die Antragsteller erhalten eine Absage mit dem Grund unten."),
+            ),
+            SelectChoice(
+                "keep",
+                _l(
+                    "Bestehen lassen: Die Antragsteller erfahren, dass ihr Termin "
+                    "in die Sperrzeit fällt."
+                ),
+            ),
+        ],
+        validators=[InputRequired(message=_l("Bitte wählen, was mit den Terminen geschieht."))],
+    )
+    cancel_reason = TextAreaField(
+        _l("Grund der Absage"),
+        validators=[Optional(), Length(max=REASON_MAX)],
+        description=_l("Nur beim Absagen; leer: der Grund der Sperrzeit."),
+    )
+    listed = HiddenField()
+
+    def listed_ids(self) -> list[int] | None:
+        """The ids of the dates shown, or None when the field is malformed."""
+        raw = (self.listed.data or "").strip()
+        if not raw:
+            return []
+        parts = raw.split(",")
+        if not all(part.isdigit() and len(part) <= 10 for part in parts):
+            return None
+        return [int(part) for part in parts]

@@ -7,7 +7,7 @@ they change nothing. Local days and weeks: ``booking.tenants.localtime``."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -137,6 +137,20 @@ def occurrences_between(
             Occurrence.cancelled_at.is_(None), Booking.status.in_(CLAIMING_STATUSES)
         )
     return list(db.session.scalars(query))
+
+
+def dates_in(
+    tenant: Tenant, resource_ids: Iterable[int] | None, start: datetime, end: datetime
+) -> list[Occurrence]:
+    """The active dates a closure of ``resource_ids`` (None: of every
+    resource) over ``[start, end)`` falls on, in time order: dates of those
+    resources, of their parts and of the halls they are part of (a closure of
+    half A closes the whole hall, as the booking rules say)."""
+    related = None
+    if resource_ids is not None:
+        families = tree.families(tenant.id, resource_ids)
+        related = sorted({rid for family in families.values() for rid in family.related})
+    return occurrences_between(tenant, start, end, related)
 
 
 # --- the approval queue -------------------------------------------------------------

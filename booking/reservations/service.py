@@ -568,6 +568,38 @@ def cancel_series_from(
     return _cancel(tenant, actor, booking, rest, "booking.cancel_from", reason=reason, now=now)
 
 
+def cancel_dates(
+    tenant: Tenant,
+    actor: User,
+    occurrences: Sequence[Occurrence],
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> list[Booking]:
+    """Cancel several dates, of one or several bookings, with one reason (a
+    closure over them): per booking one cancellation, audited as
+    ``booking.cancel`` when no date of it is left, else ``occurrence.cancel``,
+    and one mail listing its dates. Dates already cancelled are left alone."""
+    now = now or utcnow()
+    reason = checked_text("reason", reason, REASON_MAX)
+    by_booking: dict[int, list[Occurrence]] = {}
+    for occurrence in occurrences:
+        require_tenant(tenant, occurrence)
+        by_booking.setdefault(occurrence.booking_id, []).append(occurrence)
+    cancelled = []
+    for dates in by_booking.values():
+        booking = _managed_booking_of(tenant, actor, dates[0])
+        dates = [o for o in dates if o.cancelled_at is None]
+        if not dates:
+            continue
+        _require_cancellable(booking)
+        _require_not_started(tenant, actor, dates, now)
+        whole = {o.id for o in booking.active_occurrences} <= {o.id for o in dates}
+        action = "booking.cancel" if whole else "occurrence.cancel"
+        cancelled.append(_cancel(tenant, actor, booking, dates, action, reason=reason, now=now))
+    return cancelled
+
+
 def _move_snapshot(occurrence: Occurrence) -> dict[str, Any]:
     """A date's place and its booking's status, for the audit log (UTC)."""
     return {

@@ -1,30 +1,45 @@
-"""The clerk's screens: the approval queue (approve or reject a request)
-and the calendar of every resource by day or week. Thin: parse, check
-access, call the service, commit once, render or redirect."""
+"""The clerk's screens: the approval queue (approve or reject a request),
+the calendar of every resource by day or week, and closures (Sperrzeiten):
+a new closure first lists the bookings inside it, which the clerk cancels
+with one reason or keeps (their applicants are told). Thin: parse, check
+access, call the service, commit once, render or redirect.
+
+The closure screens keep their place under the resources administration
+(``resources_admin`` blueprint, ``/<tenant>/admin/resources/closures``:
+the same URLs and endpoint names as before); they live here because they
+list and cancel bookings, and ``booking.resources`` imports nothing from
+``booking.reservations``."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from wtforms import SelectChoice
 
 from booking import transaction
-from booking.accounts.access import current_actor, role_required
+from booking.accounts.access import current_actor, requires, role_required
 from booking.accounts.models import STAFF_ROLES
 from booking.core import REASON_MAX, ValidationFailed, utcnow
-from booking.forms import flash_error
+from booking.forms import flash_error, show_errors
+from booking.reservations import closures as closing
 from booking.reservations import queries
 from booking.reservations import service as bookings
 from booking.reservations.errors import BookingConflict
-from booking.reservations.forms import DecisionForm
-from booking.reservations.models import Booking
+from booking.reservations.forms import ClosureDatesForm, ClosureForm, DecisionForm
+from booking.reservations.models import Booking, Occurrence
 from booking.reservations.view_helpers import conflict_view
+from booking.resources import closures as closure_service
 from booking.resources import service as resources
 from booking.resources import tree
+from booking.resources.access import can_manage_closures
+from booking.resources.views import admin_bp as resources_admin
 from booking.tenants import localtime
 from booking.tenants.service import get_scoped
+from booking.web import is_safe_redirect
 
 staff_bp = Blueprint("staff", __name__, url_prefix="/<tenant>/staff")
 
@@ -132,3 +147,159 @@ def calendar():
         prev_date=days[0] - step if view == "week" else day - step,
         next_date=days[0] + step if view == "week" else day + step,
     )
+
+
+# --- closures (Sperrzeiten) --------------------------------------------------------------
+
+CLOSURE_FIELDS = ("resource_id", "start", "end", "reason")
+
+
+def closure_target_choices() -> list[SelectChoice]:
+    choices = [SelectChoice("", _("Alle Hallen und Räume der Gemeinde"))]
+    for r in tree.ordered(g.tenant):
+        choices.append(SelectChoice(str(r.id), "— " * tree.depth(r) + r.name))
+    return choices
+
+
+def _closure_args(form: ClosureForm) -> dict[str, Any]:
+    """The form's closure in the service's terms (local wall clock to UTC)."""
+    zone = localtime.tenant_zone(g.tenant)
+    resource_id = form.resource_id.data
+    return {
+        "resource": resources.get_resource(g.tenant, resource_id) if resource_id else None,
+        "start": localtime.wall_clock_to_utc(form.start.data, zone),
+        "end": localtime.wall_clock_to_utc(form.end.data, zone),
+        "reason": form.reason.data,
+    }
+
+
+def _closures_page(form: ClosureForm, status: int = 200):
+    show_past = request.args.get("past") == "1"
+    listed = closure_service.list_closures(g.tenant, ending_after=None if show_past else utcnow())
+    return render_template(
+        "booking/staff/closures.html", form=form, closures=listed, show_past=show_past
+    ), status
+
+
+def _dates_form(dates: list[Occurrence], cancel_reason: str | None) -> ClosureDatesForm:
+    """A fresh confirmation step for ``dates``, the cancel reason prefilled."""
+    return ClosureDatesForm(
+        formdata=None,
+        data={"cancel_reason": cancel_reason, "listed": ",".join(str(o.id) for o in dates)},
+    )
+
+
+def _confirm_page(
+    form: ClosureForm,
+    dates_form: ClosureDatesForm,
+    dates: list[Occurrence],
+    args: dict[str, Any],
+    status: int = 200,
+):
+    """The confirmation step: the closure, the dates inside it, the choice."""
+    return render_template(
+        "booking/staff/closure_confirm.html",
+        form=form,
+        dates_form=dates_form,
+        dates=dates,
+        names=resources.names_of(g.tenant, (o.resource_id for o in dates)),
+        closure=args,
+        hidden=form.hidden_values(),
+    ), status
+
+
+def _entered_message(entered: closing.Entered) -> None:
+    flash(
+        _("Die Sperrzeit „%(reason)s“ ist eingetragen.", reason=entered.closure.reason), "success"
+    )
+    count = len(entered.dates)
+    if entered.cancelled:
+        flash(
+            ngettext(
+                "%(num)d Termin wurde abgesagt, die Antragsteller sind benachrichtigt.",
+                "%(num)d Termine wurden abgesagt, die Antragsteller sind benachrichtigt.",
+                count,
+            ),
+            "success",
+        )
+    elif count:
+        flash(
+            ngettext(
+                "%(num)d Termin bleibt bestehen, die Antragsteller sind benachrichtigt.",
+                "%(num)d Termine bleiben bestehen, die Antragsteller sind benachrichtigt.",
+                count,
+            ),
+            "success",
+        )
+
+
+@resources_admin.route("/closures", methods=["GET", "POST"])
+@requires(can_manage_closures)
+def closures():
+    """List and enter closures. A closure over active dates is entered in two
+    steps: the form, then the dates inside it with what happens to them
+    (``action=confirm``; ``action=edit`` goes back to the form)."""
+    form = ClosureForm()
+    form.resource_id.choices = closure_target_choices()
+    if request.method == "GET":
+        if request.args.get("resource_id", "") in {c.value for c in form.resource_id.choices}:
+            form.resource_id.data = request.args.get("resource_id", "")
+        return _closures_page(form)
+    action = request.form.get("action", "check")
+    if action not in ("check", "confirm", "edit"):
+        abort(400)
+    if not form.validate():
+        return _closures_page(form, 422)
+    if action == "edit":
+        return _closures_page(form)
+
+    args = _closure_args(form)
+    actor = current_actor()
+    dates_form = ClosureDatesForm()
+    try:
+        if action == "check":
+            dates = closing.preview_closure(g.tenant, actor, **args)
+            if dates:
+                return _confirm_page(form, _dates_form(dates, form.reason.data), dates, args)
+            entered = closing.enter_closure(g.tenant, actor, **args, expected=[])
+        else:
+            listed = dates_form.listed_ids()
+            if listed is None:
+                abort(400)
+            if not dates_form.validate():
+                dates = closing.preview_closure(g.tenant, actor, **args)
+                return _confirm_page(form, dates_form, dates, args, 422)
+            entered = closing.enter_closure(
+                g.tenant,
+                actor,
+                **args,
+                dates=dates_form.dates.data,
+                cancel_reason=dates_form.cancel_reason.data,
+                expected=listed,
+            )
+    except closing.DatesChanged as changed:
+        transaction.fail()
+        dates = closing.preview_closure(g.tenant, actor, **args)
+        fresh = _dates_form(dates, dates_form.cancel_reason.data)
+        fresh.form_errors.append(str(changed.message))
+        return _confirm_page(form, fresh, dates, args, 409)
+    except ValidationFailed as error:
+        if action == "confirm" and not set(error.fields or {}) & set(CLOSURE_FIELDS):
+            show_errors(dates_form, error)
+            dates = closing.preview_closure(g.tenant, actor, **args)
+            return _confirm_page(form, dates_form, dates, args, 422)
+        show_errors(form, error)
+        return _closures_page(form, 422)
+    _entered_message(entered)
+    return redirect(url_for("resources_admin.closures"))
+
+
+@resources_admin.post("/closures/<int:closure_id>/delete")
+@requires(can_manage_closures)
+def delete_closure(closure_id: int):
+    closure = closure_service.get_closure(g.tenant, closure_id)
+    reason = closure.reason
+    closure_service.delete_closure(g.tenant, current_actor(), closure.id)
+    flash(_("Die Sperrzeit „%(reason)s“ wurde aufgehoben.", reason=reason), "success")
+    target = request.form.get("next", "")
+    return redirect(target if is_safe_redirect(target) else url_for("resources_admin.closures"))

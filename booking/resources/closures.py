@@ -33,7 +33,7 @@ def _closure_json(closure: Closure) -> dict[str, Any]:
     }
 
 
-def create_closure(
+def check_closure(
     tenant: Tenant,
     actor: User | None,
     *,
@@ -41,14 +41,12 @@ def create_closure(
     end: datetime | None,
     reason: str | None,
     resource: Resource | None = None,
-    now: datetime | None = None,
-) -> Closure:
-    """Close one resource (with its parts), or without ``resource`` every
-    resource of the municipality, for ``[start, end)``."""
+) -> str:
+    """The checks of ``create_closure`` without writing anything: returns the
+    cleaned reason, raises ``Forbidden``, ``NotFound`` or ``ValidationFailed``."""
     require(can_manage_closures(actor, tenant), actor)
     if resource is not None and resource.tenant_id != tenant.id:
         raise NotFound(_l("Nicht gefunden."))
-    now = now or utcnow()
     errors: dict[str, list] = {}
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
@@ -62,6 +60,24 @@ def create_closure(
         errors["end"] = [_l("Das Ende muss nach dem Beginn liegen.")]
     if errors:
         raise ValidationFailed(_l("Die Angaben zur Sperrzeit sind ungültig."), errors)
+    return reason
+
+
+def create_closure(
+    tenant: Tenant,
+    actor: User | None,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    reason: str | None,
+    resource: Resource | None = None,
+    now: datetime | None = None,
+) -> Closure:
+    """Close one resource (with its parts), or without ``resource`` every
+    resource of the municipality, for ``[start, end)``. Bookings already in
+    that time are ``reservations.closures``' business."""
+    reason = check_closure(tenant, actor, start=start, end=end, reason=reason, resource=resource)
+    now = now or utcnow()
     closure = Closure(
         tenant_id=tenant.id,
         resource_id=resource.id if resource is not None else None,

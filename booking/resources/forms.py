@@ -1,5 +1,6 @@
-"""Forms for halls, parts, opening hours, caretakers and closures. They parse
-and check formats; the rules live in ``resources.service``."""
+"""Forms for halls, parts, opening hours and caretakers (the closure form is
+``reservations.forms.ClosureForm``). They parse and check formats; the rules
+live in ``resources.service``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateTimeLocalField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -20,7 +20,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import TimeInput
 
-from booking.core import ADDRESS_MAX, CLOSURE_REASON_MAX, LONG_TEXT_MAX, NAME_MAX
+from booking.core import ADDRESS_MAX, LONG_TEXT_MAX, NAME_MAX
 from booking.resources.models import RESOURCE_KINDS
 
 KIND_LABELS = {
@@ -228,33 +228,6 @@ class OpeningHoursForm(_hours_form_class()):  # type: ignore[misc]
 
 class CaretakerForm(FlaskForm):
     user_id = SelectField(_l("Hausmeister"), choices=[], validators=[InputRequired()])
-
-
-class ClosureForm(FlaskForm):
-    resource_id = SelectField(
-        _l("Gilt für"),
-        choices=[],
-        description=_l("Eine Halle schließt ihre Teile mit ein."),
-    )
-    start = DateTimeLocalField(
-        _l("Beginn"),
-        validators=[InputRequired(message=_l("Bitte Datum und Uhrzeit angeben."))],
-        format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-    )
-    end = DateTimeLocalField(
-        _l("Ende"),
-        validators=[InputRequired(message=_l("Bitte Datum und Uhrzeit angeben."))],
-        format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-        description=_l("Ortszeit; das Ende gehört nicht mehr zur Sperrzeit."),
-    )
-    reason = StringField(
-        _l("Grund"),
-        validators=[
-            DataRequired(message=_l("Bitte einen Grund angeben.")),
-            Length(max=CLOSURE_REASON_MAX),
-        ],
-        description=_l("Z. B. Renovierung, Wahl, Betriebsferien."),
-    )
 
 
 class CatalogueFilterForm(FlaskForm):

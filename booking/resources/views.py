@@ -1,6 +1,9 @@
 """Halls for everyone (``resources``: the catalogue and a hall's page) and
 their administration (``resources_admin``: halls, parts, opening hours,
-caretakers, closures)."""
+caretakers). The closure screens under ``resources_admin``
+(``/admin/resources/closures``) are ``booking.reservations.staff_views``':
+they list and cancel bookings, and resources imports nothing from
+reservations."""
 
 from __future__ import annotations
 
@@ -16,24 +19,21 @@ from wtforms import SelectChoice
 
 from booking.accounts import service as accounts
 from booking.accounts.access import current_actor, requires
-from booking.core import ValidationFailed, utcnow
+from booking.core import ValidationFailed
 from booking.extensions import db
 from booking.forms import flash_error, show_errors
 from booking.resources import closures as closure_service
 from booking.resources import service, tree
-from booking.resources.access import can_manage_closures, can_manage_resources, is_hidden
+from booking.resources.access import can_manage_resources, is_hidden
 from booking.resources.forms import (
     KIND_LABELS,
     CaretakerForm,
     CatalogueFilterForm,
-    ClosureForm,
     OpeningHoursForm,
     ResourceForm,
     catalogue_kind_choices,
 )
 from booking.resources.models import Resource
-from booking.tenants import localtime
-from booking.web import is_safe_redirect
 
 bp = Blueprint("resources", __name__, url_prefix="/<tenant>/halls")
 admin_bp = Blueprint("resources_admin", __name__, url_prefix="/<tenant>/admin/resources")
@@ -274,62 +274,3 @@ def remove_caretaker(resource_id: int, user_id: int):
     service.remove_caretaker(g.tenant, current_actor(), resource, user_id)
     flash(_("Die Zuordnung wurde aufgehoben."), "success")
     return redirect(url_for(".show", resource_id=resource.id))
-
-
-# --- administration: closures ---------------------------------------------------------------
-
-
-def closure_target_choices() -> list[SelectChoice]:
-    choices = [SelectChoice("", _("Alle Hallen und Räume der Gemeinde"))]
-    for r in tree.ordered(g.tenant):
-        choices.append(SelectChoice(str(r.id), "— " * tree.depth(r) + r.name))
-    return choices
-
-
-@admin_bp.route("/closures", methods=["GET", "POST"])
-@requires(can_manage_closures)
-def closures():
-    form = ClosureForm()
-    form.resource_id.choices = closure_target_choices()
-    if request.method == "GET" and request.args.get("resource_id", "") in {
-        c.value for c in form.resource_id.choices
-    }:
-        form.resource_id.data = request.args.get("resource_id", "")
-    if form.validate_on_submit():
-        zone = localtime.tenant_zone(g.tenant)
-        resource = (
-            service.get_resource(g.tenant, form.resource_id.data) if form.resource_id.data else None
-        )
-        try:
-            closure = closure_service.create_closure(
-                g.tenant,
-                current_actor(),
-                resource=resource,
-                start=localtime.wall_clock_to_utc(form.start.data, zone),
-                end=localtime.wall_clock_to_utc(form.end.data, zone),
-                reason=form.reason.data,
-            )
-        except ValidationFailed as error:
-            show_errors(form, error)
-        else:
-            flash(
-                _("Die Sperrzeit „%(reason)s“ ist eingetragen.", reason=closure.reason), "success"
-            )
-            return redirect(url_for(".closures"))
-    status = 422 if form.errors else 200
-    show_past = request.args.get("past") == "1"
-    listed = closure_service.list_closures(g.tenant, ending_after=None if show_past else utcnow())
-    return render_template(
-        "admin/resources/closures.html", form=form, closures=listed, show_past=show_past
-    ), status
-
-
-@admin_bp.post("/closures/<int:closure_id>/delete")
-@requires(can_manage_closures)
-def delete_closure(closure_id: int):
-    closure = closure_service.get_closure(g.tenant, closure_id)
-    reason = closure.reason
-    closure_service.delete_closure(g.tenant, current_actor(), closure.id)
-    flash(_("Die Sperrzeit „%(reason)s“ wurde aufgehoben.", reason=reason), "success")
-    target = request.form.get("next", "")
-    return redirect(target if is_safe_redirect(target) else url_for(".closures"))

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from booking.audit.models import AuditEntry
 from booking.extensions import db
 from booking.resources import closures, service, tree
 from booking.resources.models import Closure, Resource
@@ -504,82 +503,6 @@ def test_caretaker_form_refuses_people_without_the_role(
     assert "Bitte einen Hausmeister aus der Liste wählen." in text_of(response)
     db.session.expire_all()
     assert db.session.get(Resource, hall.id).caretakers == []
-
-
-# --- closures -----------------------------------------------------------------------------------
-
-
-def test_clerk_enters_a_closure_in_local_time_and_it_is_audited(
-    client, tenant, login, clerk, make_resource
-):
-    hall = make_resource("Halle")
-    login(clerk)
-    url = f"/{tenant.slug}/admin/resources/closures"
-    response = client.post(
-        url,
-        data={
-            "resource_id": str(hall.id),
-            "start": "2027-03-06T18:00",
-            "end": "2027-07-06T08:00",
-            "reason": "Renovierung",
-        },
-    )
-    assert response.status_code == 302
-    closure = db.session.scalar(select(Closure))
-    # Europe/Berlin: +01:00 in March, +02:00 in July.
-    assert closure.start_at == datetime(2027, 3, 6, 17, 0, tzinfo=UTC)
-    assert closure.end_at == datetime(2027, 7, 6, 6, 0, tzinfo=UTC)
-    assert closure.resource_id == hall.id and closure.created_by_id == clerk.id
-    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "closure.create"))
-    assert entry.actor_id == clerk.id and entry.object_id == closure.id
-    html = text_of(client.get(url))
-    assert "Renovierung" in html and "Sperrzeit" in html
-
-    response = client.post(f"{url}/{closure.id}/delete")
-    assert response.status_code == 302
-    assert count(Closure) == 0
-    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "closure.delete"))
-
-
-def test_tenant_wide_closure_through_the_form(client, tenant, login, admin):
-    login(admin)
-    response = client.post(
-        f"/{tenant.slug}/admin/resources/closures",
-        data={
-            "resource_id": "",
-            "start": "2027-12-24T00:00",
-            "end": "2027-12-27T00:00",
-            "reason": "Weihnachten",
-        },
-    )
-    assert response.status_code == 302
-    assert db.session.scalar(select(Closure)).resource_id is None
-
-
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        {"reason": ""},
-        {"start": ""},
-        {"end": "2027-03-06T17:00"},
-        {"end": "2027-03-06T18:00"},
-        {"start": "morgen"},
-        {"resource_id": "999999"},
-    ],
-)
-def test_invalid_closure_form_saves_nothing(client, tenant, login, clerk, overrides):
-    login(clerk)
-    data = {
-        "resource_id": "",
-        "start": "2027-03-06T18:00",
-        "end": "2027-03-07T18:00",
-        "reason": "Wahl",
-    }
-    data.update(overrides)
-    response = client.post(f"/{tenant.slug}/admin/resources/closures", data=data)
-    assert response.status_code == 422
-    assert "error-summary" in text_of(response)
-    assert count(Closure) == 0
 
 
 # --- demo data ------------------------------------------------------------------------------------
