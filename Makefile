@@ -47,6 +47,7 @@ extract-messages: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.booking
+	$(BIN)/python -m bench.jobs
 
 clean:
 	rm -rf $(VENV) $(MO) .pytest_cache .ruff_cache
