@@ -255,6 +255,7 @@ class CreateResource(Schema):
     address: Address | None = None
     description: LongText | None = None
     accessibility: LongText | None = None
+    key_handover: LongText | None = None
     bookable: StrictBool = absent()
     public: StrictBool = absent()
     requires_approval: StrictBool = absent()

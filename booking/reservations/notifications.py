@@ -45,6 +45,13 @@ def place(resource: Resource) -> str:
     return ", ".join([*names, *([address] if address else [])])
 
 
+def key_handover(resource: Resource) -> str | None:
+    """How to get the key: the resource's note, else its hall's."""
+    return next(
+        (r.key_handover for r in (resource, *tree.ancestors(resource)) if r.key_handover), None
+    )
+
+
 def _calendar(booking: Booking, tenant: Tenant) -> tuple[str, str, bytes]:
     return (
         ics.booking_filename(booking),
@@ -245,6 +252,7 @@ def send_reminders(now: datetime | None = None) -> dict[str, int]:
                 booking=occurrence.booking,
                 occurrence=occurrence,
                 place=place(occurrence.booking.resource),
+                key_handover=key_handover(occurrence.booking.resource),
                 person=person,
                 for_caretaker=is_caretaker,
             )

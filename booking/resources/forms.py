@@ -71,6 +71,14 @@ class ResourceForm(FlaskForm):
         validators=[Optional(), Length(max=LONG_TEXT_MAX)],
         description=_l("Zugang, WC, Höranlage, Parkplätze …"),
     )
+    key_handover = TextAreaField(
+        _l("Schlüsselübergabe"),
+        validators=[Optional(), Length(max=LONG_TEXT_MAX)],
+        description=_l(
+            "Wie Buchende an den Schlüssel kommen. Steht in der Erinnerung vor dem Termin "
+            "(an Buchende und Hausmeister), nie auf öffentlichen Seiten."
+        ),
+    )
     public = BooleanField(_l("Öffentlich im Verzeichnis zeigen"), default=True)
     bookable = BooleanField(_l("Buchbar"), default=True)
     requires_approval = BooleanField(_l("Buchungen müssen von der Verwaltung genehmigt werden"))

@@ -33,6 +33,9 @@ class Resource(db.Model):
     address: Mapped[str | None] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
     accessibility: Mapped[str | None] = mapped_column(Text)
+    # Schlüsselübergabe: for the applicant's reminder and the caretakers, never
+    # on public pages or in public feeds.
+    key_handover: Mapped[str | None] = mapped_column(Text)
     bookable: Mapped[bool] = mapped_column(Boolean, default=True)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -48,7 +48,7 @@ from booking.tenants.service import get_scoped, in_tenant, is_key, scoped
 MINUTES_PER_DAY = 1440
 
 # Every settable field with its kind of value; the API accepts exactly these.
-TEXT_FIELDS = ("name", "kind", "address", "description", "accessibility")
+TEXT_FIELDS = ("name", "kind", "address", "description", "accessibility", "key_handover")
 BOOL_FIELDS = ("bookable", "public", "requires_approval", "request_blocks", "observe_holidays")
 INT_FIELDS = (
     "capacity",
@@ -84,6 +84,7 @@ TEXT_LIMITS = {
     "address": ADDRESS_MAX,
     "description": LONG_TEXT_MAX,
     "accessibility": LONG_TEXT_MAX,
+    "key_handover": LONG_TEXT_MAX,
 }
 DEFAULTS: dict[str, Any] = {
     "capacity": None,
@@ -91,6 +92,7 @@ DEFAULTS: dict[str, Any] = {
     "address": None,
     "description": None,
     "accessibility": None,
+    "key_handover": None,
     "bookable": True,
     "public": True,
     "requires_approval": False,

@@ -37,7 +37,11 @@ def caretaker(make_user, tenant):
 
 @pytest.fixture
 def hall_with_caretaker(make_resource, caretaker, tenant):
-    hall = make_resource("Dorfgemeinschaftshaus", address="Lindenstraße 1")
+    hall = make_resource(
+        "Dorfgemeinschaftshaus",
+        address="Lindenstraße 1",
+        key_handover="Schlüssel bei Familie Weber, Lindenstraße 3",
+    )
     part = make_resource("Saal A", "room", parent=hall)
     resources.add_caretaker(tenant, None, hall, caretaker)
     db.session.commit()
@@ -66,6 +70,8 @@ def test_a_confirmed_date_within_the_reminder_days_reminds_applicant_and_caretak
     assert "Lindenstraße 1" in by_address[citizen.email].body_text
     assert f"/bookings/{booking.id}" in by_address[citizen.email].body_text
     assert "/caretaker/" in by_address[caretaker.email].body_text
+    for message in sent:  # the hall's note reaches the part's reminders
+        assert "Schlüsselübergabe: Schlüssel bei Familie Weber" in message.body_text
     # A second run, or a tenth, sends nothing more.
     for _n in range(3):
         assert notifications.send_reminders() == {"queued": 0}

@@ -105,6 +105,17 @@ def test_detail_shows_facts_hours_and_parts(client, tenant, admin, catalogue):
         assert expected in html, expected
 
 
+def test_the_key_handover_note_stays_off_public_pages_and_the_api(
+    client, api, tenant, admin, citizen, catalogue
+):
+    hall = catalogue["hall"]
+    service.update_resource(tenant, admin, hall, key_handover="Schlüssel im Tresor 4711")
+    db.session.commit()
+    assert "4711" not in client.get(f"/{tenant.slug}/halls/{hall.id}").get_data(as_text=True)
+    assert "4711" not in client.get(f"/{tenant.slug}/halls/").get_data(as_text=True)
+    assert "4711" not in api(citizen, tenant).get("/resources").get_data(as_text=True)
+
+
 def test_detail_without_hours_says_around_the_clock(client, tenant, catalogue):
     html = text_of(client.get(f"/{tenant.slug}/halls/{catalogue['room'].id}"))
     assert "Rund um die Uhr" in html
