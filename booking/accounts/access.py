@@ -17,7 +17,7 @@ from typing import Any
 from flask import abort, g
 from flask_login import current_user, login_required
 
-from booking.accounts.models import STAFF_ROLES, Organisation, User
+from booking.accounts.models import ROLES, STAFF_ROLES, Organisation, User
 from booking.tenants.models import Tenant
 
 
@@ -34,6 +34,16 @@ def is_staff(user: Any, tenant: Tenant | int) -> bool:
     """Administration or Sachbearbeitung of ``tenant``: they see and decide
     every booking and run the cemetery."""
     return has_role(user, tenant, *STAFF_ROLES)
+
+
+def is_caretaker(user: Any, tenant: Tenant | int) -> bool:
+    """Hausmeister: the schedule of the resources assigned to them."""
+    return has_role(user, tenant, "caretaker")
+
+
+def has_any_role(user: Any, tenant: Tenant | int) -> bool:
+    """Holds some role in ``tenant`` (staff of any kind: sees internal resources)."""
+    return has_role(user, tenant, *ROLES)
 
 
 def is_admin(user: Any, tenant: Tenant | int) -> bool:

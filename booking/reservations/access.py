@@ -19,7 +19,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
-from booking.accounts.access import has_role, is_staff
+from booking.accounts.access import is_caretaker, is_staff
 from booking.accounts.models import OrganisationMember, User
 from booking.core import Forbidden, NotFound
 from booking.extensions import db
@@ -50,7 +50,7 @@ def _manages_organisation(user: User, organisation_id: int | None) -> bool:
 
 
 def _is_assigned_caretaker(user: User, resource: Resource) -> bool:
-    if not has_role(user, resource.tenant_id, "caretaker"):
+    if not is_caretaker(user, resource.tenant_id):
         return False
     ids = [resource.id, *(r.id for r in ancestors(resource))]
     return bool(

@@ -14,8 +14,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from booking.accounts.access import has_role, is_admin, is_staff
-from booking.accounts.models import ROLES
+from booking.accounts.access import has_any_role, is_admin, is_staff
 from booking.core import Forbidden, NotFound
 from booking.resources.models import Resource
 from booking.resources.tree import ancestors
@@ -35,7 +34,7 @@ def can_manage_closures(user: Any, tenant: Tenant) -> bool:
 def sees_internal_resources(user: Any, tenant: Tenant) -> bool:
     """Everyone holding a role in the municipality (staff, caretakers, funeral
     homes) sees its internal resources too; others see the public catalogue."""
-    return has_role(user, tenant, *ROLES)
+    return has_any_role(user, tenant)
 
 
 def is_hidden(resource: Resource) -> bool:
