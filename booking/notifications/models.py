@@ -22,7 +22,8 @@ class OutboxMessage(db.Model):
     __tablename__ = "outbox_message"
     __table_args__ = (
         one_of("status", MAIL_STATUSES, name="status_known"),
-        Index("ix_outbox_message_due", "status", "next_attempt_at"),
+        # The deliverer's walk: queued mail in order, never past the sent ones.
+        Index("ix_outbox_message_queue", "status", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -109,9 +109,6 @@ def queue_mail(
     """Queue a composed mail once per ``key``; a second call with the same key
     returns the first message unchanged. ``personal`` mail (about a person's
     own account) never appears in a municipality's outbox."""
-    existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
-    if existing is not None:
-        return existing
     message = OutboxMessage(
         key=key,
         tenant_id=tenant.id if tenant else None,

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from booking import transaction
 from booking.accounts.models import User
 from booking.accounts.service import users_with_role
 from booking.core import utcnow
@@ -30,6 +31,8 @@ from booking.tenants.service import in_tenant
 
 STAFF_DIGEST_ROLES = ("clerk", "admin")
 KEY_CHUNK = 500
+# A large first run (many dates entering the window) commits in steps.
+CHECKPOINT_EVERY = 200
 
 
 def _stamp(instant: datetime) -> str:
@@ -257,6 +260,8 @@ def send_reminders(now: datetime | None = None) -> dict[str, int]:
                 for_caretaker=is_caretaker,
             )
             queued += 1
+            if queued % CHECKPOINT_EVERY == 0:
+                transaction.checkpoint()  # SQLite: let bookings in between
     return {"queued": queued}
 
 
