@@ -6,7 +6,7 @@ forms), and a maximum request size (413)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,28 +21,11 @@ from booking.reservations import service as bookings
 from booking.reservations.models import Booking
 from booking.resources import forms as resource_forms
 from booking.resources.models import Resource
-from tests.api.helpers import assert_error
+from tests.api.helpers import assert_error, booking_body, local
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Control characters and surrogates as JSON spells them (json.dumps escapes them).
 BAD_TEXTS = {"surrogate": "a\ud800b", "nul": "a\x00b", "escape": "a\x1bb"}
-
-
-def local(days: int, hour: int) -> datetime:
-    day = datetime.now(BERLIN).date() + timedelta(days=days)
-    while day.weekday() != 2:
-        day += timedelta(days=1)
-    return datetime.combine(day, time(hour)).replace(tzinfo=BERLIN)
-
-
-def booking_body(resource, **extra) -> dict:
-    return {
-        "resource_id": resource.id,
-        "start": local(40, 18).isoformat(),
-        "end": local(40, 20).isoformat(),
-        "title": "Jahreshauptversammlung",
-        **extra,
-    }
 
 
 def post_raw(client, user_api, path: str, body: dict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -226,30 +227,27 @@ def reset_password(user: User, password: str, now: datetime | None = None) -> No
     mark_confirmed(user, now)
 
 
-def send_confirmation(secret_key: str, user: User, tenant: Tenant | None = None) -> None:
-    """Mail a confirmation link (``tenant``: where the person signed up)."""
+def _mail_account(kind: str, user: User, tenant: Tenant | None, **context: Any) -> None:
+    """Account mail ``account_<kind>`` to ``user``, keyed ``<kind>:<user id>:<n>``."""
     notify(
-        "account_confirm",
+        f"account_{kind}",
         user.email,
         tenant,
-        key=numbered_key(f"confirm:{user.id}"),
+        key=numbered_key(f"{kind}:{user.id}"),
         locale=user.locale,
         user=user,
-        token=make_confirm_token(secret_key, user),
+        **context,
     )
+
+
+def send_confirmation(secret_key: str, user: User, tenant: Tenant | None = None) -> None:
+    """Mail a confirmation link (``tenant``: where the person signed up)."""
+    _mail_account("confirm", user, tenant, token=make_confirm_token(secret_key, user))
 
 
 def send_reset(secret_key: str, user: User) -> None:
     """Mail a password-reset link; an older one stops working."""
-    notify(
-        "account_reset",
-        user.email,
-        None,
-        key=numbered_key(f"reset:{user.id}"),
-        locale=user.locale,
-        user=user,
-        token=make_reset_token(secret_key, user),
-    )
+    _mail_account("reset", user, None, token=make_reset_token(secret_key, user))
 
 
 def compose_decoy(kind: str) -> None:
@@ -265,14 +263,7 @@ def send_already_registered(user: User, tenant: Tenant | None = None) -> None:
     """Someone signed up with the address of an account: tell its owner
     instead of the visitor. No reset link: a stranger's sign-up must not
     replace a link the owner asked for."""
-    notify(
-        "account_exists",
-        user.email,
-        tenant,
-        key=numbered_key(f"exists:{user.id}"),
-        locale=user.locale,
-        user=user,
-    )
+    _mail_account("exists", user, tenant)
 
 
 def update_profile(user: User, *, name: str, locale: str | None) -> None:

@@ -5,7 +5,6 @@ field, with the status codes the API has always answered."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,28 +16,11 @@ from booking.extensions import db
 from booking.reservations.models import Booking
 from booking.resources import service as resources
 from booking.resources.models import Resource
-from tests.api.helpers import assert_error
+from tests.api.helpers import assert_error, booking_body
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FALLBACK = "Bitte prüfen Sie die Angaben."
 RFC_3339 = "Erwartet wird RFC 3339 mit Zeitzone, z. B. 2027-03-06T18:00:00+01:00."
-
-
-def local(days: int, hour: int) -> datetime:
-    day = datetime.now(BERLIN).date() + timedelta(days=days)
-    while day.weekday() != 2:
-        day += timedelta(days=1)
-    return datetime.combine(day, time(hour)).replace(tzinfo=BERLIN)
-
-
-def booking_body(resource, **extra) -> dict:
-    return {
-        "resource_id": resource.id,
-        "start": local(40, 18).isoformat(),
-        "end": local(40, 20).isoformat(),
-        "title": "Jahreshauptversammlung",
-        **extra,
-    }
 
 
 def count(model) -> int:
