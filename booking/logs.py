@@ -7,7 +7,9 @@ import logging
 import re
 
 # /account/confirm/<token>, /account/reset/<token>, /…/feeds/<token>.ics, ?token=…
-SECRET_IN_URL = re.compile(r"(/account/+(?:confirm|reset)/+|/feeds/+|[?&](?:token|key)=)[^\s/?&\"]+")
+SECRET_IN_URL = re.compile(
+    r"(/account/+(?:confirm|reset)/+|/feeds/+|[?&](?:token|key)=)[^\s/?&\"]+"
+)
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
 # Chatty at INFO on every start (one line per autogenerate plugin).
 QUIET_LOGGERS = ("alembic.runtime.plugins", "apscheduler")
