@@ -138,6 +138,8 @@ def validate(config: dict) -> None:
     try:
         ZoneInfo(config["SCHEDULER_TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError("SCHEDULER_TIMEZONE must be an IANA time zone, e.g. Europe/Berlin") from None
+        raise ConfigError(
+            "SCHEDULER_TIMEZONE must be an IANA time zone, e.g. Europe/Berlin"
+        ) from None
     if config["SERIES_MAX_OCCURRENCES"] < 1:
         raise ConfigError("SERIES_MAX_OCCURRENCES must be at least 1")
