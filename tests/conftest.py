@@ -80,11 +80,16 @@ def make_app(url: str, **overrides) -> Flask:
         # Cheap hashes keep the suite fast; production keeps the defaults.
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 64,
+    }
+    if url.startswith("postgresql"):
         # The race tests run 16 threads with a connection each; the default
         # pool (5 + 10) would make one of them wait for a connection instead
         # of racing (and time out on a loaded machine).
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20},
-    }
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            "pool_size": 10,
+            "max_overflow": 20,
+        }
     config.update(overrides)
     return create_app(config)
 
