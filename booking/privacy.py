@@ -131,10 +131,11 @@ def _last_admin_of(user: User) -> list[Tenant]:
 
 
 def delete_account(user: User, password: str, now: datetime | None = None) -> None:
-    """Delete ``user`` (who confirms with their password): their bookings
+    """Delete ``user`` (who confirms with their password): their own bookings
     still to come are cancelled (the halls are free again), past ones keep
-    their dates without their person, and everything else of theirs goes —
-    roles, memberships, invitations, API tokens, mail to them."""
+    their dates without their person; bookings they made for an organisation
+    stay the organisation's, without their person. Everything else of theirs
+    goes — roles, memberships, invitations, API tokens, mail to them."""
     now = now or utcnow()
     if not accounts.check_password(user, password):
         raise ValidationFailed(
@@ -157,11 +158,16 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
         )
     )
     tenants = {t.id: t for t in db.session.scalars(select(Tenant))}
-    for booking in own:
+    personal = [b for b in own if b.organisation_id is None]
+    for booking in personal:
         to_come = [o for o in booking.active_occurrences if o.start_at > now]
         if booking.is_active and to_come:
             bookings.cancel_series_from(tenants[booking.tenant_id], user, to_come[0], now=now)
-    retention.anonymise(own, now)
+    retention.anonymise(personal, now)
+    # A club's bookings are the club's: they stay, without the person who made them.
+    for booking in own:
+        if booking.organisation_id is not None:
+            booking.user_id = None
     email = user.email.lower()
     db.session.execute(delete(OrganisationInvitation).where(OrganisationInvitation.email == email))
     db.session.execute(delete(OutboxMessage).where(func.lower(OutboxMessage.to_address) == email))

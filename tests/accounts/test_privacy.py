@@ -112,3 +112,26 @@ def test_the_last_admin_cannot_delete_their_account(client, login, make_user, te
 
 def test_deleting_needs_a_signed_in_person(client):
     assert client.post("/account/delete", data={"delete-password": PASSWORD}).status_code == 302
+
+
+def test_a_clubs_bookings_stay_when_the_member_who_made_them_leaves(
+    client, login, make_user, tenant, make_resource
+):
+    manager, me = make_user(name="Vera"), make_user(name="Carla")
+    club = service.create_organisation(tenant, manager, name="TSV")
+    add_member(club, manager, me)
+    hall = make_resource("Sporthalle")
+    start = utcnow() + timedelta(days=10)
+    training = bookings.create_booking(
+        tenant, me, hall, start, start + timedelta(hours=2), "Training", organisation=club
+    ).booking
+    db.session.commit()
+    login(me)
+    response = client.post(
+        "/account/delete", data={"delete-password": PASSWORD, "delete-sure": "y"}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    training = db.session.get(Booking, training.id)
+    assert training.status == "confirmed" and training.title == "Training"
+    assert training.user_id is None and training.organisation_id == club.id
