@@ -38,10 +38,17 @@ class Booking(db.Model):
     )
     title: Mapped[str] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+    # How many people are expected (checked against the capacity) and a phone
+    # number for the caretaker: what the case needs, nothing more.
+    guests: Mapped[int | None]
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20))
     customer_category: Mapped[str] = mapped_column(String(20), default="resident")
     # The series rule as given (``{"freq", "interval", "until"|"count"}``), or None.
     recurrence: Mapped[dict | None] = mapped_column(db.JSON)
+    # The dates of the series that were not booked, and why:
+    # ``[{"start", "end", "reason", "label"}]`` (ISO instants in UTC).
+    skipped: Mapped[list | None] = mapped_column(db.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When the clerks' digest of new requests named it (None: not yet).
@@ -86,6 +93,11 @@ class Occurrence(db.Model):
     start_at: Mapped[datetime] = mapped_column(UTCDateTime)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the date was cancelled, for the booker's page (a clerk's reason).
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
+    # A date staff refused while approving the rest of its series (it is
+    # cancelled as well, so it holds no claims).
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sequence: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -96,6 +108,8 @@ class Occurrence(db.Model):
 
     @property
     def status(self) -> str:
+        if self.rejected_at:
+            return "rejected"
         return "cancelled" if self.cancelled_at else self.booking.status
 
 

@@ -27,13 +27,16 @@ DEFAULT_MAX_OCCURRENCES = 60
 class Recurrence:
     """Every ``interval`` weeks, until a local date (inclusive) or ``count``
     dates in all (the first included). ``skip_closed``: leave out dates that
-    fall on a closure or public holiday instead of refusing the series."""
+    fall on a closure or public holiday instead of refusing the series.
+    ``skip_school_holidays``: leave out dates in the tenant's school holidays
+    (Schulferien), where a club's training pauses."""
 
     freq: str = "weekly"
     interval: int = 1
     until: date | None = None
     count: int | None = None
     skip_closed: bool = False
+    skip_school_holidays: bool = False
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"freq": self.freq, "interval": self.interval}
@@ -43,6 +46,8 @@ class Recurrence:
             data["count"] = self.count
         if self.skip_closed:
             data["skip_closed"] = True
+        if self.skip_school_holidays:
+            data["skip_school_holidays"] = True
         return data
 
 
@@ -91,7 +96,10 @@ def parse_recurrence(data: Any) -> Recurrence:
     skip_closed = data.get("skip_closed", False)
     if not isinstance(skip_closed, bool):
         raise _invalid(_l("skip_closed muss true oder false sein."))
-    return Recurrence(freq, interval, until, count, skip_closed)
+    skip_school_holidays = data.get("skip_school_holidays", False)
+    if not isinstance(skip_school_holidays, bool):
+        raise _invalid(_l("skip_school_holidays muss true oder false sein."))
+    return Recurrence(freq, interval, until, count, skip_closed, skip_school_holidays)
 
 
 def expand(

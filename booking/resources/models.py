@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -120,3 +120,22 @@ class Closure(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     resource: Mapped[Resource | None] = relationship()
+
+
+class SchoolHoliday(db.Model):
+    """A school holiday period (Schulferien) of the tenant's state, entered or
+    imported once a year: ``first_day`` to ``last_day``, both included, in
+    local dates. A series may skip them like public holidays."""
+
+    __tablename__ = "school_holiday"
+    __table_args__ = (
+        CheckConstraint("first_day <= last_day", name="ordered"),
+        UniqueConstraint("tenant_id", "first_day", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    first_day: Mapped[date]
+    last_day: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
