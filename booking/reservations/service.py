@@ -56,6 +56,7 @@ from booking.reservations.recurrence import (
 )
 from booking.reservations.rules import Skipped, check_period
 from booking.resources.models import Resource
+from booking.resources.policy import policy_of
 from booking.tenants.localtime import format_local, tenant_zone
 from booking.tenants.models import Tenant
 
@@ -148,8 +149,9 @@ def _plan_booking(
     check_period(start, end, resource)  # before a series is expanded from it
     rule = parse_recurrence(recurrence) if recurrence is not None else None
     dates = expand(start, end, rule, tenant_zone(tenant), max_occurrences)
-    status = "requested" if resource.requires_approval else "confirmed"
-    claims_now = status == "confirmed" or bool(resource.request_blocks)
+    policy = policy_of(resource)
+    status = "requested" if policy.requires_approval else "confirmed"
+    claims_now = status == "confirmed" or policy.request_blocks
     checked = check_periods(
         tenant,
         actor,
@@ -661,7 +663,8 @@ def move_occurrence(
         exclude_occurrence_ids=[occurrence.id],
     )
     status = booking.status
-    if not staff and resource.requires_approval and status == "confirmed":
+    policy = policy_of(resource)
+    if not staff and policy.requires_approval and status == "confirmed":
         status = "requested"
     before = _move_snapshot(occurrence)
     old_start = occurrence.start_at
@@ -673,7 +676,7 @@ def move_occurrence(
         _touch([occurrence], now)
     booking.updated_at = now
     db.session.flush()
-    if status == "requested" and not resource.request_blocks:
+    if status == "requested" and not policy.request_blocks:
         engine.release_claims([occurrence])  # approve_booking claims it again
     else:
         try:
