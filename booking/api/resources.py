@@ -11,6 +11,7 @@ from booking.api.base import api_user, bp, json_body, parse, requires
 from booking.resources import service
 from booking.resources.access import can_manage_resources
 from booking.resources.models import Resource
+from booking.resources.policy import policy_of
 
 
 def resource_json(resource: Resource) -> dict[str, Any]:
@@ -20,7 +21,8 @@ def resource_json(resource: Resource) -> dict[str, Any]:
         "kind": resource.kind,
         "capacity": resource.capacity,
         "parent_id": resource.parent_id,
-        "requires_approval": resource.requires_approval,
+        # Effective: a part of a hall that needs approval needs it too.
+        "requires_approval": policy_of(resource).requires_approval,
         "bookable": resource.bookable,
     }
 

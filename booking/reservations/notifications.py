@@ -26,6 +26,7 @@ from booking.notifications.service import notify
 from booking.reservations.models import Booking, Occurrence
 from booking.resources import tree
 from booking.resources.models import Resource, ResourceCaretaker
+from booking.resources.policy import policy_of
 from booking.tenants.models import Tenant
 from booking.tenants.service import in_tenant
 
@@ -42,17 +43,14 @@ def _stamp(instant: datetime) -> str:
 def place(resource: Resource) -> str:
     """Where it is: "Saal A, Dorfgemeinschaftshaus, Lindenstraße 1" — a part
     named with its hall, the address of the nearest one that has one."""
-    chain = [resource, *tree.ancestors(resource)]
-    names = [r.name for r in chain]
-    address = next((r.address for r in chain if r.address), None)
+    names = [r.name for r in (resource, *tree.ancestors(resource))]
+    address = policy_of(resource).address
     return ", ".join([*names, *([address] if address else [])])
 
 
 def key_handover(resource: Resource) -> str | None:
     """How to get the key: the resource's note, else its hall's."""
-    return next(
-        (r.key_handover for r in (resource, *tree.ancestors(resource)) if r.key_handover), None
-    )
+    return policy_of(resource).key_handover
 
 
 def _calendar(booking: Booking, tenant: Tenant) -> tuple[str, str, bytes]:

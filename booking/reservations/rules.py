@@ -1,6 +1,7 @@
 """The rules a booking must meet before its claims are written: a sane
 period (nobody can override it), a series whose dates do not overlap, and the
-resource's rules (opening hours, closures and holidays from
+resource's effective rules (``resources.policy``: a part's own and its
+hall's — opening hours, closures and holidays from
 ``resources.availability``; notice, advance, duration), which staff may break
 with a reason. Closed dates of a series can be skipped instead. The order in
 which they are checked, with the conflicts: ``reservations.checks``."""
@@ -10,10 +11,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
+from babel.dates import format_time, get_day_names
+from flask_babel import LazyString, get_locale, lazy_ngettext
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 
 from booking.accounts.models import User
 from booking.core import MAX_YEAR, MIN_YEAR, ValidationFailed
@@ -21,6 +24,7 @@ from booking.reservations import engine
 from booking.reservations.access import is_staff
 from booking.resources import availability
 from booking.resources.models import Resource
+from booking.resources.policy import policy_of
 from booking.tenants.localtime import format_local, isoformat, tenant_zone
 from booking.tenants.models import Tenant
 
@@ -107,6 +111,51 @@ class Violation:
     message: str
 
 
+def _day_name(names: dict[int, str], day: int) -> str:
+    return names[day].rstrip(".")
+
+
+def _clock(minutes: int, locale) -> str:
+    if minutes >= 1440:
+        return "24:00"
+    return format_time(time(minutes // 60, minutes % 60), "short", locale=locale)
+
+
+def describe_hours(rows: Iterable[tuple[int, int, int]]) -> str:
+    """Weekly opening hours in a line, in the request's language: days with
+    the same times joined ("Mo–Fr 08:00–22:00, Sa 10:00–18:00"); closed days
+    left out."""
+    locale = get_locale() or "de"
+    names = dict(get_day_names("abbreviated", locale=locale))
+    spans: dict[int, tuple[tuple[int, int], ...]] = {
+        day: tuple(sorted((o, c) for d, o, c in rows if d == day)) for day in range(7)
+    }
+    groups: list[tuple[int, int, tuple[tuple[int, int], ...]]] = []
+    for day in range(7):
+        if not spans[day]:
+            continue
+        if groups and groups[-1][1] == day - 1 and groups[-1][2] == spans[day]:
+            groups[-1] = (groups[-1][0], day, spans[day])
+        else:
+            groups.append((day, day, spans[day]))
+    parts = []
+    for first, last, times in groups:
+        days = _day_name(names, first)
+        if last != first:
+            days = f"{days}–{_day_name(names, last)}"
+        clocks = ", ".join(f"{_clock(o, locale)}–{_clock(c, locale)}" for o, c in times)
+        parts.append(f"{days} {clocks}")
+    return "; ".join(parts)
+
+
+def _hours_message(source: Resource, rows: list[tuple[int, int, int]]) -> str:
+    return _(
+        "Außerhalb der Öffnungszeiten von „%(name)s“: geöffnet %(hours)s.",
+        name=source.name,
+        hours=describe_hours(rows),
+    )
+
+
 def rule_violations(
     tenant: Tenant,
     resource: Resource,
@@ -115,16 +164,18 @@ def rule_violations(
     now: datetime,
     related_ids: Iterable[int] | None = None,
 ) -> list[Violation]:
-    """Every rule each of ``dates`` breaks. At most two queries for a whole
-    series (opening hours, closures); holidays come from the ``holidays``
-    package."""
+    """Every rule each of ``dates`` breaks, by the resource's effective rules
+    (``policy_of``: a part keeps its hall's hours, holidays, notice, advance
+    and duration limits). One query for the closures of a whole series, one
+    per resource of the chain for its opening hours; holidays come from the
+    ``holidays`` package."""
     if not dates:
         return []
+    policy = policy_of(resource)
     tz = tenant_zone(tenant)
     window = availability.Interval(min(s for s, _e in dates), max(e for _s, e in dates))
     blocked = availability.blocked_intervals(tenant, resource, *window, related_ids=related_ids)
-    hours = availability.weekly_hours(resource)
-    notice = timedelta(hours=resource.min_notice_hours or 0)
+    notice = timedelta(hours=policy.min_notice_hours)
     today = now.astimezone(tz).date()
     found: list[Violation] = []
     for index, (start, end) in enumerate(dates):
@@ -133,24 +184,24 @@ def rule_violations(
             found.append(Violation(index, rule, field, message))
 
         minutes = (end - start) / timedelta(minutes=1)
-        if resource.min_duration_min and minutes < resource.min_duration_min:
+        if policy.min_duration_min and minutes < policy.min_duration_min:
             add(
                 "duration",
                 "end",
                 lazy_ngettext(
                     "Mindestens %(num)d Minute.",
                     "Mindestens %(num)d Minuten.",
-                    resource.min_duration_min,
+                    policy.min_duration_min,
                 ),
             )
-        if resource.max_duration_min and minutes > resource.max_duration_min:
+        if policy.max_duration_min and minutes > policy.max_duration_min:
             add(
                 "duration",
                 "end",
                 lazy_ngettext(
                     "Höchstens %(num)d Minute.",
                     "Höchstens %(num)d Minuten.",
-                    resource.max_duration_min,
+                    policy.max_duration_min,
                 ),
             )
         if start < now:
@@ -162,12 +213,12 @@ def rule_violations(
                 lazy_ngettext(
                     "Bitte mindestens %(num)d Stunde im Voraus buchen.",
                     "Bitte mindestens %(num)d Stunden im Voraus buchen.",
-                    resource.min_notice_hours,
+                    policy.min_notice_hours,
                 ),
             )
         if (
-            resource.max_advance_days is not None
-            and (start.astimezone(tz).date() - today).days > resource.max_advance_days
+            policy.max_advance_days is not None
+            and (start.astimezone(tz).date() - today).days > policy.max_advance_days
         ):
             add(
                 "advance",
@@ -175,11 +226,13 @@ def rule_violations(
                 lazy_ngettext(
                     "Höchstens %(num)d Tag im Voraus buchbar.",
                     "Höchstens %(num)d Tage im Voraus buchbar.",
-                    resource.max_advance_days,
+                    policy.max_advance_days,
                 ),
             )
-        if not availability.within_opening_hours(tenant, resource, start, end, hours):
-            add("opening_hours", "start", _l("Außerhalb der Öffnungszeiten."))
+        refused_by = availability.refusing_hours(tenant, resource, start, end)
+        if refused_by is not None:
+            rows = availability.weekly_hours(refused_by)
+            add("opening_hours", "start", LazyString(_hours_message, refused_by, rows))
         for block in blocked:
             if block.start < end and block.end > start:
                 if block.kind == "closure":

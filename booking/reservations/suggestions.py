@@ -20,6 +20,7 @@ from booking.reservations.models import Claim
 from booking.reservations.rules import rule_violations
 from booking.resources import availability, tree
 from booking.resources.models import Resource
+from booking.resources.policy import policy_of
 from booking.tenants.localtime import minutes_into_day, tenant_zone, wall_clock_to_utc
 from booking.tenants.models import Tenant
 from booking.tenants.service import scoped
@@ -34,7 +35,8 @@ def _free_elsewhere(
     tenant: Tenant, resource: Resource, start: datetime, end: datetime, *, now: datetime
 ) -> list[Suggestion]:
     """The same time in other public, bookable resources of a similar kind
-    and at least the capacity."""
+    and at least the capacity (parts of halls included, with their halls'
+    rules: ``rule_violations`` reads ``policy_of``)."""
     related = tree.related_resource_ids(resource)
     query = scoped(Resource, tenant).where(
         Resource.bookable.is_(True),
@@ -49,6 +51,8 @@ def _free_elsewhere(
         query = query.where(Resource.capacity >= resource.capacity)
     found = []
     for other in db.session.scalars(query.order_by(Resource.capacity, Resource.name)):
+        if not policy_of(other).public:  # a part of an internal hall is internal too
+            continue
         units = tree.leaf_unit_ids(other)
         if engine.find_conflicts(units, [engine.claim_period(other, start, end)]):
             continue
@@ -79,8 +83,8 @@ def _free_slots(
     exclude_occurrence_ids: Sequence[int] = (),
 ) -> list[Suggestion]:
     """The nearest free slots of the same length on the same resource: the
-    same day and the following days, within opening hours, not on closures
-    or holidays, clear of claims including buffers."""
+    same day and the following days, within opening hours (its own and its
+    hall's), not on closures or holidays, clear of claims including buffers."""
     tz = tenant_zone(tenant)
     duration = end - start
     before = timedelta(minutes=resource.buffer_before_min or 0)
@@ -90,10 +94,11 @@ def _free_slots(
         minutes_into_day(day, 0, tz),
         minutes_into_day(day + timedelta(days=SUGGESTION_DAYS), 0, tz),
     )
-    earliest = max(window.start, now + timedelta(hours=resource.min_notice_hours or 0))
+    policy = policy_of(resource)
+    earliest = max(window.start, now + timedelta(hours=policy.min_notice_hours))
     latest = window.end
-    if resource.max_advance_days is not None:
-        last_day = now.astimezone(tz).date() + timedelta(days=resource.max_advance_days)
+    if policy.max_advance_days is not None:
+        last_day = now.astimezone(tz).date() + timedelta(days=policy.max_advance_days)
         latest = min(latest, minutes_into_day(last_day, 1440, tz))
     if earliest >= latest:
         return []

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from booking.accounts.access import has_any_role, is_admin, is_staff
 from booking.core import Forbidden, NotFound
 from booking.resources.models import Resource
-from booking.resources.tree import ancestors
+from booking.resources.policy import policy_of
 from booking.tenants.models import Tenant
 
 
@@ -39,7 +39,7 @@ def sees_internal_resources(user: Any, tenant: Tenant) -> bool:
 
 def is_hidden(resource: Resource) -> bool:
     """Not in the public catalogue: the resource or one it is part of is not public."""
-    return not resource.public or any(not r.public for r in ancestors(resource))
+    return not policy_of(resource).public
 
 
 def can_see_resource(user: Any, tenant: Tenant, resource: Resource) -> bool:

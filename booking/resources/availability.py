@@ -10,7 +10,7 @@ shift a rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, select
 
 from booking.extensions import db
 from booking.resources.models import Closure, OpeningHours, Resource
+from booking.resources.policy import policy_of
 from booking.resources.tree import related_resource_ids
 from booking.tenants.localtime import local_days, minutes_into_day, tenant_zone
 from booking.tenants.models import Tenant
@@ -69,17 +70,14 @@ def weekly_hours(resource: Resource) -> list[tuple[int, int, int]]:
     return [tuple(row) for row in db.session.execute(_OPENING_HOURS, {"resource_id": resource.id})]
 
 
-def open_intervals(
+def own_open_intervals(
     tenant: Tenant,
-    resource: Resource,
+    rows: list[tuple[int, int, int]],
     start: datetime,
     end: datetime,
-    hours: list[tuple[int, int, int]] | None = None,
 ) -> list[Interval]:
-    """The resource's open periods around ``[start, end)``, merged across
-    midnight. Without opening-hours rows a resource is always open.
-    ``hours``: the rows of ``weekly_hours``, when the caller has them."""
-    rows = weekly_hours(resource) if hours is None else hours
+    """The open periods of one set of weekly ``rows`` around ``[start, end)``,
+    merged across midnight. No rows: always open."""
     if not rows:
         return [Interval(start, end)]
     tz = tenant_zone(tenant)
@@ -94,17 +92,49 @@ def open_intervals(
     return merge(found)
 
 
+def intersect(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
+    """Where both sorted, merged lists of intervals cover."""
+    found: list[Interval] = []
+    for x in a:
+        for y in b:
+            lo, hi = max(x.start, y.start), min(x.end, y.end)
+            if lo < hi:
+                found.append(Interval(lo, hi))
+    return merge(found)
+
+
+def open_intervals(
+    tenant: Tenant, resource: Resource, start: datetime, end: datetime
+) -> list[Interval]:
+    """When the resource may be booked around ``[start, end)``: inside its own
+    opening hours and those of every hall it is part of (``policy_of``).
+    Without any opening hours a resource is always open."""
+    found = [Interval(start, end)]
+    for source in policy_of(resource).hours_from:
+        found = intersect(found, own_open_intervals(tenant, weekly_hours(source), start, end))
+    return found
+
+
+def refusing_hours(
+    tenant: Tenant, resource: Resource, start: datetime, end: datetime
+) -> Resource | None:
+    """The nearest resource (the resource itself or a hall it is part of)
+    whose opening hours do not contain ``[start, end)``; None: open then."""
+    for source in policy_of(resource).hours_from:
+        if not _contains(own_open_intervals(tenant, weekly_hours(source), start, end), start, end):
+            return source
+    return None
+
+
+def _contains(intervals: Iterable[Interval], start: datetime, end: datetime) -> bool:
+    return any(iv.start <= start and end <= iv.end for iv in intervals)
+
+
 def within_opening_hours(
-    tenant: Tenant,
-    resource: Resource,
-    start: datetime,
-    end: datetime,
-    hours: list[tuple[int, int, int]] | None = None,
+    tenant: Tenant, resource: Resource, start: datetime, end: datetime
 ) -> bool:
-    return any(
-        iv.start <= start and end <= iv.end
-        for iv in open_intervals(tenant, resource, start, end, hours)
-    )
+    """Inside the opening hours of the resource and of every hall it is part of."""
+    return refusing_hours(tenant, resource, start, end) is None
 
 
 # --- closures and holidays -------------------------------------------------
@@ -155,7 +185,8 @@ def blocked_intervals(
     end: datetime,
     related_ids: Iterable[int] | None = None,
 ) -> list[Blocked]:
-    """Closures and (unless the resource ignores them) holidays in the window."""
+    """Closures of the resource, of a hall it is part of or of its parts,
+    and holidays unless neither it nor a hall it is part of observes them."""
     related = set(related_resource_ids(resource) if related_ids is None else related_ids)
     rows = db.session.execute(_CLOSURES, {"tenant_id": tenant.id, "start": start, "end": end})
     blocked = [
@@ -163,6 +194,6 @@ def blocked_intervals(
         for row in rows
         if row.resource_id is None or row.resource_id in related
     ]
-    if resource.observe_holidays:
+    if policy_of(resource).observe_holidays:
         blocked.extend(holiday_intervals(tenant, start, end))
     return sorted(blocked, key=lambda b: (b.start, b.end))

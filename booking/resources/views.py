@@ -34,6 +34,7 @@ from booking.resources.forms import (
     catalogue_kind_choices,
 )
 from booking.resources.models import Resource
+from booking.resources.policy import policy_of
 
 bp = Blueprint("resources", __name__, url_prefix="/<tenant>/halls")
 admin_bp = Blueprint("resources_admin", __name__, url_prefix="/<tenant>/admin/resources")
@@ -101,11 +102,14 @@ def index():
 def detail(resource_id: int):
     resource = service.visible_resource(g.tenant, current_user, resource_id)
     hidden = is_hidden(resource)
+    policy = policy_of(resource)
     return render_template(
         "booking/resources/detail.html",
         resource=resource,
         parts=service.public_parts(resource),
-        week=opening_week(resource),
+        # A part is bookable inside its own hours and those of its hall.
+        hours=[(source, opening_week(source)) for source in policy.hours_from],
+        policy=policy,
         hidden=hidden,
     )
 
