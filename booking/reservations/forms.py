@@ -297,9 +297,15 @@ class FreeSearchForm(TimeRangeForm):
         _l("Von"), InputRequired(_l("Bitte eine Uhrzeit angeben.")), name="from"
     )
     end_time = _time_field(_l("Bis"), InputRequired(_l("Bitte eine Uhrzeit angeben.")), name="to")
+    # The number of people; offered are halls and parts with as many places.
     min_capacity = IntegerField(
-        _l("Mindestanzahl Plätze"),
-        validators=[Optional(), NumberRange(min=1, max=100000, message=_l("Bitte eine Zahl ≥ 1."))],
+        _l("Personen"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=100000, message=_l("Bitte eine Zahl von 1 bis 100.000.")),
+        ],
+        description=_l("Gezeigt werden Hallen und Teile von Hallen mit so vielen Plätzen."),
+        render_kw={"inputmode": "numeric"},
     )
     kind = SelectField(_l("Art"), choices=[], default="", validate_choice=True)
 

@@ -25,6 +25,7 @@ from booking.reservations.errors import ConflictItem, conflict_items
 from booking.reservations.models import CLAIMING_STATUSES, Booking, Occurrence
 from booking.resources import availability, tree
 from booking.resources.models import Closure, Resource
+from booking.resources.policy import policy_of
 from booking.tenants.localtime import day_bounds, split_by_day
 from booking.tenants.models import Tenant
 from booking.tenants.service import get_scoped, in_tenant, scoped
@@ -294,9 +295,30 @@ def is_free(tenant: Tenant, resource: Resource, start: datetime, end: datetime) 
 
 
 def free_resources(
-    tenant: Tenant, candidates: list[Resource], start: datetime, end: datetime
+    tenant: Tenant,
+    start: datetime,
+    end: datetime,
+    *,
+    kind: str | None = None,
+    guests: int | None = None,
 ) -> list[Resource]:
-    return [r for r in candidates if is_free(tenant, r, start, end)]
+    """Public, bookable resources free in ``[start, end)`` — halls and their
+    parts alike (a half of a hall is a hall too), each by its effective rules
+    (``policy_of``: a part of an internal hall is internal, a part is open
+    only when its hall is), with at least ``guests`` places, by full name."""
+    everything = list(
+        db.session.scalars(scoped(Resource, tenant).options(selectinload(Resource.opening_hours)))
+    )  # parents come from the identity map: no query per part
+    candidates = [
+        r
+        for r in everything
+        if r.bookable
+        and policy_of(r).public
+        and (kind is None or r.kind == kind)
+        and (guests is None or (r.capacity is not None and r.capacity >= guests))
+    ]
+    found = [r for r in candidates if is_free(tenant, r, start, end)]
+    return sorted(found, key=lambda r: (tree.full_name(r), r.id))
 
 
 # --- the staff calendar ----------------------------------------------------------

@@ -49,8 +49,10 @@ from booking.reservations.labels import status_label
 from booking.reservations.models import Booking, Occurrence
 from booking.reservations.view_helpers import conflict_view
 from booking.resources import service as resources
+from booking.resources import tree
 from booking.resources.forms import catalogue_kind_choices
 from booking.resources.models import Resource
+from booking.resources.policy import policy_of
 from booking.tenants import localtime
 
 bp = Blueprint("reservations", __name__, url_prefix="/<tenant>")
@@ -180,10 +182,13 @@ def free():
     searched = bool(request.args)
     if searched and form.validate():
         start, end = _period(form)
-        candidates = resources.public_resources(
-            g.tenant, kind=form.kind.data or None, min_capacity=form.min_capacity.data
+        found = queries.free_resources(
+            g.tenant, start, end, kind=form.kind.data or None, guests=form.min_capacity.data
         )
-        results = queries.free_resources(g.tenant, candidates, start, end)
+        results = [
+            {"resource": r, "name": tree.full_name(r), "address": policy_of(r).address}
+            for r in found
+        ]
     status = 422 if searched and form.errors else 200
     return render_template(
         "booking/reservations/free.html",

@@ -11,11 +11,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     IntegerField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import TimeInput
@@ -239,18 +241,65 @@ class CaretakerForm(FlaskForm):
 
 
 class CatalogueFilterForm(FlaskForm):
-    """The catalogue's filters, sent by GET (no CSRF: nothing changes)."""
+    """The catalogue's filters, sent by GET (no CSRF: nothing changes): kind
+    and number of people; with a date and times the free-hall search answers
+    (``resources.views.index`` passes them on)."""
 
     class Meta:
         csrf = False
 
+    date = DateField(
+        _l("Datum"),
+        validators=[Optional()],
+        format=["%Y-%m-%d", "%d.%m.%Y"],
+        invalid_value_message=_l("Bitte ein Datum angeben, z. B. 06.03.2027."),
+        description=_l("Mit Datum und Uhrzeit: nur Hallen, die dann frei sind."),
+    )
+    start_time = TimeField(
+        _l("Von"),
+        validators=[Optional()],
+        format=["%H:%M", "%H.%M"],
+        invalid_value_message=_l("Bitte eine Uhrzeit angeben, z. B. 18:00."),
+        name="from",
+    )
+    end_time = TimeField(
+        _l("Bis"),
+        validators=[Optional()],
+        format=["%H:%M", "%H.%M"],
+        invalid_value_message=_l("Bitte eine Uhrzeit angeben, z. B. 18:00."),
+        name="to",
+    )
     kind = SelectField(_l("Art"), choices=[], validators=[Optional()])
     min_capacity = IntegerField(
-        _l("Mindestens so viele Plätze"),
+        _l("Personen"),
         validators=[Optional()],
         render_kw={"min": 1, "inputmode": "numeric"},
+        description=_l("Nur Hallen mit so vielen Plätzen."),
     )
 
     def validate_min_capacity(self, field: IntegerField) -> None:
         if field.data is not None and not 1 <= field.data <= 100_000:
             raise ValidationError(_l("Bitte eine Zahl von 1 bis 100.000 angeben."))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        day, start, end = self.date.data, self.start_time.data, self.end_time.data
+        if self.date.errors or self.start_time.errors or self.end_time.errors:
+            return False
+        if day is None and (start is not None or end is not None):
+            self.date.errors = [_l("Bitte auch ein Datum angeben.")]
+            return False
+        if day is not None:
+            for field in (self.start_time, self.end_time):
+                if field.data is None:
+                    field.errors = [_l("Bitte eine Uhrzeit angeben.")]
+                    ok = False
+            if start is not None and end is not None and end <= start:
+                self.end_time.errors = [_l("Das Ende muss nach dem Beginn liegen.")]
+                ok = False
+        return ok
+
+    @property
+    def wants_time(self) -> bool:
+        """A date and times were given: the free-hall search answers."""
+        return self.date.data is not None

@@ -152,6 +152,11 @@ def root_of(resource: Resource) -> Resource:
     return chain[-1] if chain else resource
 
 
+def full_name(resource: Resource) -> str:
+    """A part named with its hall: "Bürgerhaus – Saal A"."""
+    return " – ".join(r.name for r in reversed([resource, *ancestors(resource)]))
+
+
 def depth(resource: Resource) -> int:
     return len(ancestors(resource))
 

@@ -87,6 +87,16 @@ def index():
         if form.validate():
             kind = form.kind.data or None
             min_capacity = form.min_capacity.data
+            if form.wants_time:  # free at that time: the free-hall search answers
+                query = {
+                    "date": form.date.data.isoformat(),
+                    "from": form.start_time.data.strftime("%H:%M"),
+                    "to": form.end_time.data.strftime("%H:%M"),
+                    "kind": kind or "",
+                }
+                if min_capacity is not None:
+                    query["min_capacity"] = str(min_capacity)
+                return redirect(url_for("reservations.free", **query))
         else:
             status = 422
     halls = service.public_resources(g.tenant, kind=kind, min_capacity=min_capacity)

@@ -184,3 +184,9 @@ def test_describe_hours_joins_days_with_the_same_times(app):
     rows = [(d, 480, 1320) for d in range(5)] + [(5, 600, 1080), (5, 1140, 1440)]
     with app.test_request_context(headers={"Accept-Language": "de"}):
         assert describe_hours(rows) == "Mo–Fr 08:00–22:00; Sa 10:00–18:00, 19:00–24:00"
+
+
+def test_describe_hours_in_english(app):
+    rows = [(d, 480, 1320) for d in range(6)]
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert describe_hours(rows).startswith("Mon–Sat ")
