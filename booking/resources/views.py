@@ -77,6 +77,14 @@ def resource_kind_label(kind: str) -> str:
 # --- public pages ----------------------------------------------------------------------
 
 
+def _parts_for(hall: Resource, people: int | None) -> list[Resource]:
+    """The hall's public parts, with places for ``people`` when asked."""
+    parts = service.public_parts(hall)
+    if people is None:
+        return parts
+    return [p for p in parts if p.capacity is not None and p.capacity >= people]
+
+
 @bp.get("/")
 def index():
     form = CatalogueFilterForm(formdata=request.args)
@@ -103,7 +111,7 @@ def index():
     return render_template(
         "booking/resources/index.html",
         form=form,
-        halls=[(hall, service.public_parts(hall)) for hall in halls],
+        halls=[(hall, _parts_for(hall, min_capacity)) for hall in halls],
         filtered=bool(kind or min_capacity),
     ), status
 

@@ -139,3 +139,14 @@ def test_an_incomplete_time_filter_on_the_hall_list_is_a_clear_error(
     response = client.get(f"/{tenant.slug}/halls/?{query}")
     assert response.status_code == 422
     assert "error-summary" in page_of(response)
+
+
+def test_the_hall_list_shows_only_parts_with_room_for_the_people(
+    client, tenant, hall_with_halves, make_resource
+):
+    whole, _a, _b = hall_with_halves
+    make_resource("Foyer", "room", parent=whole, capacity=20)
+    page = page_of(client.get(f"/{tenant.slug}/halls/?min_capacity=60"))
+    assert "Saal A" in page and "Saal B" in page
+    assert "Foyer" not in page
+    assert "Foyer" in page_of(client.get(f"/{tenant.slug}/halls/"))
