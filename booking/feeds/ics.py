@@ -12,6 +12,8 @@ from icalendar import Calendar, Event
 
 from booking.core import utcnow
 from booking.reservations.models import Booking, Occurrence
+from booking.resources.policy import policy_of
+from booking.resources.tree import full_name
 from booking.tenants.models import Tenant
 
 PRODID = "-//Kommunalbuchung//Hallenbuchung//DE"
@@ -46,7 +48,7 @@ def event_status(occurrence: Occurrence) -> str:
 
 def location(booking: Booking) -> str:
     resource = booking.resource
-    parts = (text_value(resource.name), text_value(resource.address))
+    parts = (text_value(full_name(resource)), text_value(policy_of(resource).address))
     return ", ".join(part for part in parts if part)
 
 

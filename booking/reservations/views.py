@@ -170,6 +170,7 @@ def week(resource_id: int):
         prev_week=monday - timedelta(days=7),
         next_week=monday + timedelta(days=7),
         parts=resources.public_parts(resource),
+        has_hours=bool(policy_of(resource).hours_from),
     )
 
 
