@@ -5,6 +5,7 @@ live in ``resources.service``."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -130,6 +131,7 @@ class ClockField(StringField):
     as ``<input type="time">`` (works without JavaScript)."""
 
     widget = TimeInput()
+    raw = ""
 
     def process_formdata(self, valuelist: list[str]) -> None:
         self.raw = (valuelist[0] if valuelist else "").strip()
@@ -151,58 +153,141 @@ class ClockField(StringField):
         return getattr(self, "raw", "") or ""
 
 
-def _hours_form_class() -> type[FlaskForm]:
-    fields: dict[str, Any] = {
-        "always_open": BooleanField(
-            _l("Rund um die Uhr geöffnet"),
-            description=_l("Dann gelten keine Zeiten; die Felder unten werden ignoriert."),
-        )
-    }
+SPANS_PER_DAY = 3
+COPY_TARGETS = {"all": range(1, 7), "workdays": range(1, 5)}
+
+
+def span_field(day: int, span: int, edge: str) -> str:
+    """The field name of a weekday's ``span``-th time window (0-based):
+    ``day_0_opens``, ``day_0_opens_2``, ``day_0_closes_3`` …"""
+    return f"day_{day}_{edge}" if span == 0 else f"day_{day}_{edge}_{span + 1}"
+
+
+def opening_hours_form(spans: int = SPANS_PER_DAY, **kwargs: Any) -> OpeningHoursForm:
+    """The opening-hours form with ``spans`` time windows per weekday (at
+    least :data:`SPANS_PER_DAY`; more when a resource already has more)."""
+    fields: dict[str, Any] = {}
     for day in WEEKDAYS:
-        fields[f"day_{day}_opens"] = ClockField(_l("öffnet um"))
-        fields[f"day_{day}_closes"] = ClockField(_l("schließt um"))
-    return type("OpeningHoursFormBase", (FlaskForm,), fields)
+        for span in range(max(spans, SPANS_PER_DAY)):
+            fields[span_field(day, span, "opens")] = ClockField(_l("öffnet um"))
+            fields[span_field(day, span, "closes")] = ClockField(_l("schließt um"))
+    cls = type("OpeningHoursFormWithSpans", (OpeningHoursForm,), fields)
+    form: OpeningHoursForm = cls(**kwargs)
+    form.spans = max(spans, SPANS_PER_DAY)
+    return form
 
 
-class OpeningHoursForm(_hours_form_class()):  # type: ignore[misc]
-    """Seven weekday rows with one opening time each; both empty = closed."""
+def spans_needed(rows: list[tuple[int, int, int]]) -> int:
+    """How many windows per weekday the form needs to show ``rows`` whole."""
+    counts = [sum(1 for r in rows if r[0] == day) for day in WEEKDAYS]
+    return max([SPANS_PER_DAY, *counts])
 
-    def load(self, rows: list[tuple[int, int, int]]) -> list[int]:
-        """Fill from stored rows; returns the weekdays that had more than one
-        interval (the form keeps one, from the first opening to the last closing)."""
-        if not rows:
-            self.always_open.data = True
-            return []
-        self.always_open.data = False
-        split: list[int] = []
+
+class OpeningHoursForm(FlaskForm):
+    """Per weekday up to ``spans`` time windows (e.g. 08:00–12:00 and
+    14:00–22:00); a day without times is closed. Build it with
+    :func:`opening_hours_form`. Times typed while "around the clock" is
+    ticked are an error, never silently dropped."""
+
+    always_open = BooleanField(
+        _l("Rund um die Uhr geöffnet"),
+        description=_l(
+            "Dann gelten keine Zeiten. Wer Zeiten einträgt, entfernt diesen Haken; "
+            "sind beide gesetzt, wird nichts gespeichert."
+        ),
+    )
+    spans = SPANS_PER_DAY
+
+    def windows(self, day: int) -> list[tuple[Any, Any]]:
+        return [
+            (self[span_field(day, s, "opens")], self[span_field(day, s, "closes")])
+            for s in range(self.spans)
+        ]
+
+    def load(self, rows: list[tuple[int, int, int]]) -> None:
+        """Fill from stored rows; none stored = open around the clock."""
+        self.always_open.data = not rows
         for day in WEEKDAYS:
-            mine = [r for r in rows if r[0] == day]
-            if not mine:
-                continue
-            if len(mine) > 1:
-                split.append(day)
-            self[f"day_{day}_opens"].data = min(r[1] for r in mine)
-            self[f"day_{day}_closes"].data = max(r[2] for r in mine)
-        return split
+            mine = sorted(r for r in rows if r[0] == day)
+            for (opens, closes), (_day, start, end) in zip(self.windows(day), mine, strict=False):
+                opens.data, closes.data = start, end
+
+    def copy_monday(self, target: str) -> list[int]:
+        """Copy Monday's windows to the days of ``target`` ("all" or
+        "workdays") on the form only; returns the days changed."""
+        days = list(COPY_TARGETS.get(target, ()))
+        monday = self.windows(0)
+        for day in days:
+            for pair, source in zip(self.windows(day), monday, strict=True):
+                for field, original in zip(pair, source, strict=True):
+                    field.data, field.raw, field.errors = original.data, original.raw, []
+        return days
+
+    def typed_days(self) -> list[int]:
+        return [
+            day
+            for day in WEEKDAYS
+            if any(f.data is not None or f.raw for pair in self.windows(day) for f in pair)
+        ]
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        if not valid or self.always_open.data:
-            return valid
+        if self.always_open.data:
+            typed = self.typed_days()
+            for day in typed:
+                first = next(
+                    f for pair in self.windows(day) for f in pair if f.data is not None or f.raw
+                )
+                first.errors = [
+                    *first.errors,
+                    _l(
+                        "Hier stehen Zeiten, aber „Rund um die Uhr geöffnet“ ist angekreuzt. "
+                        "Bitte den Haken entfernen, damit die Zeiten gelten, oder die Zeiten löschen."
+                    ),
+                ]
+            if typed:
+                self.always_open.errors = [
+                    *self.always_open.errors,
+                    _l("Zeiten und „Rund um die Uhr geöffnet“ schließen sich aus."),
+                ]
+            return valid and not typed
+        if not valid:
+            return False
         any_day = False
         for day in WEEKDAYS:
-            opens, closes = self[f"day_{day}_opens"], self[f"day_{day}_closes"]
-            if (opens.data is None) != (closes.data is None):
-                empty = opens if opens.data is None else closes
-                empty.errors = [
-                    *empty.errors,
-                    _l("Bitte beide Zeiten angeben oder beide leer lassen (geschlossen)."),
-                ]
-                valid = False
-            elif opens.data is not None:
+            spans: list[tuple[int, int, Any]] = []
+            for opens, closes in self.windows(day):
+                if (opens.data is None) != (closes.data is None):
+                    empty = opens if opens.data is None else closes
+                    empty.errors = [
+                        *empty.errors,
+                        _l("Bitte beide Zeiten angeben oder beide leer lassen (geschlossen)."),
+                    ]
+                    valid = False
+                    continue
+                if opens.data is None:
+                    continue
                 any_day = True
                 if opens.data >= 1440:
                     opens.errors = [*opens.errors, _l("Bitte eine Uhrzeit vor 24:00 angeben.")]
+                    valid = False
+                    continue
+                end = closes.data or 1440
+                if end <= opens.data:
+                    closes.errors = [
+                        *closes.errors,
+                        _l("Die Öffnungszeit muss vor der Schließzeit am selben Tag liegen."),
+                    ]
+                    valid = False
+                    continue
+                spans.append((opens.data, end, opens))
+            spans.sort(key=lambda s: (s[0], s[1]))
+            for (_start_a, end_a, _f), (start_b, _end_b, field) in pairwise(spans):
+                if start_b < end_a:
+                    field.errors = [
+                        *field.errors,
+                        _l("Die Zeiten an diesem Tag überschneiden sich."),
+                    ]
                     valid = False
         if valid and not any_day:
             self.always_open.errors = [
@@ -215,23 +300,20 @@ class OpeningHoursForm(_hours_form_class()):  # type: ignore[misc]
         return valid
 
     def rows(self) -> list[tuple[int, int, int]]:
-        """``(weekday, opens_min, closes_min)``; closing at 00:00 means midnight."""
+        """``(weekday, opens_min, closes_min)`` sorted; closing at 00:00 means midnight."""
         if self.always_open.data:
             return []
         rows = []
         for day in WEEKDAYS:
-            opens = self[f"day_{day}_opens"].data
-            closes = self[f"day_{day}_closes"].data
-            if opens is None or closes is None:
-                continue
-            if closes == 0:
-                closes = 1440
-            rows.append((day, opens, closes))
-        return rows
+            for opens, closes in self.windows(day):
+                if opens.data is None or closes.data is None:
+                    continue
+                rows.append((day, opens.data, closes.data or 1440))
+        return sorted(rows)
 
     def field_for(self, key: str) -> str:
         """The field that shows the service's message about ``key``: a
-        weekday's opening time, else the "around the clock" box."""
+        weekday's first opening time, else the "around the clock" box."""
         opens = f"{key}_opens"
         return opens if key.startswith("day_") and opens in self else "always_open"
 

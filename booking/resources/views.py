@@ -11,7 +11,7 @@ from datetime import time
 from typing import Any
 
 from babel.dates import format_time, get_day_names
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -29,9 +29,10 @@ from booking.resources.forms import (
     KIND_LABELS,
     CaretakerForm,
     CatalogueFilterForm,
-    OpeningHoursForm,
     ResourceForm,
     catalogue_kind_choices,
+    opening_hours_form,
+    spans_needed,
 )
 from booking.resources.models import Resource
 from booking.resources.policy import policy_of
@@ -223,14 +224,20 @@ def edit(resource_id: int):
 @admin_bp.route("/<int:resource_id>/hours", methods=["GET", "POST"])
 @requires(can_manage_resources)
 def hours(resource_id: int):
+    """Opening hours: several time windows per weekday. "Copy Monday" (a
+    submit button) fills other days on the re-rendered form and saves nothing;
+    times typed while "around the clock" is ticked are an error, never dropped."""
     resource = service.get_resource(g.tenant, resource_id)
-    form = OpeningHoursForm()
-    split_days: list[int] = []
+    stored = [(h.weekday, h.opens_min, h.closes_min) for h in resource.opening_hours]
+    form = opening_hours_form(spans_needed(stored))
+    copied: list[int] = []
     if request.method == "GET":
-        split_days = form.load(
-            [(h.weekday, h.opens_min, h.closes_min) for h in resource.opening_hours]
-        )
-    if form.validate_on_submit():
+        form.load(stored)
+    elif "copy_monday" in request.form:
+        copied = form.copy_monday(request.form["copy_monday"])
+        if not copied:
+            abort(400)
+    elif form.validate_on_submit():
         try:
             service.set_opening_hours(g.tenant, current_actor(), resource, form.rows())
         except ValidationFailed as error:
@@ -243,15 +250,20 @@ def hours(resource_id: int):
             return redirect(url_for(".show", resource_id=resource.id))
     names = weekday_names()
     for day in range(7):
-        form[f"day_{day}_opens"].label.text = _("%(day)s: öffnet um", day=names[day])
-        form[f"day_{day}_closes"].label.text = _("%(day)s: schließt um", day=names[day])
+        for number, (opens, closes) in enumerate(form.windows(day), start=1):
+            opens.label.text = _(
+                "%(day)s, Zeitfenster %(number)d: öffnet um", day=names[day], number=number
+            )
+            closes.label.text = _(
+                "%(day)s, Zeitfenster %(number)d: schließt um", day=names[day], number=number
+            )
     status = 422 if form.errors else 200
     return render_template(
         "admin/resources/hours.html",
         form=form,
         resource=resource,
         days=[(day, names[day]) for day in range(7)],
-        split_days=[names[d] for d in split_days],
+        copied=[names[d] for d in copied],
     ), status
 
 
