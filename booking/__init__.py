@@ -48,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     from booking.reservations.caretaker_views import caretaker_bp
     from booking.reservations.staff_views import staff_bp
     from booking.reservations.views import bp as reservations_bp
+    from booking.resources import school_holiday_views  # noqa: F401  (routes on resources_admin)
     from booking.resources.views import admin_bp as resources_admin_bp
     from booking.resources.views import bp as resources_bp
     from booking.tenants.views import bp as tenants_bp
