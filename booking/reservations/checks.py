@@ -23,13 +23,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
+
 from booking.accounts.models import User
+from booking.core import ValidationFailed
 from booking.reservations import engine
 from booking.reservations.errors import BookingConflict, ConflictItem, conflict_items
 from booking.reservations.rules import Skipped, apply_rules, check_period, check_series_apart
 from booking.reservations.suggestions import suggestions
-from booking.resources import tree
+from booking.resources import school_holidays, tree
 from booking.resources.models import Resource
+from booking.tenants.localtime import tenant_zone
 from booking.tenants.models import Tenant
 
 ON_CONFLICT = ("reject", "skip")
@@ -59,6 +63,7 @@ def check_periods(
     now: datetime,
     rules: bool = True,
     skip_closed: bool = False,
+    skip_school_holidays: bool = False,
     override_reason: str | None = None,
     on_conflict: str = "reject",
     exclude_occurrence_ids: Sequence[int] = (),
@@ -74,7 +79,9 @@ def check_periods(
     not count (a date being moved). ``suggest``: offer alternatives with a
     409. ``constraint_decides``: the caller claims every date right after,
     in this transaction; with ``reject`` on PostgreSQL the exclusion
-    constraint is then the conflict check, and the query is left out."""
+    constraint is then the conflict check, and the query is left out.
+    ``skip_school_holidays``: dates whose local start day is in one of the
+    tenant's school holidays are skipped (reason ``school_holiday``)."""
     dates = list(periods)
     family = tree.family(resource)
     skipped: list[Skipped] = []
@@ -83,7 +90,10 @@ def check_periods(
         for start, end in dates:
             check_period(start, end, resource)
         check_series_apart(resource, dates)
-        dates, skipped, overridden = apply_rules(
+    if skip_school_holidays:
+        dates, skipped = _outside_school_holidays(tenant, dates)
+    if rules:
+        dates, closed, overridden = apply_rules(
             tenant,
             actor,
             resource,
@@ -93,6 +103,7 @@ def check_periods(
             skip_closed=skip_closed,
             override_reason=override_reason,
         )
+        skipped.extend(closed)
     conflicts: list[ConflictItem] = []
     if not (constraint_decides and on_conflict == "reject" and engine.constraint_enforced()):
         hits = engine.find_conflicts(
@@ -116,6 +127,32 @@ def check_periods(
             dates = [d for i, d in enumerate(dates) if i not in taken]
     skipped.sort(key=lambda s: s.start)
     return Checked(dates, skipped, overridden, conflicts, family.units)
+
+
+def _outside_school_holidays(
+    tenant: Tenant, dates: list[Period]
+) -> tuple[list[Period], list[Skipped]]:
+    """``dates`` without those starting (local day) in a school holiday, and
+    those as skipped with the period's name; 422 when none is left."""
+    if not dates:
+        return dates, []
+    zone = tenant_zone(tenant)
+    days = [start.astimezone(zone).date() for start, _end in dates]
+    periods = school_holidays.periods_between(tenant, min(days), max(days))
+    kept: list[Period] = []
+    skipped: list[Skipped] = []
+    for (start, end), day in zip(dates, days, strict=True):
+        hit = next((p for p in periods if p.first_day <= day <= p.last_day), None)
+        if hit is None:
+            kept.append((start, end))
+        else:
+            skipped.append(Skipped(start, end, "school_holiday", hit.name))
+    if not kept:
+        raise ValidationFailed(
+            _l("Alle Termine fallen in die Schulferien."),
+            {"start": [_l("Alle Termine fallen in die Schulferien.")]},
+        )
+    return kept, skipped
 
 
 def conflict(

@@ -159,6 +159,7 @@ def _plan_booking(
         dates,
         now=now,
         skip_closed=bool(rule and rule.skip_closed),
+        skip_school_holidays=bool(rule and rule.skip_school_holidays),
         override_reason=reason,
         on_conflict=on_conflict,
         constraint_decides=claims_now and not dry_run,
