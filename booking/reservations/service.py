@@ -458,6 +458,17 @@ def _require_not_started(
         )
 
 
+# A date keeps its cancel reason in String(300); the audit entry keeps it whole.
+CANCEL_REASON_MAX = 300
+
+
+def _fit(text: str | None, limit: int) -> str | None:
+    """``text`` cut to ``limit`` characters (an ellipsis marks the cut)."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
 def _cancel(
     tenant: Tenant,
     actor: User,
@@ -473,8 +484,11 @@ def _cancel(
         "occurrences": [o.id for o in occurrences],
     }
     engine.release_claims(occurrences)
+    why = clean_text(reason)
     for occ in occurrences:
         occ.cancelled_at = now
+        # The booker's page shows it per date (a clerk's or a closure's reason).
+        occ.cancel_reason = _fit(why, CANCEL_REASON_MAX)
     _touch(occurrences, now)
     if not booking.active_occurrences:
         booking.status = "cancelled"
@@ -488,13 +502,11 @@ def _cancel(
             booking,
             before=before,
             after={"status": booking.status},
-            reason=clean_text(reason),
+            reason=why,
             now=now,
         )
     db.session.flush()
-    notifications.dates_cancelled(
-        tenant, booking, occurrences, by_staff=staff, reason=clean_text(reason)
-    )
+    notifications.dates_cancelled(tenant, booking, occurrences, by_staff=staff, reason=why)
     return booking
 
 

@@ -349,6 +349,39 @@ def mine():
     )
 
 
+# A booking without a calendar any more: no .ics to offer or download.
+ENDED_STATUSES = frozenset({"cancelled", "rejected", "expired"})
+
+
+def booking_number(booking: Booking) -> str:
+    """The number a booker quotes: the local year of the booking and its id
+    ("2027-0042"); stable, since neither changes."""
+    year = booking.created_at.astimezone(localtime.tenant_zone(g.tenant)).year
+    return f"{year}-{booking.id:04d}"
+
+
+def fee_cents(booking: Booking) -> int:
+    """The booking's fee, as the API's ``fee_json``: fee rules arrive with the
+    fees package; until then every booking is free of charge."""
+    return 0
+
+
+def _skipped_dates(booking: Booking) -> list[dict[str, Any]]:
+    """The dates of a series that were left out when it was booked (stored
+    in ``Booking.skipped``), as instants with their reason and label."""
+    dates = []
+    for item in booking.skipped or []:
+        try:
+            start = datetime.fromisoformat(item["start"])
+            end = datetime.fromisoformat(item["end"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        dates.append(
+            {"start": start, "end": end, "reason": item.get("reason"), "label": item.get("label")}
+        )
+    return sorted(dates, key=lambda d: d["start"])
+
+
 @bp.get("/bookings/<int:booking_id>")
 @login_required
 def detail(booking_id: int):
@@ -356,9 +389,18 @@ def detail(booking_id: int):
     staff = is_staff(current_actor(), g.tenant)
     me, now = current_actor(), utcnow()
     can_manage = access.can_manage_booking(me, booking)
+    dates = booking.occurrences
     return render_template(
         "booking/reservations/detail.html",
         booking=booking,
+        number=booking_number(booking),
+        fee=fee_cents(booking),
+        key_handover=policy_of(booking.resource).key_handover,
+        offers_ics=booking.status not in ENDED_STATUSES,
+        current_dates=[o for o in dates if o.status not in ("cancelled", "rejected")],
+        cancelled_dates=[o for o in dates if o.status == "cancelled"],
+        rejected_dates=[o for o in dates if o.status == "rejected"],
+        skipped_dates=_skipped_dates(booking),
         can_manage=can_manage,
         may_change=lambda occurrence: can_manage and access.may_change_date(me, occurrence, now),
         staff=staff,
@@ -374,6 +416,9 @@ def detail(booking_id: int):
 @login_required
 def ics_download(booking_id: int):
     booking = get_booking(booking_id)
+    if booking.status in ENDED_STATUSES:
+        # Nothing to put in a calendar: a clear page, not an empty file.
+        return render_template("booking/reservations/no_ics.html", booking=booking), 410
     body = ics.booking_calendar(booking, g.tenant)
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"

@@ -1,0 +1,185 @@
+"""What a citizen or club sees after booking: the booking page (number, fee,
+what happens next, dates cancelled / rejected / skipped with why), no .ics
+for a booking that ended, and why a date was cancelled."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from booking.extensions import db
+from booking.reservations import closures
+from booking.reservations import service as bookings
+from tests.times import at
+
+
+def page_text(response) -> str:
+    return html.unescape(re.sub(r"\s+", " ", response.get_data(as_text=True)))
+
+
+@pytest.fixture
+def hall(make_resource):
+    return make_resource("Bürgerhaus", capacity=80, observe_holidays=False)
+
+
+@pytest.fixture
+def series(make_booking, hall, day):
+    return make_booking(
+        hall, at(day, "18:00"), at(day, "20:00"), title="Training", recurrence={"count": 3}
+    )
+
+
+# --- the reason of a cancelled date --------------------------------------------------
+
+
+def test_a_clerks_reason_for_one_date_is_stored_on_it(tenant, clerk, series):
+    second = series.occurrences[1]
+    bookings.cancel_occurrence(tenant, clerk, second, reason="  Wasserschaden  ")
+    db.session.commit()
+    assert second.cancel_reason == "Wasserschaden"
+    assert [o.cancel_reason for o in series.occurrences] == [None, "Wasserschaden", None]
+
+
+def test_cancel_dates_the_rest_and_the_whole_booking_store_the_reason(
+    tenant, clerk, series, make_booking, hall, day
+):
+    first, second, third = series.occurrences
+    bookings.cancel_series_from(tenant, clerk, second, reason="Umbau")
+    assert (second.cancel_reason, third.cancel_reason) == ("Umbau", "Umbau")
+    other = make_booking(hall, at(day, "10:00"), at(day, "11:00"))
+    bookings.cancel_dates(tenant, clerk, [other.occurrences[0]], reason="Sperrung")
+    assert other.occurrences[0].cancel_reason == "Sperrung"
+    bookings.cancel_booking(tenant, clerk, series, reason="Hallenschaden")
+    assert first.cancel_reason == "Hallenschaden"
+    assert second.cancel_reason == "Umbau"  # cancelled before, left alone
+
+
+def test_a_long_reason_fits_the_date_and_stays_whole_in_the_audit(tenant, clerk, series):
+    bookings.cancel_occurrence(tenant, clerk, series.occurrences[0], reason="x" * 500)
+    db.session.commit()
+    assert len(series.occurrences[0].cancel_reason) == 300
+
+
+def test_a_closure_cancelling_dates_gives_its_reason(tenant, admin, series, hall, day):
+    closures.enter_closure(
+        tenant,
+        admin,
+        resource=hall,
+        start=at(day, "00:00"),
+        end=at(day, "23:00"),
+        reason="Wahllokal",
+        dates=closures.CANCEL,
+    )
+    db.session.commit()
+    assert series.occurrences[0].cancel_reason == "Wahllokal"
+    assert series.occurrences[1].cancel_reason is None
+
+
+def test_the_club_page_shows_why_one_date_was_cancelled(
+    client, login, tenant, citizen, clerk, series
+):
+    bookings.cancel_occurrence(tenant, clerk, series.occurrences[1], reason="Wasserschaden")
+    db.session.commit()
+    login(citizen)
+    page = page_text(client.get(f"/{tenant.slug}/bookings/{series.id}"))
+    assert "Abgesagte Termine" in page
+    assert "Grund: Wasserschaden" in page
+
+
+# --- the booking page -----------------------------------------------------------------
+
+
+def test_the_booking_page_shows_number_fee_and_next_steps(
+    client, login, tenant, citizen, make_resource, make_booking, day
+):
+    room = make_resource(
+        "Clubraum", requires_approval=True, key_handover="Schlüssel beim Hausmeister, Tel. 123"
+    )
+    booking = make_booking(room, at(day, "18:00"), at(day, "20:00"))
+    login(citizen)
+    page = page_text(client.get(f"/{tenant.slug}/bookings/{booking.id}"))
+    year = booking.created_at.year
+    assert f"Buchungsnummer {year}-{booking.id:04d}" in page
+    assert "kostenlos" in page
+    assert "Die Gemeinde prüft Ihre Anfrage" in page
+    assert "Schlüssel beim Hausmeister, Tel. 123" in page
+    assert "keine Gebühren" in page
+
+
+def test_a_part_shows_its_halls_key_handover(
+    client, login, tenant, citizen, clerk, make_resource, make_booking, day
+):
+    hall = make_resource("Bürgerhaus Nord", key_handover="Schlüsselkasten am Eingang")
+    part = make_resource("Clubraum", "room", parent=hall)
+    booking = make_booking(part, at(day, "18:00"), at(day, "20:00"))
+    login(citizen)
+    page = page_text(client.get(f"/{tenant.slug}/bookings/{booking.id}"))
+    assert "Die Buchung ist bestätigt." in page
+    assert "Schlüsselübergabe: Schlüsselkasten am Eingang" in page
+
+
+@pytest.mark.parametrize("end", ["cancel", "reject"])
+def test_an_ended_booking_offers_no_ics_and_refuses_the_download(
+    client, login, tenant, citizen, clerk, make_resource, make_booking, day, end
+):
+    room = make_resource(requires_approval=True)
+    booking = make_booking(room, at(day, "18:00"), at(day, "20:00"))
+    if end == "cancel":
+        bookings.cancel_booking(tenant, citizen, booking)
+    else:
+        bookings.reject_booking(tenant, clerk, booking, reason="Belegt durch Gemeinde")
+    db.session.commit()
+    login(citizen)
+    page = client.get(f"/{tenant.slug}/bookings/{booking.id}").get_data(as_text=True)
+    assert f"/bookings/{booking.id}.ics" not in page
+    assert "Wie es weitergeht" not in page
+    response = client.get(f"/{tenant.slug}/bookings/{booking.id}.ics")
+    assert response.status_code == 410
+    assert response.mimetype == "text/html"
+    assert "Kein Kalendereintrag" in page_text(response)
+
+
+def test_a_rejected_booking_lists_its_dates_apart_with_the_reason(
+    client, login, tenant, citizen, clerk, make_resource, make_booking, day
+):
+    room = make_resource(requires_approval=True)
+    booking = make_booking(room, at(day, "18:00"), at(day, "20:00"))
+    bookings.reject_booking(tenant, clerk, booking, reason="Belegt durch Gemeinde")
+    db.session.commit()
+    login(citizen)
+    page = page_text(client.get(f"/{tenant.slug}/bookings/{booking.id}"))
+    assert "Abgelehnte Termine" in page
+    assert "Grund: Belegt durch Gemeinde" in page
+
+
+def test_skipped_dates_of_a_series_stay_visible_with_why(
+    client, login, tenant, citizen, series, day
+):
+    series.skipped = [
+        {
+            "start": at(day, "18:00").isoformat(),
+            "end": at(day, "20:00").isoformat(),
+            "reason": "school_holiday",
+            "label": "Herbstferien",
+        },
+        {"start": "kaputt", "end": None, "reason": "conflict"},
+    ]
+    db.session.commit()
+    login(citizen)
+    page = page_text(client.get(f"/{tenant.slug}/bookings/{series.id}"))
+    assert "Ausgelassene Termine der Serie" in page
+    assert "Schulferien: Herbstferien" in page
+
+
+def test_a_stranger_and_another_municipality_get_404(
+    client, login, tenant, make_tenant, make_user, other_citizen, series
+):
+    other = make_tenant("andersdorf", name="Gemeinde Andersdorf")
+    other_admin = make_user("admin@andersdorf.example", tenant=other, roles=("admin",))
+    for user in (other_citizen, other_admin):
+        client.post("/account/logout")
+        login(user)
+        assert client.get(f"/{tenant.slug}/bookings/{series.id}").status_code == 404
+        assert client.get(f"/{tenant.slug}/bookings/{series.id}.ics").status_code == 404
