@@ -25,14 +25,16 @@ import argparse
 import os
 import sys
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-background-networking"]
+LOCAL = ZoneInfo("Europe/Berlin")  # the demo municipality's time zone
 WIDTHS = {"1280": {"width": 1280, "height": 900}, "390": {"width": 390, "height": 844}}
 
 
@@ -142,6 +144,10 @@ def confirm_booking(page: Page, counter: Counter) -> None:
     counter.notes.append(f"ends on {urlsplit(page.url).path} ({heading[:50]})")
 
 
+def local_today() -> date:
+    return datetime.now(LOCAL).date()
+
+
 def next_weekday(today: date, weekday: int, weeks: int) -> date:
     return today + timedelta(days=(weekday - today.weekday()) % 7 + 7 * weeks)
 
@@ -154,7 +160,7 @@ def walk_citizen(page: Page, t: str, c: Counter) -> None:
     fill_booking(
         page,
         title="Elternabend",
-        day=next_weekday(date.today(), 3, 3),
+        day=next_weekday(local_today(), 3, 3),
         start="19:00",
         end="21:00",
     )
@@ -169,7 +175,7 @@ def walk_club(page: Page, t: str, c: Counter) -> None:
     follow(page, c, 'a[href$="/halls/"]', f"{t}/halls/")
     follow(page, c, 'main a[href$="/halls/4"]', f"{t}/halls/4")
     follow(page, c, 'main a[href$="/halls/4/book"]', f"{t}/halls/4/book")
-    first = next_weekday(date.today(), 3, 1)
+    first = next_weekday(local_today(), 3, 1)
     fill_booking(page, title="Training Volleyball", day=first, start="17:00", end="19:00")
     org = page.locator('main form select[name="organisation"]')
     if org.count():
@@ -208,7 +214,7 @@ def walk_clerk(page: Page, t: str, c: Counter) -> None:
 
 def walk_caretaker(page: Page, t: str, c: Counter) -> None:
     page.set_viewport_size(WIDTHS["390"])
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = local_today() + timedelta(days=1)
     page.goto(f"{t}/")
     follow(page, c, 'a[href$="/caretaker/"]', f"{t}/caretaker/")
     # A link straight to tomorrow's day sheet, or today's sheet and "next day".
@@ -276,6 +282,8 @@ def pages_of(t: str) -> dict[str, list[tuple[str, str]]]:
         "caretaker": [
             ("caretaker", f"{t}/caretaker/"),
             ("day-sheet", f"{t}/caretaker/day"),
+            # The demo's private party in Saal A: Saturday of next week.
+            ("day-sheet-party", f"{t}/caretaker/day?date={next_weekday(local_today(), 5, 1)}"),
         ],
         "admin": [
             ("opening-hours", f"{t}/admin/resources/1/hours"),
