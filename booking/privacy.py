@@ -84,6 +84,8 @@ def export(user: User) -> dict[str, Any]:
                 "resource": b.resource.name,
                 "title": b.title,
                 "note": b.note,
+                "guests": b.guests,
+                "contact_phone": b.contact_phone,
                 "status": b.status,
                 "created_at": _instant(b.created_at),
                 "dates": [
@@ -91,6 +93,7 @@ def export(user: User) -> dict[str, Any]:
                         "start": _instant(o.start_at),
                         "end": _instant(o.end_at),
                         "cancelled_at": _instant(o.cancelled_at),
+                        "cancel_reason": o.cancel_reason,
                     }
                     for o in b.occurrences
                 ],
@@ -168,6 +171,7 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
     for booking in own:
         if booking.organisation_id is not None:
             booking.user_id = None
+            booking.contact_phone = None  # the person's number, not the club's
     email = user.email.lower()
     db.session.execute(delete(OrganisationInvitation).where(OrganisationInvitation.email == email))
     db.session.execute(delete(OutboxMessage).where(func.lower(OutboxMessage.to_address) == email))

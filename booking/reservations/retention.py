@@ -1,5 +1,6 @@
 """Data protection (DSGVO) for bookings: personal data — the person, the
-title and note they wrote, the reasons staff gave — is removed from bookings
+title and note they wrote, their contact phone, the reasons staff gave
+(audit entries and cancelled dates) — is removed from bookings
 whose last date lies longer back than the municipality's retention period,
 and from a person's past bookings when they delete their account. What the
 statistics need stays: resource, dates, status, organisation."""
@@ -28,8 +29,19 @@ def anonymise(bookings: list[Booking], now: datetime) -> int:
         booking.user_id = None
         booking.title = ANONYMISED
         booking.note = None
+        booking.contact_phone = None
         booking.anonymised_at = now
     if todo:
+        # The reasons staff gave for cancelling dates go too (as in the audit).
+        db.session.execute(
+            update(Occurrence)
+            .where(
+                Occurrence.booking_id.in_([b.id for b in todo]),
+                Occurrence.cancel_reason.is_not(None),
+            )
+            .values(cancel_reason=None)
+            .execution_options(synchronize_session="fetch")
+        )
         db.session.execute(
             update(AuditEntry)
             .where(

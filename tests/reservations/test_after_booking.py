@@ -9,8 +9,9 @@ import re
 
 import pytest
 
+from booking.core import utcnow
 from booking.extensions import db
-from booking.reservations import closures
+from booking.reservations import closures, retention
 from booking.reservations import service as bookings
 from tests.times import at
 
@@ -183,3 +184,32 @@ def test_a_stranger_and_another_municipality_get_404(
         login(user)
         assert client.get(f"/{tenant.slug}/bookings/{series.id}").status_code == 404
         assert client.get(f"/{tenant.slug}/bookings/{series.id}.ics").status_code == 404
+
+
+# --- privacy: the contact phone is the person's ----------------------------------------
+
+
+def test_the_data_export_holds_the_contact_phone_and_guests(
+    client, login, citizen, series, tenant, clerk
+):
+    series.contact_phone = "0171 2345678"
+    series.guests = 25
+    bookings.cancel_occurrence(tenant, clerk, series.occurrences[0], reason="Wasserschaden")
+    db.session.commit()
+    login(citizen)
+    (exported,) = client.get("/account/data.json").get_json()["bookings"]
+    assert exported["contact_phone"] == "0171 2345678"
+    assert exported["guests"] == 25
+    assert exported["dates"][0]["cancel_reason"] == "Wasserschaden"
+
+
+def test_anonymising_clears_the_contact_phone_and_the_dates_reasons(tenant, clerk, series):
+    series.contact_phone = "0171 2345678"
+    bookings.cancel_occurrence(tenant, clerk, series.occurrences[0], reason="Herr X ist krank")
+    db.session.commit()
+    assert retention.anonymise([series], utcnow()) == 1
+    db.session.commit()
+    db.session.expire_all()
+    assert series.contact_phone is None
+    assert [o.cancel_reason for o in series.occurrences] == [None, None, None]
+    assert series.occurrences[0].cancelled_at is not None  # the statistics stay
