@@ -80,15 +80,27 @@ def overflow(page: Page) -> int:
     )
 
 
+def hidden_in_regions(page: Page) -> int:
+    """The widest sideways scroll of a region inside <main> (a wide table in
+    its own scrolling box): content a phone user only sees by swiping."""
+    return page.evaluate(
+        """() => Math.max(0, ...[...document.querySelectorAll('main *')]
+            .filter(el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX))
+            .map(el => el.scrollWidth - el.clientWidth))"""
+    )
+
+
 def shoot(page: Page, url: str, out: Path, name: str, report: list[str]) -> None:
     for label, size in WIDTHS.items():
         page.set_viewport_size(size)
         response = page.goto(url)
         status = response.status if response else "?"
         wide = overflow(page)
+        inner = hidden_in_regions(page)
         page.screenshot(path=str(out / f"{name}-{label}.png"), full_page=True)
         report.append(
             f"{name:<16} {label:>5}px  HTTP {status}  sideways scroll: {wide:>4}px  "
+            f"in a scrolling region: {inner:>4}px  "
             f"{urlsplit(page.url).path}"
         )
     page.set_viewport_size(WIDTHS["1280"])
