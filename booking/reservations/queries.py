@@ -74,6 +74,67 @@ def bookings_of_user(tenant: Tenant, user: User, *, limit: int = 500) -> list[Bo
     )
 
 
+def bookings_of_organisation(
+    tenant: Tenant, organisation_id: int, *, limit: int = 500
+) -> list[Booking]:
+    """The bookings made for a club in this tenant, newest first (its page)."""
+    return list(
+        db.session.scalars(
+            scoped(Booking, tenant)
+            .where(Booking.organisation_id == organisation_id)
+            .options(
+                selectinload(Booking.occurrences),
+                selectinload(Booking.resource),
+                selectinload(Booking.user),
+            )
+            .order_by(Booking.created_at.desc(), Booking.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+# A booking that ended: no dates to keep, no .ics to offer.
+ENDED = frozenset({"cancelled", "rejected", "expired"})
+
+
+@dataclass(frozen=True)
+class ByTime:
+    """Bookings for a list: ``upcoming`` (a date still to end; soonest next
+    date first), ``past`` (every date over; latest first) and ``ended``
+    (cancelled, rejected or expired; latest date first)."""
+
+    upcoming: list[Booking]
+    past: list[Booking]
+    ended: list[Booking]
+
+    def __bool__(self) -> bool:
+        return bool(self.upcoming or self.past or self.ended)
+
+
+def by_time(bookings: Iterable[Booking], now: datetime) -> ByTime:
+    """Sort ``bookings`` (occurrences loaded) for "My bookings" and a club's page."""
+    upcoming: list[tuple[datetime, Booking]] = []
+    past: list[tuple[datetime, Booking]] = []
+    ended: list[tuple[datetime, Booking]] = []
+    for booking in bookings:
+        dates = booking.occurrences
+        if not dates:
+            continue
+        last = max(o.end_at for o in dates)
+        if booking.status in ENDED:
+            ended.append((last, booking))
+            continue
+        coming = [o.start_at for o in booking.active_occurrences if o.end_at > now]
+        if coming:
+            upcoming.append((min(coming), booking))
+        else:
+            past.append((last, booking))
+    upcoming.sort(key=lambda item: (item[0], item[1].id))
+    past.sort(key=lambda item: (item[0], item[1].id), reverse=True)
+    ended.sort(key=lambda item: (item[0], item[1].id), reverse=True)
+    return ByTime([b for _, b in upcoming], [b for _, b in past], [b for _, b in ended])
+
+
 def list_bookings(
     tenant: Tenant,
     *,

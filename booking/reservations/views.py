@@ -341,16 +341,14 @@ def book(resource_id: int):
 def mine():
     now = utcnow()
     me = current_actor()
-    items = queries.bookings_of_user(g.tenant, me)
+    items = queries.by_time(queries.bookings_of_user(g.tenant, me), now)
     return render_template(
         "booking/reservations/mine.html",
         bookings=items,
+        number=booking_number,
+        ended=queries.ENDED,
         may_change=lambda occurrence: access.may_change_date(me, occurrence, now),
     )
-
-
-# A booking without a calendar any more: no .ics to offer or download.
-ENDED_STATUSES = frozenset({"cancelled", "rejected", "expired"})
 
 
 def booking_number(booking: Booking) -> str:
@@ -396,7 +394,7 @@ def detail(booking_id: int):
         number=booking_number(booking),
         fee=fee_cents(booking),
         key_handover=policy_of(booking.resource).key_handover,
-        offers_ics=booking.status not in ENDED_STATUSES,
+        offers_ics=booking.status not in queries.ENDED,
         current_dates=[o for o in dates if o.status not in ("cancelled", "rejected")],
         cancelled_dates=[o for o in dates if o.status == "cancelled"],
         rejected_dates=[o for o in dates if o.status == "rejected"],
@@ -416,7 +414,7 @@ def detail(booking_id: int):
 @login_required
 def ics_download(booking_id: int):
     booking = get_booking(booking_id)
-    if booking.status in ENDED_STATUSES:
+    if booking.status in queries.ENDED:
         # Nothing to put in a calendar: a clear page, not an empty file.
         return render_template("booking/reservations/no_ics.html", booking=booking), 410
     body = ics.booking_calendar(booking, g.tenant)

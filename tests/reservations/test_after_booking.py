@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 import pytest
 
 from booking.core import utcnow
 from booking.extensions import db
-from booking.reservations import closures, retention
+from booking.reservations import closures, queries, retention
 from booking.reservations import service as bookings
 from tests.times import at
 
@@ -213,3 +214,55 @@ def test_anonymising_clears_the_contact_phone_and_the_dates_reasons(tenant, cler
     assert series.contact_phone is None
     assert [o.cancel_reason for o in series.occurrences] == [None, None, None]
     assert series.occurrences[0].cancelled_at is not None  # the statistics stay
+
+
+# --- "My bookings" ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def four_bookings(tenant, citizen, make_booking, hall, day):
+    """A later and a sooner one to come, a past one, a cancelled one."""
+    later = make_booking(hall, at(day, "10:00"), at(day, "11:00"), title="Später")
+    sooner = make_booking(
+        hall,
+        at(day, "12:00") - timedelta(days=7),
+        at(day, "13:00") - timedelta(days=7),
+        title="Früher",
+    )
+    then = utcnow() - timedelta(days=3)
+    past = make_booking(
+        hall, then, then + timedelta(hours=1), title="Vorbei", now=then - timedelta(days=1)
+    )
+    gone = make_booking(hall, at(day, "14:00"), at(day, "15:00"), title="Abgesagt")
+    bookings.cancel_booking(tenant, citizen, gone)
+    db.session.commit()
+    return later, sooner, past, gone
+
+
+def test_my_bookings_upcoming_first_by_date_then_past_then_cancelled_apart(
+    client, login, tenant, citizen, four_bookings
+):
+    later, sooner, past, gone = four_bookings
+    grouped = queries.by_time(queries.bookings_of_user(tenant, citizen), utcnow())
+    assert grouped.upcoming == [sooner, later]  # by date, not by when booked
+    assert grouped.past == [past]
+    assert grouped.ended == [gone]
+    login(citizen)
+    page = page_text(client.get(f"/{tenant.slug}/bookings/mine"))
+    order = [page.index(t) for t in ("Anstehend", "Früher", "Später", "Vergangen", "Vorbei")]
+    assert order == sorted(order)
+    assert page.index("Storniert oder abgelehnt") < page.index("Abgesagt")
+    assert page.index("Vorbei") < page.index("Storniert oder abgelehnt")
+    assert f"/bookings/{gone.id}.ics" not in page
+    assert f"/bookings/{later.id}.ics" in page
+
+
+def test_a_series_is_one_entry_with_its_dates_folded(client, login, tenant, citizen, series):
+    login(citizen)
+    body = client.get(f"/{tenant.slug}/bookings/mine").get_data(as_text=True)
+    assert body.count("<details>") == 1
+    assert body.count('class="booking-card"') == 1
+    assert "3 Termine, ab" in page_text(client.get(f"/{tenant.slug}/bookings/mine"))
+    assert "<table" not in body
+    second = series.occurrences[1]
+    assert f"/bookings/{series.id}/occurrences/{second.id}/cancel" in body
