@@ -33,6 +33,8 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
+# Headless Chromium draws date and time inputs as mm/dd/yyyy and AM/PM (its
+# own UI locale, whatever the page's language): an artefact of the shots.
 ARGS = ["--headless", "--no-sandbox", "--disable-background-networking"]
 LOCAL = ZoneInfo("Europe/Berlin")  # the demo municipality's time zone
 WIDTHS = {"1280": {"width": 1280, "height": 900}, "390": {"width": 390, "height": 844}}
