@@ -155,7 +155,8 @@ def confirm_booking(page: Page, counter: Counter) -> None:
     if confirm.count():
         submit(page, 'main form button[value="confirm"]')
     heading = page.locator("main h1").first.inner_text() if page.locator("main h1").count() else ""
-    counter.notes.append(f"ends on {urlsplit(page.url).path} ({heading[:50]})")
+    flashes = " / ".join(" ".join(f.inner_text().split()) for f in page.locator(".flash").all())
+    counter.notes.append(f"ends on {urlsplit(page.url).path} ({heading[:50]}): {flashes[:160]}")
 
 
 def local_today() -> date:
