@@ -40,9 +40,11 @@ from booking.accounts.forms import (
     ResetPasswordForm,
 )
 from booking.accounts.models import Organisation
-from booking.core import NotFound, ValidationFailed
+from booking.core import NotFound, ValidationFailed, utcnow
 from booking.extensions import limiter
 from booking.forms import flash_error, show_errors
+from booking.reservations import access as bookings_access
+from booking.reservations import queries as bookings_queries
 from booking.tenants.service import get_scoped, get_tenant_by_slug
 from booking.web import is_safe_redirect
 
@@ -429,12 +431,19 @@ def _render_detail(organisation: Organisation, form: AddMemberForm | None = None
     members = sorted(
         organisation.members, key=lambda m: (not m.is_manager, m.user.display_name.lower())
     )
-    can_manage = access.can_manage_organisation(current_actor(), organisation)
+    me = current_actor()
+    can_manage = access.can_manage_organisation(me, organisation)
+    club_bookings = bookings_queries.bookings_of_organisation(g.tenant, organisation.id)
     return render_template(
         "accounts/organisation_detail.html",
         organisation=organisation,
         members=members,
         can_manage=can_manage,
+        bookings=bookings_queries.by_time(club_bookings, utcnow()),
+        ended=bookings_queries.ENDED,
+        # Plain members see the club's bookings here; their pages are for
+        # the booker, the club's managers and staff.
+        viewable=lambda booking: bookings_access.can_view_booking(me, booking),
         invitations=service.open_invitations(organisation) if can_manage else [],
         form=form or AddMemberForm(formdata=None),
         kind_labels=ORGANISATION_KIND_LABELS,

@@ -345,12 +345,12 @@ def mine():
     return render_template(
         "booking/reservations/mine.html",
         bookings=items,
-        number=booking_number,
         ended=queries.ENDED,
         may_change=lambda occurrence: access.may_change_date(me, occurrence, now),
     )
 
 
+@bp.app_template_global("booking_number")
 def booking_number(booking: Booking) -> str:
     """The number a booker quotes: the local year of the booking and its id
     ("2027-0042"); stable, since neither changes."""
