@@ -106,3 +106,18 @@ def requires(check: Callable[[Any, Tenant], bool]) -> Callable:
 def role_required(*roles: str) -> Callable:
     """Signed in and holding one of ``roles`` in the URL's tenant, else 403."""
     return requires(lambda user, tenant: has_role(user, tenant, *roles))
+
+
+def staff_start(user: User) -> tuple[int, str] | None:
+    """Where staff of exactly one municipality land after signing in: its id
+    and the start page's endpoint (the administration for admins and clerks,
+    the schedule for caretakers). None for everyone else, and for staff of
+    several municipalities (they choose)."""
+    roles: dict[int, set[str]] = {}
+    for membership in user.memberships:
+        if membership.role in (*STAFF_ROLES, "caretaker"):
+            roles.setdefault(membership.tenant_id, set()).add(membership.role)
+    if len(roles) != 1:
+        return None
+    ((tenant_id, held),) = roles.items()
+    return tenant_id, "admin.index" if held & set(STAFF_ROLES) else "caretaker.index"

@@ -240,9 +240,15 @@ def _mail_account(kind: str, user: User, tenant: Tenant | None, **context: Any) 
     )
 
 
-def send_confirmation(secret_key: str, user: User, tenant: Tenant | None = None) -> None:
-    """Mail a confirmation link (``tenant``: where the person signed up)."""
-    _mail_account("confirm", user, tenant, token=make_confirm_token(secret_key, user))
+def send_confirmation(
+    secret_key: str, user: User, tenant: Tenant | None = None, *, next_path: str | None = None
+) -> None:
+    """Mail a confirmation link (``tenant``: where the person signed up;
+    ``next_path``: a path on this site, already checked by the caller, to
+    return to after confirming)."""
+    _mail_account(
+        "confirm", user, tenant, token=make_confirm_token(secret_key, user), next_path=next_path
+    )
 
 
 def send_reset(secret_key: str, user: User) -> None:

@@ -45,7 +45,8 @@ from booking.extensions import limiter
 from booking.forms import flash_error, show_errors
 from booking.reservations import access as bookings_access
 from booking.reservations import queries as bookings_queries
-from booking.tenants.service import get_scoped, get_tenant_by_slug
+from booking.tenants.models import Tenant
+from booking.tenants.service import get_scoped, get_tenant_by_id, get_tenant_by_slug
 from booking.web import is_safe_redirect
 
 bp = Blueprint("accounts", __name__, url_prefix="/account")
@@ -81,6 +82,28 @@ def _next_target() -> str | None:
     return target if is_safe_redirect(target) else None
 
 
+def _tenant_of_request(target: str | None) -> Tenant | None:
+    """The municipality a visitor comes from: the ``tenant`` query argument,
+    or the first segment of a (safe) ``next`` path (``/<slug>/…``)."""
+    slug = request.args.get("tenant") or ""
+    if not slug and target:
+        slug = target.lstrip("/").split("/", 1)[0].split("?", 1)[0]
+    return get_tenant_by_slug(slug) if slug else None
+
+
+def _landing(user, target: str | None) -> str:
+    """Where a sign-in leads: ``next``, else staff of one municipality to its
+    staff start page, else the start page."""
+    if target:
+        return target
+    start = access.staff_start(user)
+    if start is not None:
+        tenant = get_tenant_by_id(start[0])
+        if tenant is not None:
+            return url_for(start[1], tenant=tenant.slug)
+    return url_for("public.index")
+
+
 # --- sign-in -------------------------------------------------------------------
 
 
@@ -95,7 +118,7 @@ def _next_target() -> str | None:
 def login():
     target = _next_target()
     if request.method == "GET" and current_user.is_authenticated and login_fresh():
-        return redirect(target or url_for("public.index"))
+        return redirect(_landing(current_actor(), target))
     form = LoginForm()
     unconfirmed = None
     if form.validate_on_submit():
@@ -111,8 +134,15 @@ def login():
         else:
             login_user(user, remember=form.remember.data)
             flash(_("Sie sind angemeldet."), "success")
-            return redirect(target or url_for("public.index"))
-    return render_template("accounts/login.html", form=form, unconfirmed=unconfirmed)
+            return redirect(_landing(user, target))
+    came_from = _tenant_of_request(target)
+    return render_template(
+        "accounts/login.html",
+        form=form,
+        unconfirmed=unconfirmed,
+        next=target,
+        came_from=came_from,
+    )
 
 
 @bp.post("/logout")
@@ -135,8 +165,11 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for(".profile"))
     form = RegisterForm()
+    # A booking page the visitor came from: back there after confirming.
+    target = _next_target()
     if request.method == "GET":
-        form.tenant.data = request.args.get("tenant", "")
+        came_from = _tenant_of_request(target)
+        form.tenant.data = came_from.slug if came_from else ""
     if form.validate_on_submit():
         tenant = get_tenant_by_slug(form.tenant.data) if form.tenant.data else None
         try:
@@ -153,7 +186,7 @@ def register():
             # known address gets a note instead.
             session["registered"] = _registration_mark(form.email.data)
             if created:
-                service.send_confirmation(_secret(), user, tenant)
+                service.send_confirmation(_secret(), user, tenant, next_path=target)
             elif throttle.allow(EXISTS_MAIL_LIMIT, f"exists-mail:{user.id}"):
                 service.send_already_registered(user, tenant)
             flash(
@@ -163,8 +196,8 @@ def register():
                 ),
                 "success",
             )
-            return redirect(url_for(".login"))
-    return render_template("accounts/register.html", form=form)
+            return redirect(url_for(".login", next=target))
+    return render_template("accounts/register.html", form=form, next=target)
 
 
 def _registration_mark(email: str) -> str:
@@ -188,9 +221,10 @@ def confirm(token: str):
         return render_template(
             "accounts/link_failed.html", message=error.message, resend_form=EmailForm()
         ), 400
+    target = _next_target()  # from the mail's link: the page to return to
     if user.email_confirmed_at is not None:
         flash(_("Ihre E-Mail-Adresse ist schon bestätigt. Sie können sich anmelden."), "info")
-        return redirect(url_for(".login"))
+        return redirect(url_for(".login", next=target))
     same_browser = hmac.compare_digest(
         session.get("registered", ""), _registration_mark(user.email)
     )
@@ -209,7 +243,7 @@ def confirm(token: str):
                 _("Danke! Ihre E-Mail-Adresse ist bestätigt. Sie können sich jetzt anmelden."),
                 "success",
             )
-            return redirect(url_for(".login"))
+            return redirect(url_for(".login", next=target))
     return render_template("accounts/confirm.html", form=form, same_browser=same_browser)
 
 

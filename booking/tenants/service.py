@@ -69,6 +69,10 @@ def get_tenant_by_slug(slug: str) -> Tenant | None:
     return db.session.scalar(select(Tenant).where(Tenant.slug == slug))
 
 
+def get_tenant_by_id(tenant_id: int) -> Tenant | None:
+    return db.session.get(Tenant, tenant_id)
+
+
 def list_tenants() -> list[Tenant]:
     return list(db.session.scalars(select(Tenant).order_by(Tenant.name)))
 
