@@ -83,6 +83,8 @@ def booking_json(booking: Booking, skipped: list[Skipped] | None = None) -> dict
         "status": booking.status,
         "resource_id": booking.resource_id,
         "title": booking.title,
+        "guests": booking.guests,
+        "contact_phone": booking.contact_phone,
         "occurrences": [occurrence_json(o) for o in booking.occurrences],
         "skipped": [skipped_json(s) for s in skipped or ()],
         "fee": fee_json(booking),
@@ -114,6 +116,8 @@ def create_booking():
         organisation=organisation,
         note=body.note,
         override_reason=body.override_reason,
+        guests=body.guests,
+        contact_phone=body.contact_phone,
         now=utcnow(),
         max_occurrences=current_app.config["SERIES_MAX_OCCURRENCES"],
     )

@@ -202,6 +202,10 @@ class CreateBooking(Schema):
     skip_closed: StrictBool | None = None
     note: Note | None = None
     override_reason: Reason | None = None
+    # Checked by the service: against the capacity (422 on "guests"), and
+    # the phone's length and characters (422 on "contact_phone").
+    guests: StrictInt | None = None
+    contact_phone: StrictStr | None = None
 
 
 class Decision(Schema):

@@ -20,7 +20,7 @@ while the claims are written (``engine.write_claims``, ``engine.move_claims``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -28,7 +28,7 @@ from flask_babel import lazy_gettext as _l
 from booking.accounts.models import User
 from booking.core import ValidationFailed
 from booking.reservations import engine
-from booking.reservations.errors import BookingConflict, ConflictItem, conflict_items
+from booking.reservations.errors import BookingConflict, ConflictItem, Suggestion, conflict_items
 from booking.reservations.rules import Skipped, apply_rules, check_period, check_series_apart
 from booking.reservations.suggestions import suggestions
 from booking.resources import school_holidays, tree
@@ -164,20 +164,21 @@ def conflict(
     exclude_occurrence_ids: Sequence[int] = (),
     suggest: bool = True,
 ) -> BookingConflict:
-    """The 409 for ``items``, with alternatives near the first one unless
-    ``suggest`` is off (an approval, or a race lost while writing a move)."""
+    """The 409 for ``items``, with alternatives near every clashing date
+    (each tagged with the date it stands in for) unless ``suggest`` is off
+    (an approval, or a race lost while writing a move)."""
     if not items or not suggest:
         return BookingConflict(items, timezone=tenant.timezone)
-    first = items[0]
-    return BookingConflict(
-        items,
-        suggestions(
+    found: dict[tuple[int, datetime, datetime, datetime], Suggestion] = {}
+    for start, end in dict.fromkeys((item.start, item.end) for item in items):
+        for suggestion in suggestions(
             tenant,
             resource,
-            first.start,
-            first.end,
+            start,
+            end,
             now=now,
             exclude_occurrence_ids=exclude_occurrence_ids,
-        ),
-        timezone=tenant.timezone,
-    )
+        ):
+            key = (suggestion.resource_id, suggestion.start, suggestion.end, start)
+            found.setdefault(key, replace(suggestion, for_start=start))
+    return BookingConflict(items, list(found.values()), timezone=tenant.timezone)

@@ -38,11 +38,13 @@ def conflict_items(
 @dataclass(frozen=True)
 class Suggestion:
     """A free alternative: another resource at the same time, or the same
-    resource at another time."""
+    resource at another time. ``for_start``: the start of the requested
+    date it stands in for (a series may clash on several)."""
 
     resource_id: int
     start: datetime
     end: datetime
+    for_start: datetime | None = None
 
 
 class BookingConflict(Conflict):

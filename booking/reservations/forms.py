@@ -28,10 +28,15 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 
 from booking.core import CLOSURE_REASON_MAX, MAX_YEAR, MIN_YEAR, NOTE_MAX, REASON_MAX, TITLE_MAX
+from booking.reservations.models import Booking
+
+PHONE_MAX = Booking.__table__.c.contact_phone.type.length
+PHONE_PATTERN = r"^[0-9 +\-/()]+$"
 
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 TIME_FORMATS = ["%H:%M", "%H:%M:%S", "%H.%M"]
@@ -75,14 +80,28 @@ def add_error(form: FlaskForm, name: str | None, message) -> None:
         form.form_errors.append(message)
 
 
+MIDNIGHT = time(0, 0)
+
+
+def ends_at_midnight(end: time | None) -> bool:
+    """An end time of 00:00 is midnight at the end of the day ("bis 24:00")."""
+    return end == MIDNIGHT
+
+
 class TimeRangeForm(FlaskForm):
     """A form with ``date``, ``start_time`` and ``end_time`` (declared by the
-    subclass): the end must come after the start on that day."""
+    subclass): the end must come after the start on that day; an end of 00:00
+    is the midnight that ends the day."""
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         start, end = self.start_time.data, self.end_time.data
-        if isinstance(start, time) and isinstance(end, time) and end <= start:
+        if (
+            isinstance(start, time)
+            and isinstance(end, time)
+            and not ends_at_midnight(end)
+            and end <= start
+        ):
             add_error(self, "end_time", _l("Das Ende muss nach dem Beginn liegen."))
             ok = False
         return ok
@@ -105,6 +124,26 @@ class BookingForm(TimeRangeForm):
         default="",
         validate_choice=True,
         description=_l("Als Privatperson oder für eine Organisation, der Sie angehören."),
+    )
+    guests = IntegerField(
+        _l("Anzahl der Personen"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=100_000, message=_l("Bitte eine Zahl ab 1 angeben.")),
+        ],
+        description=_l("Wird mit der Zahl der Plätze verglichen."),
+    )
+    contact_phone = StringField(
+        _l("Telefon für den Hausmeister (freiwillig)"),
+        validators=[
+            Optional(),
+            Length(max=PHONE_MAX),
+            Regexp(
+                PHONE_PATTERN,
+                message=_l("Bitte nur Ziffern, Leerzeichen und + - / ( ) angeben."),
+            ),
+        ],
+        description=_l("Für Rückfragen am Tag der Veranstaltung, z. B. 0171 2345678."),
     )
     note = TextAreaField(
         _l("Hinweis an die Verwaltung"), validators=[Optional(), Length(max=NOTE_MAX)]
@@ -136,6 +175,7 @@ class BookingForm(TimeRangeForm):
         ],
     )
     skip_holidays = BooleanField(_l("Feiertage und Sperrzeiten überspringen"), default=True)
+    skip_school_holidays = BooleanField(_l("Schulferien auslassen"))
     on_conflict = RadioField(
         _l("Wenn ein Termin schon belegt ist"),
         choices=[
@@ -200,6 +240,8 @@ class BookingForm(TimeRangeForm):
         if not self.repeat.data:
             return None
         rule: dict = {"freq": "weekly", "interval": self.interval.data or 1}
+        if self.skip_school_holidays.data:
+            rule["skip_school_holidays"] = True
         if self.until.data is not None:
             rule["until"] = self.until.data.isoformat()
         else:
@@ -234,24 +276,63 @@ class BookingForm(TimeRangeForm):
                 pairs.append((f.name, str(value)))
         return pairs
 
+    def link_values(self) -> dict[str, str]:
+        """The entered values for a link that opens the form again (a
+        suggested alternative): like ``hidden_values``, with unticked boxes
+        as "n" so they stay unticked."""
+        values = dict(self.hidden_values())
+        for f in self:
+            if f.type == "BooleanField" and not f.data:
+                values[f.name] = "n"
+        return values
+
+
+def _parsed(raw: str, formats: list[str], parse) -> object | None:
+    for fmt in formats:
+        try:
+            return parse(raw, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+TRUE_VALUES = ("y", "1", "on", "true")
+
 
 def prefill_from_args(args) -> dict:
-    """Initial values from the query string (the suggestion links)."""
+    """Initial values from the query string: a suggestion link carries the
+    whole request (``BookingForm.link_values``), a link from the week view
+    only a date and times. Anything malformed is left out (the form then
+    shows its default); the submitted form is checked as always."""
     data: dict = {}
     for name, formats, parse in (
         ("date", DATE_FORMATS, lambda v, f: datetime.strptime(v, f).date()),
+        ("until", DATE_FORMATS, lambda v, f: datetime.strptime(v, f).date()),
         ("start_time", TIME_FORMATS, lambda v, f: datetime.strptime(v, f).time()),
         ("end_time", TIME_FORMATS, lambda v, f: datetime.strptime(v, f).time()),
     ):
+        value = _parsed(args.get(name, ""), formats, parse)
+        if value is not None:
+            data[name] = value
+    for name, limit in (
+        ("title", TITLE_MAX),
+        ("note", NOTE_MAX),
+        ("override_reason", REASON_MAX),
+        ("contact_phone", PHONE_MAX),
+    ):
+        if args.get(name):
+            data[name] = args[name][:limit]
+    for name in ("interval", "count", "guests"):
         raw = args.get(name, "")
-        for fmt in formats:
-            try:
-                data[name] = parse(raw, fmt)
-                break
-            except ValueError:
-                continue
-    if args.get("title"):
-        data["title"] = args["title"][:TITLE_MAX]
+        if raw.isdigit() and len(raw) <= 6:
+            data[name] = int(raw)
+    for name in ("repeat", "skip_holidays", "skip_school_holidays"):
+        if name in args:
+            data[name] = args[name].lower() in TRUE_VALUES
+    if args.get("organisation", "").isdigit():
+        data["organisation"] = args["organisation"]
+    if args.get("on_conflict") in ("reject", "skip"):
+        data["on_conflict"] = args["on_conflict"]
     return data
 
 

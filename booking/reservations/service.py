@@ -61,6 +61,8 @@ from booking.tenants.localtime import format_local, tenant_zone
 from booking.tenants.models import Tenant
 
 RACE_RETRIES = 5
+PHONE_MAX = Booking.__table__.c.contact_phone.type.length
+PHONE_CHARS = frozenset("0123456789 +-/()")
 
 
 @dataclass
@@ -119,6 +121,8 @@ class _Plan:
     claims_now: bool
     checked: Checked
     now: datetime
+    guests: int | None = None
+    contact_phone: str | None = None
 
 
 def _plan_booking(
@@ -134,6 +138,8 @@ def _plan_booking(
     organisation: Organisation | None = None,
     note: str | None = None,
     override_reason: str | None = None,
+    guests: int | None = None,
+    contact_phone: str | None = None,
     now: datetime | None = None,
     max_occurrences: int = DEFAULT_MAX_OCCURRENCES,
     dry_run: bool = False,
@@ -143,8 +149,17 @@ def _plan_booking(
     nothing will be claimed, so conflicts are always looked for."""
     now = now or utcnow()
     require_tenant(tenant, resource)
-    title, note, reason = _checked_request(
-        tenant, actor, resource, title, note, override_reason, on_conflict, organisation
+    title, note, reason, phone = _checked_request(
+        tenant,
+        actor,
+        resource,
+        title,
+        note,
+        override_reason,
+        on_conflict,
+        organisation,
+        guests=guests,
+        contact_phone=contact_phone,
     )
     check_period(start, end, resource)  # before a series is expanded from it
     rule = parse_recurrence(recurrence) if recurrence is not None else None
@@ -164,7 +179,7 @@ def _plan_booking(
         on_conflict=on_conflict,
         constraint_decides=claims_now and not dry_run,
     )
-    return _Plan(title, note, reason, rule, status, claims_now, checked, now)
+    return _Plan(title, note, reason, rule, status, claims_now, checked, now, guests, phone)
 
 
 def _checked_request(
@@ -176,10 +191,14 @@ def _checked_request(
     override_reason: str | None,
     on_conflict: str,
     organisation: Organisation | None,
-) -> tuple[str, str | None, str | None]:
+    *,
+    guests: int | None = None,
+    contact_phone: str | None = None,
+) -> tuple[str, str | None, str | None, str | None]:
     """The request's own fields (title, note, reason, ``on_conflict``, the
-    organisation booked for) and whether the resource can be booked at all;
-    422 naming every bad field. Returns the cleaned title, note and reason."""
+    organisation booked for, the number of guests against the capacity, a
+    contact phone) and whether the resource can be booked at all; 422 naming
+    every bad field. Returns the cleaned title, note, reason and phone."""
     title = (title or "").strip()
     errors: dict[str, list] = {}
     if not title:
@@ -190,6 +209,24 @@ def _checked_request(
     reason = limited_text(errors, "override_reason", override_reason, REASON_MAX)
     if on_conflict not in ON_CONFLICT:
         errors["on_conflict"] = [_l("Erlaubt sind reject oder skip.")]
+    if guests is not None:
+        if isinstance(guests, bool) or not isinstance(guests, int) or guests < 1:
+            errors["guests"] = [_l("Bitte eine Zahl ab 1 angeben.")]
+        elif resource.capacity is not None and guests > resource.capacity:
+            errors["guests"] = [
+                _l(
+                    "%(name)s hat %(places)d Plätze – für %(guests)d Personen zu klein.",
+                    name=resource.name,
+                    places=resource.capacity,
+                    guests=guests,
+                )
+            ]
+    phone = (contact_phone or "").strip() or None
+    if phone is not None:
+        if len(phone) > PHONE_MAX:
+            errors["contact_phone"] = [too_long(PHONE_MAX)]
+        elif not set(phone) <= PHONE_CHARS:
+            errors["contact_phone"] = [_l("Bitte nur Ziffern, Leerzeichen und + - / ( ) angeben.")]
     if not resource.bookable:
         errors["resource_id"] = [_l("Diese Einrichtung kann nicht gebucht werden.")]
     if organisation is not None:
@@ -206,7 +243,7 @@ def _checked_request(
             errors["organisation_id"] = [_l("Sie gehören dieser Organisation nicht an.")]
     if errors:
         raise ValidationFailed(_l("Bitte prüfen Sie die Angaben."), errors)
-    return title, note, reason
+    return title, note, reason, phone
 
 
 def create_booking(
@@ -222,6 +259,8 @@ def create_booking(
     organisation: Organisation | None = None,
     note: str | None = None,
     override_reason: str | None = None,
+    guests: int | None = None,
+    contact_phone: str | None = None,
     now: datetime | None = None,
     max_occurrences: int = DEFAULT_MAX_OCCURRENCES,
 ) -> BookingResult:
@@ -241,6 +280,8 @@ def create_booking(
         organisation=organisation,
         note=note,
         override_reason=override_reason,
+        guests=guests,
+        contact_phone=contact_phone,
         now=now,
         max_occurrences=max_occurrences,
     )
@@ -254,6 +295,8 @@ def create_booking(
         status=plan.status,
         customer_category=_customer_category(organisation),
         recurrence=plan.rule.as_json() if plan.rule else None,
+        guests=plan.guests,
+        contact_phone=plan.contact_phone,
         now=now,
     )
     engine.insert_occurrences(booking, checked.dates, now)
@@ -261,6 +304,8 @@ def create_booking(
     if plan.claims_now:
         _claim_or_skip(tenant, booking, resource, checked.units, skipped, on_conflict, now=now)
     skipped.sort(key=lambda s: s.start)
+    if skipped:
+        booking.skipped = [_skipped_json(item) for item in skipped]
     if checked.overridden:
         audit.record(
             tenant,
@@ -273,6 +318,16 @@ def create_booking(
         )
     notifications.booking_created(tenant, booking)
     return BookingResult(booking, skipped, checked.overridden)
+
+
+def _skipped_json(item: Skipped) -> dict[str, str]:
+    """A skipped date as stored on ``Booking.skipped`` (ISO UTC instants)."""
+    return {
+        "start": item.start.astimezone(UTC).isoformat(),
+        "end": item.end.astimezone(UTC).isoformat(),
+        "reason": item.reason,
+        "label": item.label or "",
+    }
 
 
 def preview_booking(*args: Any, **kwargs: Any) -> Preview:

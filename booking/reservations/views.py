@@ -6,7 +6,7 @@ once, render or redirect."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,6 +43,7 @@ from booking.reservations.forms import (
     FreeSearchForm,
     MoveForm,
     TimeRangeForm,
+    ends_at_midnight,
     prefill_from_args,
 )
 from booking.reservations.labels import status_label
@@ -74,6 +75,8 @@ FIELD_MAP = {
     "interval": "interval",
     "override_reason": "override_reason",
     "date": "date",
+    "guests": "guests",
+    "contact_phone": "contact_phone",
 }
 
 
@@ -144,10 +147,13 @@ def timespan(start: datetime, end: datetime) -> str:
 
 
 def _period(form: TimeRangeForm) -> tuple[datetime, datetime]:
-    """The form's date and times as instants (the tenant's local time)."""
+    """The form's date and times as instants (the tenant's local time); an
+    end of 00:00 is the midnight at the end of that day."""
+    day = form.date.data
+    end_day = day + timedelta(days=1) if ends_at_midnight(form.end_time.data) else day
     return (
-        localtime.local_instant(g.tenant, form.date.data, form.start_time.data),
-        localtime.local_instant(g.tenant, form.date.data, form.end_time.data),
+        localtime.local_instant(g.tenant, day, form.start_time.data),
+        localtime.local_instant(g.tenant, end_day, form.end_time.data),
     )
 
 
@@ -230,15 +236,40 @@ def _booking_args(
         "on_conflict": form.on_conflict.data or "reject",
         "organisation": organisation,
         "note": form.note.data,
+        "guests": form.guests.data,
+        "contact_phone": form.contact_phone.data,
         "override_reason": override,
         "max_occurrences": current_app.config["SERIES_MAX_OCCURRENCES"],
     }
 
 
+# Rules about the day itself: their messages belong on the date, not the time.
+DAY_RULES = frozenset({"holiday", "closure"})
+
+
+def _booking_field(error: ValidationFailed) -> Callable[[str], str | None]:
+    """The form field for each of the service's fields: a date that only a
+    holiday or closure refuses is an error on the date field."""
+    violations = error.details.get("violations") or []
+    if violations and all(v.get("rule") in DAY_RULES for v in violations):
+        return lambda name: "date" if name == "start" else FIELD_MAP.get(name)
+    return FIELD_MAP.get
+
+
 def _suggestion_links(form: BookingForm, conflict: BookingConflict) -> list[dict[str, Any]]:
+    """Links that open the form with an alternative and the whole request
+    (series, organisation, note, guests …). For a series the alternative
+    moves the series: its first date by as many days as the alternative lies
+    from the clashing date it stands in for, and the times of the alternative."""
     tz = localtime.tenant_zone(g.tenant)
     names = resources.names_of(g.tenant, (s.resource_id for s in conflict.suggestions))
-    links = []
+    request_values = {
+        name: value
+        for name, value in form.link_values().items()
+        if name not in ("date", "start_time", "end_time", "action")
+    }
+    series = bool(form.repeat.data)
+    links, seen = [], set()
     for suggestion in conflict.suggestions:
         if suggestion.resource_id not in names:
             continue
@@ -246,19 +277,26 @@ def _suggestion_links(form: BookingForm, conflict: BookingConflict) -> list[dict
         local_end = suggestion.end.astimezone(tz)
         if local_end.date() != local_start.date() and local_end.time() != datetime.min.time():
             continue  # the form books within one day
+        clash_day = (suggestion.for_start or suggestion.start).astimezone(tz).date()
+        first_day = form.date.data + (local_start.date() - clash_day)
+        url = url_for(
+            "reservations.book",
+            resource_id=suggestion.resource_id,
+            **request_values,
+            date=first_day.isoformat(),
+            start_time=local_start.strftime("%H:%M"),
+            end_time=local_end.strftime("%H:%M"),
+        )
+        if url in seen and not series:
+            continue
+        seen.add(url)
         links.append(
             {
                 "resource_name": names[suggestion.resource_id],
                 "start": suggestion.start,
                 "end": suggestion.end,
-                "url": url_for(
-                    "reservations.book",
-                    resource_id=suggestion.resource_id,
-                    title=form.title.data or "",
-                    date=local_start.date().isoformat(),
-                    start_time=local_start.strftime("%H:%M"),
-                    end_time=local_end.strftime("%H:%M"),
-                ),
+                "instead_of": suggestion.for_start if series else None,
+                "url": url,
             }
         )
     return links
@@ -314,7 +352,7 @@ def book(resource_id: int):
             **context,
         ), 409
     except ValidationFailed as error:
-        show_errors(form, error, FIELD_MAP.get)
+        show_errors(form, error, _booking_field(error))
         return render_template("booking/reservations/book.html", form=form, **context), 422
 
     if result.booking.status == "requested":

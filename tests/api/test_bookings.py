@@ -34,7 +34,17 @@ def test_create_answers_201_with_the_documented_shape(tenant, make_resource, cit
     response = api(citizen, tenant).post("/bookings", json=body(room, day))
     assert response.status_code == 201
     data = response.json
-    assert set(data) == {"id", "status", "resource_id", "title", "occurrences", "skipped", "fee"}
+    assert set(data) == {
+        "id",
+        "status",
+        "resource_id",
+        "title",
+        "guests",
+        "contact_phone",
+        "occurrences",
+        "skipped",
+        "fee",
+    }
     assert data["status"] == "confirmed"
     assert data["resource_id"] == room.id
     assert data["title"] == "Jahreshauptversammlung"
