@@ -349,9 +349,11 @@ class DecisionForm(FlaskForm):
     """Approve or reject a requested booking (one per row, with a prefix)."""
 
     reason = TextAreaField(
-        _l("Begründung (freiwillig, wird der buchenden Person mitgeteilt)"),
+        _l("Begründung (für eine Ablehnung nötig, wird der buchenden Person mitgeteilt)"),
         validators=[Optional(), Length(max=REASON_MAX)],
     )
+    # Set on the "really reject?" step: a refusal is carried out only then.
+    confirmed = HiddenField()
 
 
 class MoveForm(TimeRangeForm):

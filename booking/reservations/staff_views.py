@@ -26,7 +26,7 @@ from booking.accounts.models import STAFF_ROLES
 from booking.core import REASON_MAX, ValidationFailed, utcnow
 from booking.forms import flash_error, show_errors
 from booking.reservations import closures as closing
-from booking.reservations import queries
+from booking.reservations import decisions, queries
 from booking.reservations import service as bookings
 from booking.reservations.errors import BookingConflict
 from booking.reservations.forms import ClosureDatesForm, ClosureForm, DecisionForm
@@ -71,9 +71,44 @@ def approvals():
     return render_template("booking/staff/approvals.html", entries=_queue_entries())
 
 
+DECISIONS = ("approve", "reject", "partial")
+
+
+def _reject_ids(booking: Booking, decision: str) -> list[int]:
+    """The dates to refuse: every active one for ``reject``, the ticked ones
+    for ``partial`` (a value that is not a number is a 400)."""
+    if decision == "reject":
+        return [o.id for o in booking.active_occurrences]
+    if decision != "partial":
+        return []
+    try:
+        return sorted({int(v) for v in request.form.getlist(f"b{booking.id}-reject")})
+    except ValueError:
+        abort(400)
+
+
+def _confirm_reject_page(
+    booking: Booking, form: DecisionForm, decision: str, ids: list[int], back: bool, status=200
+):
+    """The "really reject?" step: the dates that would be refused, the reason."""
+    refused = [o for o in booking.active_occurrences if o.id in set(ids)]
+    kept = [o for o in booking.active_occurrences if o.id not in set(ids)]
+    return render_template(
+        "booking/staff/approval_confirm.html",
+        booking=booking,
+        form=form,
+        decision=decision,
+        refused=refused,
+        kept=kept,
+        back=back,
+    ), status
+
+
 @staff_bp.post("/approvals/<int:booking_id>")
 @role_required(*STAFF_ROLES)
 def decide(booking_id: int):
+    """Approve at once; a refusal (whole or of ticked dates, the rest approved)
+    first shows a confirmation page that asks for the reason."""
     booking = get_scoped(Booking, g.tenant, booking_id)
     form = DecisionForm(prefix=f"b{booking.id}")
     decision = request.form.get("decision")
@@ -83,7 +118,7 @@ def decide(booking_id: int):
         if back
         else url_for("staff.approvals")
     )
-    if decision not in ("approve", "reject") or not form.validate():
+    if decision not in DECISIONS or not form.validate():
         flash(
             _(
                 "Bitte Freigeben oder Ablehnen wählen (Begründung höchstens %(num)d Zeichen).",
@@ -92,14 +127,34 @@ def decide(booking_id: int):
             "error",
         )
         return redirect(target)
+    ids = _reject_ids(booking, decision)
+    if decision == "partial" and not ids:
+        flash(_("Bitte die Termine ankreuzen, die abgelehnt werden sollen."), "error")
+        return redirect(target)
     reason = form.reason.data
+    actor = current_actor()
+    if decision != "approve" and form.confirmed.data != "1":
+        try:
+            decisions.required_reason(reason)
+        except ValidationFailed as error:
+            show_errors(form, error)
+            return _confirm_reject_page(booking, form, decision, ids, back, 422)
+        return _confirm_reject_page(booking, form, decision, ids, back)
     try:
         if decision == "approve":
-            bookings.approve_booking(g.tenant, current_actor(), booking, reason=reason)
+            bookings.approve_booking(g.tenant, actor, booking, reason=reason)
             message = _("„%(title)s“ ist freigegeben.", title=booking.title)
-        else:
-            bookings.reject_booking(g.tenant, current_actor(), booking, reason=reason)
+        elif decision == "reject":
+            decisions.reject_whole(g.tenant, actor, booking, reason=reason)
             message = _("„%(title)s“ ist abgelehnt.", title=booking.title)
+        else:
+            decisions.decide_dates(g.tenant, actor, booking, ids, reason=reason)
+            message = ngettext(
+                "„%(title)s“ ist freigegeben, %(num)d Termin ist abgelehnt.",
+                "„%(title)s“ ist freigegeben, %(num)d Termine sind abgelehnt.",
+                len(ids),
+                title=booking.title,
+            )
     except BookingConflict as conflict:
         transaction.fail()
         flash(
@@ -112,6 +167,10 @@ def decide(booking_id: int):
         )
         return redirect(target)
     except ValidationFailed as error:
+        transaction.fail()
+        if decision != "approve" and "reason" in error.fields:
+            show_errors(form, error)
+            return _confirm_reject_page(booking, form, decision, ids, back, 422)
         flash_error(error)
         return redirect(target)
     flash(message, "success")

@@ -71,7 +71,11 @@ def test_reject_with_a_reason(client, sign_in, tenant, sports_hall, book_hours, 
     sign_in(clerk)
     client.post(
         f"/{tenant.slug}/staff/approvals/{request_.id}",
-        data={"decision": "reject", f"b{request_.id}-reason": "Schulveranstaltung"},
+        data={
+            "decision": "reject",
+            f"b{request_.id}-reason": "Schulveranstaltung",
+            f"b{request_.id}-confirmed": "1",
+        },
     )
     db.session.refresh(request_)
     assert request_.status == "rejected"
