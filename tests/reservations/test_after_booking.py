@@ -266,3 +266,24 @@ def test_a_series_is_one_entry_with_its_dates_folded(client, login, tenant, citi
     assert "<table" not in body
     second = series.occurrences[1]
     assert f"/bookings/{series.id}/occurrences/{second.id}/cancel" in body
+
+
+def test_a_date_skipped_for_a_clash_is_on_the_series_page(
+    client, login, tenant, citizen, other_citizen, make_booking, hall, day
+):
+    week_two = day + timedelta(weeks=1)
+    make_booking(hall, at(week_two, "18:00"), at(week_two, "20:00"), actor=other_citizen)
+    series = make_booking(
+        hall,
+        at(day, "18:00"),
+        at(day, "20:00"),
+        title="Training",
+        recurrence={"count": 3},
+        on_conflict="skip",
+    )
+    assert len(series.occurrences) == 2
+    login(citizen)
+    page = page_text(client.get(f"/{tenant.slug}/bookings/{series.id}"))
+    skipped = page[page.index("Ausgelassene Termine der Serie") :]
+    assert f"{week_two.day:02d}.{week_two.month:02d}.{week_two.year}" in skipped
+    assert "schon belegt" in skipped
