@@ -16,23 +16,32 @@ from booking.tenants.localtime import isoformat, zone
 
 @dataclass(frozen=True)
 class ConflictItem:
-    """A requested date that cannot be had, and the unit that is taken."""
+    """A requested date that cannot be had (``start``, ``end``), the unit that
+    is taken, and the busy time in the way: the claim that overlaps it
+    (``busy_start``, ``busy_end``, buffers included) and its occurrence."""
 
     start: datetime
     end: datetime
     resource_id: int
+    busy_start: datetime | None = None
+    busy_end: datetime | None = None
+    occurrence_id: int | None = None
 
 
 def conflict_items(
     hits: Sequence[Hit], dates: Sequence[tuple[datetime, datetime]]
 ) -> list[ConflictItem]:
-    """The engine's hits as the requested dates they block, one per date and
-    unit, in time order."""
-    items: dict[tuple[int, int], ConflictItem] = {}
+    """The engine's hits as the requested dates they block, one per date,
+    unit and busy time in the way (a date between two bookings is blocked
+    twice), in time order."""
+    items: dict[tuple[int, int, datetime, datetime], ConflictItem] = {}
     for hit in hits:
         start, end = dates[hit.index]
-        items.setdefault((hit.index, hit.unit_id), ConflictItem(start, end, hit.unit_id))
-    return sorted(items.values(), key=lambda c: (c.start, c.resource_id))
+        items.setdefault(
+            (hit.index, hit.unit_id, hit.start, hit.end),
+            ConflictItem(start, end, hit.unit_id, hit.start, hit.end, hit.occurrence_id),
+        )
+    return sorted(items.values(), key=lambda c: (c.start, c.resource_id, c.busy_start))
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,8 @@ class BookingConflict(Conflict):
                         "start": isoformat(c.start, tz),
                         "end": isoformat(c.end, tz),
                         "resource_id": c.resource_id,
+                        "busy_start": isoformat(c.busy_start or c.start, tz),
+                        "busy_end": isoformat(c.busy_end or c.end, tz),
                     }
                     for c in conflicts
                 ],

@@ -460,3 +460,19 @@ def booking_history(tenant: Tenant, booking: Booking) -> list[AuditEntry]:
             .order_by(AuditEntry.created_at, AuditEntry.id)
         )
     )
+
+
+def owners_of_occurrences(
+    tenant: Tenant, occurrence_ids: Iterable[int]
+) -> dict[int, tuple[int | None, int | None]]:
+    """``{occurrence id: (user id, organisation id)}`` of the bookings those
+    dates belong to, in ``tenant`` (the conflict box says "your own booking")."""
+    ids = {i for i in occurrence_ids if i is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Occurrence.id, Booking.user_id, Booking.organisation_id)
+        .join(Booking, Booking.id == Occurrence.booking_id)
+        .where(Booking.tenant_id == tenant.id, Occurrence.id.in_(ids))
+    )
+    return {occurrence_id: (user_id, org_id) for occurrence_id, user_id, org_id in rows}

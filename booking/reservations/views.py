@@ -243,6 +243,37 @@ def _booking_args(
     }
 
 
+def _busy_rows(
+    conflict: BookingConflict, organisations: Sequence[Organisation]
+) -> list[dict[str, Any]]:
+    """The busy times in the way (not the requested ones), each once, with
+    the taken resource's name and whether it is the person's own booking or
+    one of their organisation's — never whose otherwise."""
+    items = conflict.conflicts
+    names = resources.names_of(g.tenant, (c.resource_id for c in items))
+    owners = queries.owners_of_occurrences(g.tenant, (c.occurrence_id for c in items))
+    me = current_actor()
+    clubs = {o.id: o.name for o in organisations}
+    rows, seen = [], set()
+    for item in items:
+        start, end = item.busy_start or item.start, item.busy_end or item.end
+        key = (start, end, item.resource_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        user_id, org_id = owners.get(item.occurrence_id, (None, None))
+        rows.append(
+            {
+                "start": start,
+                "end": end,
+                "resource_name": names.get(item.resource_id, ""),
+                "own": user_id == me.id and org_id is None,
+                "club": clubs.get(org_id) if org_id is not None else None,
+            }
+        )
+    return rows
+
+
 # Rules about the day itself: their messages belong on the date, not the time.
 DAY_RULES = frozenset({"holiday", "closure"})
 
@@ -347,7 +378,7 @@ def book(resource_id: int):
             "booking/reservations/book.html",
             form=form,
             conflict=conflict,
-            conflicts=conflict_view(conflict.conflicts),
+            conflicts=_busy_rows(conflict, organisations),
             suggestions=_suggestion_links(form, conflict),
             **context,
         ), 409

@@ -269,8 +269,15 @@ def test_conflict_answers_409_with_conflicts_and_suggestions(
     error = response.json["error"]
     assert error["code"] == "conflict"
     assert error["message"]
+    # start/end: the requested date; busy_start/busy_end: the claim in the way.
     assert error["details"]["conflicts"] == [
-        {"start": iso(at(day, "19:00")), "end": iso(at(day, "21:00")), "resource_id": room.id}
+        {
+            "start": iso(at(day, "19:00")),
+            "end": iso(at(day, "21:00")),
+            "resource_id": room.id,
+            "busy_start": iso(at(day, "18:00")),
+            "busy_end": iso(at(day, "20:00")),
+        }
     ]
     suggestions = error["details"]["suggestions"]
     assert all(set(s) == {"resource_id", "start", "end"} for s in suggestions)

@@ -228,3 +228,42 @@ def test_a_public_holiday_is_an_error_on_the_date(client, login, tenant, hall, c
     assert "Feiertag" in html.unescape(date_field)
     time_field = page[page.index('<label for="start_time"') : page.index('<label for="end_time"')]
     assert "Feiertag" not in html.unescape(time_field)
+
+
+# --- the conflict box -----------------------------------------------------------------
+
+
+def test_the_conflict_box_shows_the_busy_time_and_never_whose(
+    client, login, tenant, hall, citizen, other_citizen, day
+):
+    bookings.create_booking(
+        tenant, other_citizen, hall, at(day, "17:00"), at(day, "20:00"), "Otto feiert"
+    )
+    db.session.commit()
+    login(citizen)
+    response = client.post(
+        book_url(tenant, hall), data=form_data(day, start_time="19:00", end_time="21:00")
+    )
+    assert response.status_code == 409
+    box = page_text(response).split("Im Weg ist:")[1].split("</ul>")[0]
+    assert "17:00–20:00" in box
+    assert "19:00–21:00" not in box
+    assert "Otto" not in box and "eigene" not in box
+
+
+def test_the_conflict_box_says_own_and_club_bookings(
+    client, login, tenant, hall, citizen, club, day
+):
+    bookings.create_booking(tenant, citizen, hall, at(day, "10:00"), at(day, "12:00"), "Meins")
+    bookings.create_booking(
+        tenant, citizen, hall, at(day, "14:00"), at(day, "16:00"), "Verein", organisation=club
+    )
+    db.session.commit()
+    login(citizen)
+    response = client.post(
+        book_url(tenant, hall), data=form_data(day, start_time="11:00", end_time="15:00")
+    )
+    assert response.status_code == 409
+    box = page_text(response).split("Im Weg ist:")[1].split("</ul>")[0]
+    assert re.search(r"10:00–12:00\s*– Ihre eigene Buchung", box)
+    assert re.search(r"14:00–16:00\s*– eine Buchung von TSV Musterhausen", box)

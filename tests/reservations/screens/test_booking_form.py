@@ -110,7 +110,7 @@ def test_conflict_shows_times_and_suggestions_and_books_nothing(
         assert response.status_code == 409
         page = text(response)
         assert "Leider schon belegt" in page
-        assert "19:00–21:00" in page
+        assert "18:00–22:00" in page  # the busy time in the way, not the requested one
         assert "Geheime Feier" not in page and "Otto" not in page
         links = [html.unescape(u) for u in re.findall(r'href="([^"]*/book\?[^"]*)"', page)]
         assert links, "suggestions are offered as links"
