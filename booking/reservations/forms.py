@@ -144,6 +144,7 @@ class BookingForm(TimeRangeForm):
             ),
         ],
         description=_l("Für Rückfragen am Tag der Veranstaltung, z. B. 0171 2345678."),
+        render_kw={"type": "tel", "autocomplete": "tel", "inputmode": "tel"},
     )
     note = TextAreaField(
         _l("Hinweis an die Verwaltung"), validators=[Optional(), Length(max=NOTE_MAX)]
