@@ -400,21 +400,35 @@ CLOSURE_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
 class ClosureForm(FlaskForm):
-    """A new closure: where, from when to when (local time), why."""
+    """A new closure: where, which whole days (the last one included) or from
+    when to when (local time), why. Nothing is preselected as its target."""
 
     resource_id = SelectField(
         _l("Gilt für"),
         choices=[],
+        validators=[InputRequired(message=_l("Bitte wählen, wofür die Sperrzeit gilt."))],
         description=_l("Eine Halle schließt ihre Teile mit ein."),
     )
+    mode = RadioField(
+        _l("Zeitraum"),
+        choices=[SelectChoice("days", _l("Ganze Tage")), SelectChoice("times", _l("Mit Uhrzeit"))],
+        default="days",
+        validators=[InputRequired(message=_l("Bitte „Ganze Tage“ oder „Mit Uhrzeit“ wählen."))],
+    )
+    first_day = _date_field(_l("Erster Tag"), Optional())
+    last_day = _date_field(
+        _l("Letzter Tag"),
+        Optional(),
+        description=_l("Bei ganzen Tagen: der letzte Tag ist noch gesperrt (bis 24 Uhr)."),
+    )
     start = DateTimeLocalField(
-        _l("Beginn"),
-        validators=[InputRequired(message=_l("Bitte Datum und Uhrzeit angeben."))],
+        _l("Beginn (mit Uhrzeit)"),
+        validators=[Optional()],
         format=CLOSURE_FORMATS,
     )
     end = DateTimeLocalField(
-        _l("Ende"),
-        validators=[InputRequired(message=_l("Bitte Datum und Uhrzeit angeben."))],
+        _l("Ende (mit Uhrzeit)"),
+        validators=[Optional()],
         format=CLOSURE_FORMATS,
         description=_l("Ortszeit; das Ende gehört nicht mehr zur Sperrzeit."),
     )
@@ -427,12 +441,41 @@ class ClosureForm(FlaskForm):
         description=_l("Z. B. Renovierung, Wahl, Betriebsferien."),
     )
 
+    def validate(self, extra_validators=None) -> bool:
+        """The fields of the chosen mode are required, the other mode's are
+        ignored; whole days: the last day on or after the first."""
+        super().validate(extra_validators)
+        if self.mode.data == "days":
+            used, unused = (self.first_day, self.last_day), (self.start, self.end)
+            message = _l("Bitte ein Datum angeben.")
+        else:
+            used, unused = (self.start, self.end), (self.first_day, self.last_day)
+            message = _l("Bitte Datum und Uhrzeit angeben.")
+        for f in unused:
+            f.errors = []
+        for f in used:
+            if f.data is None and not f.errors:
+                f.errors = [message]
+        first, last = self.first_day.data, self.last_day.data
+        if self.mode.data == "days" and first and last and last < first:
+            self.last_day.errors = [_l("Der letzte Tag darf nicht vor dem ersten liegen.")]
+        return not any(f.errors for f in self) and not self.form_errors
+
     def hidden_values(self) -> list[tuple[str, str]]:
         """The entered values for the hidden fields of the confirmation step
         (the server parses and checks them again)."""
+        fields = (
+            self.resource_id,
+            self.mode,
+            self.first_day,
+            self.last_day,
+            self.start,
+            self.end,
+            self.reason,
+        )
         return [
-            (f.name, str(f.data or "") if f.type == "SelectField" else f._value())
-            for f in (self.resource_id, self.start, self.end, self.reason)
+            (f.name, str(f.data or "") if f.type in ("SelectField", "RadioField") else f._value())
+            for f in fields
         ]
 
 

@@ -213,8 +213,19 @@ def calendar():
 CLOSURE_FIELDS = ("resource_id", "start", "end", "reason")
 
 
+TENANT_WIDE = "all"
+
+
 def closure_target_choices() -> list[SelectChoice]:
-    choices = [SelectChoice("", _("Alle Hallen und Räume der Gemeinde"))]
+    """Nothing preselected; the municipality-wide choice says that it closes
+    the cemetery's chapels and crews too (a closure without a resource)."""
+    choices = [
+        SelectChoice("", _("Bitte wählen …")),
+        SelectChoice(
+            TENANT_WIDE,
+            _("Die ganze Gemeinde (alle Hallen und Räume, auch Trauerhallen und Friedhofsteams)"),
+        ),
+    ]
     for r in tree.ordered(g.tenant):
         choices.append(SelectChoice(str(r.id), "— " * tree.depth(r) + r.name))
     return choices
@@ -224,10 +235,21 @@ def _closure_args(form: ClosureForm) -> dict[str, Any]:
     """The form's closure in the service's terms (local wall clock to UTC)."""
     zone = localtime.tenant_zone(g.tenant)
     resource_id = form.resource_id.data
+    if form.mode.data == "days":
+        # [first day 00:00, the day after the last 00:00) in local time.
+        first, last = form.first_day.data, form.last_day.data
+        start, end = localtime.day_bounds(g.tenant, first, (last - first).days + 1)
+    else:
+        start = localtime.wall_clock_to_utc(form.start.data, zone)
+        end = localtime.wall_clock_to_utc(form.end.data, zone)
     return {
-        "resource": resources.get_resource(g.tenant, resource_id) if resource_id else None,
-        "start": localtime.wall_clock_to_utc(form.start.data, zone),
-        "end": localtime.wall_clock_to_utc(form.end.data, zone),
+        "resource": (
+            resources.get_resource(g.tenant, resource_id)
+            if resource_id and resource_id != TENANT_WIDE
+            else None
+        ),
+        "start": start,
+        "end": end,
         "reason": form.reason.data,
     }
 

@@ -53,6 +53,7 @@ def test_clerk_enters_a_closure_in_local_time_and_it_is_audited(
         url,
         data={
             "resource_id": str(hall.id),
+            "mode": "times",
             "start": "2027-03-06T18:00",
             "end": "2027-07-06T08:00",
             "reason": "Renovierung",
@@ -80,7 +81,8 @@ def test_tenant_wide_closure_through_the_form(client, tenant, login, admin):
     response = client.post(
         f"/{tenant.slug}/admin/resources/closures",
         data={
-            "resource_id": "",
+            "resource_id": "all",
+            "mode": "times",
             "start": "2027-12-24T00:00",
             "end": "2027-12-27T00:00",
             "reason": "Weihnachten",
@@ -99,12 +101,17 @@ def test_tenant_wide_closure_through_the_form(client, tenant, login, admin):
         {"end": "2027-03-06T18:00"},
         {"start": "morgen"},
         {"resource_id": "999999"},
+        {"resource_id": ""},  # nothing chosen: no silent "everything"
+        {"mode": "days"},  # whole days without dates
+        {"mode": "days", "first_day": "2027-03-08", "last_day": "2027-03-07"},
+        {"mode": "days", "first_day": "2027-03-08", "last_day": "morgen"},
     ],
 )
 def test_invalid_closure_form_saves_nothing(client, tenant, login, clerk, overrides):
     login(clerk)
     data = {
-        "resource_id": "",
+        "resource_id": "all",
+        "mode": "times",
         "start": "2027-03-06T18:00",
         "end": "2027-03-07T18:00",
         "reason": "Wahl",
@@ -116,13 +123,63 @@ def test_invalid_closure_form_saves_nothing(client, tenant, login, clerk, overri
     assert count(Closure) == 0
 
 
+def test_the_form_preselects_nothing_and_names_what_all_closes(client, tenant, login, clerk):
+    login(clerk)
+    page = text_of(client.get(f"/{tenant.slug}/admin/resources/closures"))
+    assert '<option selected value="">' in page or '<option value="" selected>' in page
+    assert "auch Trauerhallen und Friedhofsteams" in page
+    assert 'value="all" selected' not in page and 'selected value="all"' not in page
+
+
+def test_whole_days_include_the_last_day_across_the_clock_change(
+    client, tenant, login, clerk, make_resource
+):
+    hall = make_resource("Halle")
+    login(clerk)
+    response = client.post(
+        f"/{tenant.slug}/admin/resources/closures",
+        data={
+            "resource_id": str(hall.id),
+            "mode": "days",
+            "first_day": "2027-03-27",
+            "last_day": "2027-03-28",  # clocks go forward in the night to the 28th
+            "reason": "Frühjahrsputz",
+        },
+    )
+    assert response.status_code == 302
+    closure = db.session.scalar(select(Closure))
+    # From 27 March 00:00 CET to 29 March 00:00 CEST: both days whole.
+    assert closure.start_at == datetime(2027, 3, 26, 23, 0, tzinfo=UTC)
+    assert closure.end_at == datetime(2027, 3, 28, 22, 0, tzinfo=UTC)
+
+
+def test_a_single_whole_day(client, tenant, login, clerk, make_resource):
+    hall = make_resource("Halle")
+    login(clerk)
+    response = client.post(
+        f"/{tenant.slug}/admin/resources/closures",
+        data={
+            "resource_id": str(hall.id),
+            "mode": "days",
+            "first_day": "2027-10-31",
+            "last_day": "2027-10-31",  # 25 hours long: clocks go back
+            "reason": "Wahl",
+        },
+    )
+    assert response.status_code == 302
+    closure = db.session.scalar(select(Closure))
+    assert closure.start_at == datetime(2027, 10, 30, 22, 0, tzinfo=UTC)
+    assert closure.end_at == datetime(2027, 10, 31, 23, 0, tzinfo=UTC)
+
+
 # --- a closure over existing bookings -------------------------------------------------------
 
 
 def closure_form(day, *, days: int = 1, resource=None, **overrides) -> dict[str, str]:
     """The whole local ``day`` (and ``days - 1`` more) closed."""
     data = {
-        "resource_id": str(resource.id) if resource is not None else "",
+        "resource_id": str(resource.id) if resource is not None else "all",
+        "mode": "times",
         "start": f"{day.isoformat()}T00:00",
         "end": f"{(day + timedelta(days=days)).isoformat()}T00:00",
         "reason": "Wasserrohrbruch",
