@@ -184,7 +184,9 @@ def calendar():
     view = request.args.get("view", "week")
     if view not in ("day", "week"):
         view = "week"
-    day = queries.parse_day(request.args.get("date"), today)
+    raw = request.args.get("date", "")
+    day = queries.parse_day(raw, today)
+    bad_date = raw if raw and queries.parse_day(raw, None) is None else None
     if view == "week":
         first = localtime.monday_of(day)
         days = [first + timedelta(days=n) for n in range(7)]
@@ -198,6 +200,7 @@ def calendar():
         "booking/staff/calendar.html",
         view=view,
         day=day,
+        bad_date=bad_date,
         days=days,
         today=today,
         resources=all_resources,

@@ -210,6 +210,16 @@ def test_calendar_ignores_nonsense_parameters(client, sign_in, tenant, hall, cle
     assert client.get(f"/{tenant.slug}/staff/calendar{query}").status_code == 200
 
 
+def test_calendar_has_a_date_picker_and_names_a_bad_date(client, sign_in, tenant, hall, clerk):
+    sign_in(clerk)
+    page = client.get(f"/{tenant.slug}/staff/calendar?date=2027-03-10").get_data(as_text=True)
+    assert 'type="date"' in page and 'value="2027-03-10"' in page
+    assert "calendar-week" in page  # the fixed-layout week that fits 1280 px
+    response = client.get(f"/{tenant.slug}/staff/calendar?date=gestern")
+    assert response.status_code == 200
+    assert "ist kein gültiges Datum" in text(response)
+
+
 # --- move one date ----------------------------------------------------------------
 
 
