@@ -17,6 +17,14 @@ from booking.audit.labels import action_label, object_label
 from booking.core import has_forbidden_characters, printable
 from booking.errors import API_PATH, error_json, render_error, wants_json
 from booking.extensions import db, login_manager
+from booking.i18n import (
+    browser_language,
+    current_language,
+    date_example,
+    datetime_example,
+    formatting_locale,
+    time_example,
+)
 from booking.logs import redact
 from booking.tenants import localtime
 from booking.tenants.service import get_tenant_by_slug
@@ -39,12 +47,18 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI, jobs: the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    # The language ("de"/"en") is the visitor's choice: saved on the account,
+    # the switcher, then Accept-Language. Its region (en_GB/en_US) always comes
+    # from Accept-Language; the "en" catalogue serves both via gettext fallback.
     user = current_user if current_user and current_user.is_authenticated else None
-    if user is not None and user.locale in languages:
-        return user.locale
-    if session.get("lang") in languages:
-        return session["lang"]
-    return request.accept_languages.best_match(languages) or "de"
+    saved = (user.locale or "").replace("-", "_").split("_")[0] if user is not None else ""
+    if saved in languages:
+        language = saved
+    elif session.get("lang") in languages:
+        language = session["lang"]
+    else:
+        language = browser_language(languages) or "de"
+    return formatting_locale(language)
 
 
 def select_timezone() -> str:
@@ -184,7 +198,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _template_globals() -> dict:
-        from flask_babel import get_locale
 
         tenant = getattr(g, "tenant", None)
         roles: set[str] = set()
@@ -193,7 +206,7 @@ def init_app(app: Flask) -> None:
         return {
             "tenant": tenant,
             "tenant_roles": roles,
-            "current_locale": str(get_locale() or "de"),
+            "current_locale": current_language(),
             "languages": app.config["LANGUAGES"],
         }
 
@@ -204,7 +217,13 @@ def init_app(app: Flask) -> None:
     # Staff pages never show a link that acts for someone (confirmation, reset,
     # feed tokens), even if such a link reached a municipality's mail by mistake.
     app.jinja_env.filters["redact"] = redact
-    app.jinja_env.globals.update(action_label=action_label, object_label=object_label)
+    app.jinja_env.globals.update(
+        action_label=action_label,
+        object_label=object_label,
+        date_example=date_example,
+        time_example=time_example,
+        datetime_example=datetime_example,
+    )
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @login_manager.user_loader

@@ -20,6 +20,7 @@ import holidays
 from sqlalchemy import bindparam, select
 
 from booking.extensions import db
+from booking.i18n import holiday_language
 from booking.resources.models import Closure, OpeningHours, Resource
 from booking.resources.policy import policy_of
 from booking.resources.tree import related_resource_ids
@@ -141,8 +142,10 @@ def within_opening_hours(
 
 
 @lru_cache(maxsize=512)
-def _holidays(state: str, year: int) -> tuple[tuple[date, str], ...]:
-    calendar = holidays.Germany(subdiv=state, years=year, language="de")
+def _holidays(state: str, year: int, language: str = "de") -> tuple[tuple[date, str], ...]:
+    """The state's holidays with their names in ``language`` (one the
+    ``holidays`` package has for Germany: "de", "en_US")."""
+    calendar = holidays.Germany(subdiv=state, years=year, language=language)
     return tuple(sorted(calendar.items()))
 
 
@@ -154,7 +157,7 @@ def holiday_intervals(tenant: Tenant, start: datetime, end: datetime) -> list[Bl
     first, last = days[0], days[-1]
     found = []
     for year in range(first.year, last.year + 1):
-        for day, name in _holidays(tenant.state, year):
+        for day, name in _holidays(tenant.state, year, holiday_language()):
             if first <= day <= last:
                 found.append(
                     Blocked(
