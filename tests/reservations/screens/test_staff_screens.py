@@ -353,7 +353,7 @@ def test_day_sheet_lists_times_hall_title_and_contact(
     assert "Jahreshauptversammlung" not in text(
         client.get(f"/{tenant.slug}/caretaker/day?date={tomorrow}")
     )
-    assert client.get(f"/{tenant.slug}/caretaker/day?date=quatsch").status_code == 200
+    assert client.get(f"/{tenant.slug}/caretaker/day?date=quatsch").status_code == 400
 
 
 def test_caretaker_without_halls_gets_a_hint(client, sign_in, tenant, make_user):
