@@ -128,9 +128,10 @@ def date_example() -> str:
     return format_date(EXAMPLE_DATE, fmt, locale=locale)
 
 
-def time_example() -> str:
-    """The example time: ``18:00`` (de, en-GB), ``6:00 PM`` (en-US)."""
-    return format_time(EXAMPLE_TIME, "short", locale=_locale())
+def time_example(hour: int = EXAMPLE_TIME.hour, minute: int = 0) -> str:
+    """An example time (default 18:00): ``18:00`` (de, en-GB), ``6:00 PM``
+    (en-US); ``time_example(8)`` for another clock time."""
+    return format_time(time(hour, minute), "short", locale=_locale())
 
 
 def datetime_example() -> str:

@@ -129,3 +129,15 @@ def test_holiday_names_follow_the_request_and_are_german_outside_one(app, tenant
         assert [b.label for b in holiday_intervals(tenant, start, end)] == ["Erster Weihnachtstag"]
     with app.app_context():
         assert [b.label for b in holiday_intervals(tenant, start, end)] == ["Erster Weihnachtstag"]
+
+
+def test_the_opening_hours_hint_shows_times_in_the_visitors_format(
+    client, tenant, make_user, login, make_resource
+):
+    hall = make_resource("Halle")
+    login(make_user(tenant=tenant, roles=("admin",)))
+    url = f"/{tenant.slug}/admin/resources/{hall.id}/hours"
+    german = client.get(url, headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "08:00–12:00 und 14:00–22:00" in german
+    american = client.get(url, headers={"Accept-Language": "en-US"}).get_data(as_text=True)
+    assert "8:00\u202fAM–12:00\u202fPM" in american
