@@ -195,6 +195,9 @@ def walk_club(page: Page, t: str, c: Counter) -> None:
     org = page.locator('main form select[name="organisation"]')
     if org.count():
         org.select_option(index=len(org.locator("option").all()) - 1)
+    # The series part may be folded away in a <details>: open it (no page load).
+    for summary in page.locator("main form details:not([open]) > summary").all():
+        summary.click()
     repeat = page.locator('main form [name="repeat"]')
     if repeat.count():
         repeat.first.check()
