@@ -17,8 +17,8 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale, ngettext, refresh
 from flask_babel import gettext as _
+from flask_babel import ngettext, refresh
 from flask_login import current_user, login_fresh, login_required, login_user, logout_user
 
 from booking import privacy, throttle, transaction
@@ -43,6 +43,7 @@ from booking.accounts.models import Organisation
 from booking.core import NotFound, ValidationFailed, utcnow
 from booking.extensions import limiter
 from booking.forms import flash_error, show_errors
+from booking.i18n import current_language
 from booking.reservations import access as bookings_access
 from booking.reservations import queries as bookings_queries
 from booking.tenants.models import Tenant
@@ -177,7 +178,7 @@ def register():
                 form.email.data,
                 form.password.data,
                 name=form.name.data,
-                locale=str(get_locale() or "de"),
+                locale=current_language(),
             )
         except ValidationFailed as error:
             show_errors(form, error)
@@ -335,7 +336,7 @@ def _render_profile(
     user = current_actor()
     if profile_form is None:
         profile_form = ProfileForm(formdata=None, obj=user)
-        profile_form.locale.data = user.locale or str(get_locale() or "de")
+        profile_form.locale.data = user.locale or current_language()
     response = current_app.make_response(
         render_template(
             "accounts/profile.html",
