@@ -212,6 +212,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["datetime"] = localtime.datetime_filter
     app.jinja_env.filters["date"] = localtime.date_filter
+    app.jinja_env.filters["day_month"] = localtime.day_month_filter
     app.jinja_env.filters["time"] = localtime.time_filter
     app.jinja_env.filters["money"] = money
     # Staff pages never show a link that acts for someone (confirmation, reset,

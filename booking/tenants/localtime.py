@@ -20,6 +20,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_skeleton
 from flask_babel import format_date, format_datetime, format_time, get_locale
 
 from booking.tenants.models import Tenant
@@ -119,6 +120,14 @@ def datetime_filter(value: object, fmt: str = "medium") -> str:
 def date_filter(value: object, fmt: str = "medium") -> str:
     """Template filter ``date``: a date (or an instant's local date)."""
     return format_date(value, fmt) if isinstance(value, date) else ""
+
+
+def day_month_filter(value: object) -> str:
+    """Template filter ``day_month``: day and month in the request's language
+    ("30.11." in German, "30/11" in en-GB, "11/30" in en-US)."""
+    if not isinstance(value, date):
+        return ""
+    return format_skeleton("dM", value, locale=get_locale() or "de")
 
 
 def time_filter(value: object, fmt: str = "short") -> str:
