@@ -13,7 +13,7 @@ from booking.accounts.models import User
 from booking.audit import service as audit
 from booking.core import REASON_MAX, ValidationFailed, checked_text, clean_text, utcnow
 from booking.extensions import db
-from booking.reservations import engine, notifications
+from booking.reservations import notifications
 from booking.reservations import service as bookings
 from booking.reservations.access import require_staff
 from booking.reservations.models import Booking
@@ -85,13 +85,7 @@ def decide_dates(
         "status": booking.status,
         "occurrences": sorted(by_id),
     }
-    engine.release_claims(refused)
-    for occ in refused:
-        occ.rejected_at = now
-        occ.cancelled_at = now
-        occ.cancel_reason = bookings._fit(reason, bookings.CANCEL_REASON_MAX)
-        occ.sequence = (occ.sequence or 0) + 1
-        occ.updated_at = now
+    bookings.end_dates(refused, reason, now, rejected=True)
     booking.updated_at = now
     audit.record(
         tenant,

@@ -524,6 +524,21 @@ def _fit(text: str | None, limit: int) -> str | None:
     return text[: limit - 1].rstrip() + "…"
 
 
+def end_dates(
+    occurrences: Sequence[Occurrence], reason: str | None, now: datetime, *, rejected: bool = False
+) -> None:
+    """Take ``occurrences`` out of the booking: claims released, cancelled
+    (``rejected`` too when staff refused them), the reason kept per date for
+    the booker's page, SEQUENCE raised for the calendars."""
+    engine.release_claims(occurrences)
+    for occ in occurrences:
+        occ.cancelled_at = now
+        if rejected:
+            occ.rejected_at = now
+        occ.cancel_reason = _fit(reason, CANCEL_REASON_MAX)
+    _touch(occurrences, now)
+
+
 def _cancel(
     tenant: Tenant,
     actor: User,
@@ -538,13 +553,8 @@ def _cancel(
         "status": booking.status,
         "occurrences": [o.id for o in occurrences],
     }
-    engine.release_claims(occurrences)
     why = clean_text(reason)
-    for occ in occurrences:
-        occ.cancelled_at = now
-        # The booker's page shows it per date (a clerk's or a closure's reason).
-        occ.cancel_reason = _fit(why, CANCEL_REASON_MAX)
-    _touch(occurrences, now)
+    end_dates(occurrences, why, now)
     if not booking.active_occurrences:
         booking.status = "cancelled"
     booking.updated_at = now
