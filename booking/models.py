@@ -9,6 +9,7 @@ from booking.accounts.models import (
     User,
 )
 from booking.audit.models import AuditEntry
+from booking.feeds.models import FeedCache, FeedToken
 from booking.jobs.models import JobRun
 from booking.notifications.models import OutboxMessage
 from booking.reservations.models import Booking, Claim, Occurrence
@@ -23,6 +24,8 @@ __all__ = [
     "Cemetery",
     "Claim",
     "Closure",
+    "FeedCache",
+    "FeedToken",
     "JobRun",
     "Membership",
     "Occurrence",

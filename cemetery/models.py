@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.core import UTCDateTime, utcnow
 from booking.extensions import db
+from booking.resources.models import Resource
 
 
 class Cemetery(db.Model):
@@ -26,3 +27,6 @@ class Cemetery(db.Model):
     chapel_resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id"))
     crew_resource_id: Mapped[int | None] = mapped_column(ForeignKey("resource.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    chapel: Mapped[Resource | None] = relationship(foreign_keys=[chapel_resource_id])
+    crew: Mapped[Resource | None] = relationship(foreign_keys=[crew_resource_id])

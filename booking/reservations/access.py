@@ -49,7 +49,8 @@ def _manages_organisation(user: User, organisation_id: int | None) -> bool:
     )
 
 
-def _is_assigned_caretaker(user: User, resource: Resource) -> bool:
+def is_assigned_caretaker(user: User, resource: Resource) -> bool:
+    """A caretaker of ``resource`` or of a resource it is part of."""
     if not is_caretaker(user, resource.tenant_id):
         return False
     ids = [resource.id, *(r.id for r in ancestors(resource))]
@@ -87,12 +88,12 @@ def can_view_booking(user: User | None, booking: Booking) -> bool:
     """Owner, organisation manager, staff, or a caretaker of its resource."""
     if user is None:
         return False
-    return can_manage_booking(user, booking) or _is_assigned_caretaker(user, booking.resource)
+    return can_manage_booking(user, booking) or is_assigned_caretaker(user, booking.resource)
 
 
 def can_list_resource(user: User | None, tenant: Tenant, resource: Resource) -> bool:
     """See every booking of a resource: staff, or its assigned caretakers."""
-    return is_staff(user, tenant) or (user is not None and _is_assigned_caretaker(user, resource))
+    return is_staff(user, tenant) or (user is not None and is_assigned_caretaker(user, resource))
 
 
 def require_tenant(tenant: Tenant, obj: Any) -> None:

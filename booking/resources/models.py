@@ -48,6 +48,9 @@ class Resource(db.Model):
     min_duration_min: Mapped[int | None]
     max_duration_min: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Any change of its settings (name, address, key handover …): part of a
+    # calendar feed's version.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     parent: Mapped[Resource | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Resource]] = relationship(back_populates="parent")

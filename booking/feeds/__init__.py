@@ -1,0 +1,1 @@
+"""iCalendar feeds (private by token, public busy-only) and ICS downloads."""
