@@ -13,13 +13,17 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from booking.accounts.access import is_staff
 from booking.accounts.models import User
 from booking.core import Forbidden, NotFound, ValidationFailed
 from booking.extensions import db
 from booking.feeds.access import can_revoke, can_subscribe, feed_alive
 from booking.feeds.models import FEED_SCOPES, FeedToken
+from booking.resources import service as resources
+from booking.resources import tree
 from booking.resources.models import Resource
 from booking.tenants.models import Tenant
+from booking.tenants.service import is_key, scoped
 from cemetery.models import Cemetery
 
 # Longest plain token we look up (43 characters are issued).
@@ -91,9 +95,38 @@ def feeds_of(tenant: Tenant, user: User) -> list[FeedToken]:
     )
 
 
+def tenant_feeds(tenant: Tenant) -> list[FeedToken]:
+    """Every subscription of ``tenant`` that is not revoked, oldest first
+    (for its admins: revoke the feed of a lost phone)."""
+    return list(
+        db.session.scalars(
+            scoped(FeedToken, tenant)
+            .where(FeedToken.revoked_at.is_(None))
+            .order_by(FeedToken.created_at, FeedToken.id)
+        )
+    )
+
+
+def subscribable_resources(tenant: Tenant, user: User) -> list[Resource]:
+    """The resources whose feed ``user`` may hold, in the screens' order:
+    every one for staff, the assigned ones and their parts for a caretaker."""
+    if is_staff(user, tenant):
+        candidates = tree.ordered(tenant)
+    else:
+        candidates = resources.resources_for_caretaker(tenant, user)
+    return [r for r in candidates if can_subscribe(user, tenant, "resource", resource=r)]
+
+
+def subscribable_cemeteries(tenant: Tenant, user: User) -> list[Cemetery]:
+    """The cemeteries whose burial schedule ``user`` may subscribe to."""
+    cemeteries = db.session.scalars(scoped(Cemetery, tenant).order_by(Cemetery.name))
+    return [c for c in cemeteries if can_subscribe(user, tenant, "cemetery", cemetery=c)]
+
+
 def get_feed(tenant: Tenant, actor: User, feed_id: int) -> FeedToken:
-    """A subscription the actor may revoke; anything else is ``NotFound``."""
-    feed = db.session.get(FeedToken, feed_id)
+    """A subscription the actor may revoke; anything else is ``NotFound``
+    (also an id past what the column holds: PostgreSQL would refuse it)."""
+    feed = db.session.get(FeedToken, feed_id) if is_key(feed_id) else None
     if feed is None or feed.tenant_id != tenant.id or feed.revoked_at is not None:
         raise NotFound(_l("Nicht gefunden."))
     if not can_revoke(actor, feed):
