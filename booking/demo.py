@@ -9,9 +9,12 @@ from sqlalchemy import select
 
 from booking.accounts import service as accounts
 from booking.accounts.models import User
-from booking.core import utcnow
+from booking.core import Conflict, ValidationFailed, utcnow
 from booking.extensions import db
+from booking.reservations import closures
 from booking.reservations import service as reservations
+from booking.reservations.models import Booking
+from booking.resources import availability
 from booking.resources import service as resources
 from booking.resources.models import Resource
 from booking.tenants import localtime
@@ -30,6 +33,7 @@ DEMO_ACCOUNTS = (
     ("hausmeister@musterhausen.example", "Hans Hausmeister", "caretaker"),
     ("bestatter@musterhausen.example", "Berta Bestatterin", "funeral_home"),
     ("verein@musterhausen.example", "Vera Vereinsvorsitzende", None),
+    ("buerger@musterhausen.example", "Bernd Bürger", None),
 )
 
 
@@ -103,6 +107,8 @@ def seed_demo_resources(tenant: Tenant, caretaker: User | None) -> dict[str, Res
         description="Raum im Erdgeschoss des Rathauses für Sitzungen und Kurse.",
         accessibility="Stufenloser Zugang, Aufzug vorhanden.",
     )
+    resources.set_opening_hours(tenant, None, sports, [(day, 8 * 60, 22 * 60) for day in range(7)])
+    resources.set_opening_hours(tenant, None, room, [(day, 8 * 60, 22 * 60) for day in range(5)])
     if caretaker is not None:
         resources.add_caretaker(tenant, None, dgh, caretaker)
     return {
@@ -113,56 +119,145 @@ def seed_demo_resources(tenant: Tenant, caretaker: User | None) -> dict[str, Res
     }
 
 
-def _local(tenant: Tenant, day: date, hour: int) -> datetime:
-    return localtime.local_instant(tenant, day, time(hour))
+def _at(tenant: Tenant, day: date, hour: int) -> datetime:
+    """``hour`` o'clock local on ``day``; 24 is the next midnight."""
+    return localtime.local_instant(tenant, day + timedelta(days=hour // 24), time(hour % 24))
 
 
-# (booker, hall, weekday, weeks ahead, from hour, to hour, title, for the club,
-#  weekly dates, approved by the clerk)
-DEMO_BOOKINGS = (
-    ("verein", "Sporthalle", 1, 1, 18, 20, "Training Handballjugend", True, 12, True),
-    ("verein", "Sporthalle", 5, 2, 9, 17, "Jugendturnier", True, None, False),
-    ("verein", "Saal A", 5, 1, 14, 22, "Geburtstagsfeier", False, None, False),
-    (
-        "sachbearbeitung",
-        "Mehrzweckraum",
-        2,
-        1,
-        9,
-        11,
-        "Sprachkurs der Volkshochschule",
-        False,
-        8,
-        False,
-    ),
-)
+def _book(
+    tenant: Tenant,
+    actor: User,
+    resource: Resource,
+    day: date,
+    hours: tuple[int, int],
+    title: str,
+    *,
+    now: datetime,
+    tries: int = 7,
+    **options,
+) -> Booking | None:
+    """Book ``resource`` on ``day`` (or, when the rules or another booking
+    refuse that day — a holiday, the closure — the next day that is free,
+    up to ``tries`` days), through the booking service as ``actor`` at
+    ``now``. ``preview_booking`` asks first and writes nothing; a demo
+    date nobody can have is left out (None)."""
+    for offset in range(tries):
+        start, end = (
+            _at(tenant, day + timedelta(days=offset), hours[0]),
+            _at(tenant, day + timedelta(days=offset), hours[1]),
+        )
+        args = (tenant, actor, resource, start, end, title)
+        try:
+            reservations.preview_booking(*args, now=now, **options)
+        except (ValidationFailed, Conflict):
+            continue
+        return reservations.create_booking(*args, now=now, **options).booking
+    return None
 
 
 def seed_demo_bookings(tenant, users, halls, club, now: datetime) -> None:
-    """A few weeks of ordinary life: a club's weekly training (approved), a
-    pending request in the clerk's queue, a private party and a course."""
+    """A living municipality around the day the seed runs (``now``, in the
+    tenant's zone): bookings this week and next in every hall, the club's
+    weekly training for the season, requests waiting for the clerk, a
+    maintenance closure next week, and the caretaker's hall in use today.
+
+    Everything goes through the services with their rules (opening hours,
+    holidays, closures, conflicts): the bookings were made three weeks
+    before ``now``, so this week's earlier days and today — even when the
+    seed runs at 23:30 — have their dates; the open requests came in during
+    the last days."""
+    admin = users["admin@musterhausen.example"]
     clerk = users["sachbearbeitung@musterhausen.example"]
+    member = users["verein@musterhausen.example"]
+    citizen = users["buerger@musterhausen.example"]
     today = localtime.local_today(tenant, now)
-    for who, hall, weekday, weeks, begin, end, title, for_club, weekly, approve in DEMO_BOOKINGS:
-        day = today + timedelta(days=(weekday - today.weekday()) % 7 + 7 * weeks)
-        booking = reservations.create_booking(
-            tenant,
-            users[f"{who}@musterhausen.example"],
-            halls[hall],
-            _local(tenant, day, begin),
-            _local(tenant, day, end),
-            title,
-            organisation=club if for_club else None,
-            recurrence=(
-                {"freq": "weekly", "interval": 1, "count": weekly, "skip_closed": True}
-                if weekly
-                else None
-            ),
-            on_conflict="skip",
-            now=now,
-        ).booking
-        if approve:
-            reservations.approve_booking(tenant, clerk, booking, now=now)
+    monday = localtime.monday_of(today)
+    next_monday = monday + timedelta(days=7)
+    booked = now - timedelta(days=21)
+    dgh, saal_a, saal_b = halls["Dorfgemeinschaftshaus"], halls["Saal A"], halls["Saal B"]
+    sports, room = halls["Sporthalle"], halls["Mehrzweckraum"]
+
+    # Maintenance next week on Wednesday: the whole house with both halves.
+    closed = next_monday + timedelta(days=2)
+    closures.enter_closure(
+        tenant,
+        admin,
+        start=_at(tenant, closed, 0),
+        end=_at(tenant, closed, 24),
+        reason="Wartung der Heizung und Grundreinigung",
+        resource=dgh,
+        now=booked,
+    )
+
+    # The club's season (the demo's first booking, which the browser tests
+    # open as /bookings/1): every Tuesday 18–20 in the sports hall for four
+    # months from this week, holidays, closures and school holidays left out
+    # (the demo enters no school holidays; an admin can import them).
+    training = _book(
+        tenant,
+        member,
+        sports,
+        monday + timedelta(days=1),
+        (18, 20),
+        "Training Handballjugend",
+        now=booked,
+        tries=1,
+        organisation=club,
+        recurrence={
+            "freq": "weekly",
+            "interval": 1,
+            "until": (today + timedelta(days=120)).isoformat(),
+            "skip_closed": True,
+            "skip_school_holidays": True,
+        },
+        on_conflict="skip",
+    )
+    if training is not None:
+        reservations.approve_booking(tenant, clerk, training, now=booked + timedelta(days=1))
+
+    # Today in the caretaker's hall, whatever the hour of the seed. On a
+    # public holiday the municipality holds these anyway (audited override).
+    holiday = availability.holiday_intervals(tenant, *localtime.day_bounds(tenant, today))
+    for actor, resource, hours, title, options in (
+        (citizen, saal_a, (10, 12), "Krabbelgruppe", {}),
+        (member, saal_b, (19, 22), "Vorstandssitzung", {"organisation": club}),
+    ):
+        if holiday:
+            actor, options = clerk, {"override_reason": "Am Feiertag, mit der Gemeinde abgestimmt"}
+        _book(tenant, actor, resource, today, hours, title, now=booked, tries=1, **options)
+
+    # This week and next in the other halls.
+    for actor, resource, day, hours, title, options in (
+        (clerk, saal_a, monday + timedelta(days=3), (14, 17), "Seniorennachmittag", {}),
+        (member, saal_a, monday + timedelta(days=5), (14, 22), "Geburtstagsfeier", {}),
+        (clerk, dgh, next_monday + timedelta(days=1), (19, 22), "Bürgerversammlung", {}),
+        (citizen, saal_b, next_monday + timedelta(days=4), (16, 20), "Flohmarkt", {}),
+        (clerk, room, next_monday, (19, 21), "Sitzung des Gemeinderats", {}),
+        (
+            clerk,
+            room,
+            monday + timedelta(days=2),
+            (9, 11),
+            "Sprachkurs der Volkshochschule",
+            {"recurrence": {"freq": "weekly", "count": 8, "skip_closed": True}},
+        ),
+    ):
+        _book(tenant, actor, resource, day, hours, title, now=booked, on_conflict="skip", **options)
+
+    # Requests in the clerk's queue: the sports hall needs approval.
+    for actor, day, hours, title, options, ago in (
+        (citizen, next_monday + timedelta(days=4), (19, 21), "Volleyball-Freizeitgruppe", {}, 50),
+        (citizen, next_monday + timedelta(days=6), (14, 17), "Kindergeburtstag", {}, 20),
+        (
+            member,
+            next_monday + timedelta(days=12),
+            (9, 17),
+            "Jugendturnier",
+            {"organisation": club, "guests": 150},
+            3,
+        ),
+    ):
+        _book(tenant, actor, sports, day, hours, title, now=now - timedelta(hours=ago), **options)
 
 
 def seed_demo_cemetery(tenant: Tenant) -> Cemetery:
