@@ -79,6 +79,9 @@ PAGES = [
     P("/musterhausen/admin/resources/1/edit", login_as=ADMIN),
     P("/musterhausen/admin/resources/1/hours", login_as=ADMIN),
     P("/musterhausen/admin/resources/closures", login_as=CLERK),
+    # Calendar subscriptions (the admin also sees everyone else's).
+    P("/musterhausen/calendar-subscriptions/", login_as="hausmeister@musterhausen.example"),
+    P("/musterhausen/calendar-subscriptions/", login_as=ADMIN),
 ]
 
 
