@@ -177,7 +177,7 @@ def parse_rules(items: object, *, where: str = "items") -> tuple[FeeRule, ...]:
             if category in seen:
                 fields.setdefault(name("category"), []).append(
                     _l(
-                        "Für diese Kategorie gibt es schon eine Regel (Eintrag %(number)d).",
+                        "Für diese Kundengruppe gibt es schon eine Regel (Eintrag %(number)d).",
                         number=seen[category] + 1,
                     )
                 )

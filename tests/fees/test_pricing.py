@@ -32,6 +32,7 @@ SUNDAY = date(2027, 3, 7)
 SPRING_FORWARD = date(2027, 3, 28)  # Europe/Berlin: 02:00 → 03:00, a 23-hour day
 FALL_BACK = date(2027, 10, 31)  # 03:00 → 02:00, a 25-hour day
 CORPUS_CHRISTI = date(2027, 5, 27)  # a Thursday; a holiday in Hesse, not in Berlin
+HESSE = hesse()
 
 
 def fee_of(rules, occurrences, category="resident", **kwargs) -> Fee:
@@ -250,7 +251,7 @@ def test_sunday_is_surcharged_too_and_several_dates_share_a_line():
 
 def test_holiday_surcharge_through_the_callers_calendar():
     thursday = [span(CORPUS_CHRISTI, "18:00", "21:00")]
-    surcharged = fee_of([rule(weekend_surcharge_percent=50)], thursday, is_holiday=hesse())
+    surcharged = fee_of([rule(weekend_surcharge_percent=50)], thursday, is_holiday=HESSE)
     assert surcharged.amount_cents == 4500 + 2250
     plain = fee_of([rule(weekend_surcharge_percent=50)], thursday)  # e.g. Berlin: no holiday
     assert plain.amount_cents == 4500
@@ -494,7 +495,7 @@ def _occurrences(dates):
 
 @given(rules_strategy, dates_strategy, st.sampled_from([15, 30, 60]))
 def test_items_and_dates_always_add_up_and_are_never_negative(fee_rule, dates, step):
-    fee = fee_of([fee_rule], _occurrences(dates), is_holiday=hesse(), hour_step_minutes=step)
+    fee = fee_of([fee_rule], _occurrences(dates), is_holiday=HESSE, hour_step_minutes=step)
     assert sum(item.amount_cents for item in fee.items) == fee.amount_cents
     assert sum(o.amount_cents for o in fee.occurrences) == fee.amount_cents
     assert all(item.amount_cents >= 0 for item in fee.items)
@@ -512,19 +513,19 @@ def test_a_higher_surcharge_never_lowers_the_price(fee_rule, dates, low, high):
     occurrences = _occurrences(dates)
     values = fee_rule.to_dict()
     cheap = fee_of(
-        [FeeRule(**{**values, "weekend_surcharge_percent": low})], occurrences, is_holiday=hesse()
+        [FeeRule(**{**values, "weekend_surcharge_percent": low})], occurrences, is_holiday=HESSE
     )
     dear = fee_of(
-        [FeeRule(**{**values, "weekend_surcharge_percent": high})], occurrences, is_holiday=hesse()
+        [FeeRule(**{**values, "weekend_surcharge_percent": high})], occurrences, is_holiday=HESSE
     )
     assert cheap.amount_cents <= dear.amount_cents
 
 
 @given(rules_strategy, dates_strategy, dates_strategy)
 def test_a_booking_costs_the_sum_of_its_parts(fee_rule, first, second):
-    both = fee_of([fee_rule], _occurrences(first + second), is_holiday=hesse())
-    one = fee_of([fee_rule], _occurrences(first), is_holiday=hesse())
-    other = fee_of([fee_rule], _occurrences(second), is_holiday=hesse())
+    both = fee_of([fee_rule], _occurrences(first + second), is_holiday=HESSE)
+    one = fee_of([fee_rule], _occurrences(first), is_holiday=HESSE)
+    other = fee_of([fee_rule], _occurrences(second), is_holiday=HESSE)
     assert both.amount_cents == one.amount_cents + other.amount_cents
 
 
@@ -533,6 +534,6 @@ def test_a_longer_date_never_costs_less(fee_rule, dates):
     occurrences = _occurrences(dates)
     longer = [(start, end + timedelta(minutes=90)) for start, end in occurrences]
     assert (
-        fee_of([fee_rule], occurrences, is_holiday=hesse()).amount_cents
-        <= fee_of([fee_rule], longer, is_holiday=hesse()).amount_cents
+        fee_of([fee_rule], occurrences, is_holiday=HESSE).amount_cents
+        <= fee_of([fee_rule], longer, is_holiday=HESSE).amount_cents
     )

@@ -99,7 +99,7 @@ def test_required_fields(field):
 def test_a_second_rule_for_a_category_is_refused():
     fields = fields_of([FULL, {**FULL, "unit": "hour"}])
     assert fields == {
-        "items[1].category": ["Für diese Kategorie gibt es schon eine Regel (Eintrag 1)."]
+        "items[1].category": ["Für diese Kundengruppe gibt es schon eine Regel (Eintrag 1)."]
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,17 +21,16 @@ from booking.fees.schedule import (
 )
 from tests.fees.helpers import BERLIN, hesse, span, tuesdays
 
-GOOD = {
+HALL: dict[str, Any] = {
+    "description": "Saal",
+    "rules": [{"category": "resident", "unit": "day", "amount_cents": 20000}],
+    "cancellation": [{"days_before": 14, "percent": 0}],
+}
+GOOD: dict[str, Any] = {
     "currency": "EUR",
     "hour_step_minutes": 60,
     "day": {"mode": "calendar", "starts_at": "00:00"},
-    "kinds": {
-        "hall": {
-            "description": "Saal",
-            "rules": [{"category": "resident", "unit": "day", "amount_cents": 20000}],
-            "cancellation": [{"days_before": 14, "percent": 0}],
-        }
-    },
+    "kinds": {"hall": HALL},
 }
 
 
@@ -42,7 +42,7 @@ def refusal(data: object) -> FeeScheduleError:
 
 
 def with_kind(**entry) -> dict:
-    return {**GOOD, "kinds": {"hall": {**GOOD["kinds"]["hall"], **entry}}}
+    return {**GOOD, "kinds": {"hall": {**HALL, **entry}}}
 
 
 def test_the_example_schedule_loads():
