@@ -26,7 +26,7 @@ from booking.accounts.models import STAFF_ROLES
 from booking.core import REASON_MAX, ValidationFailed, utcnow
 from booking.forms import flash_error, show_errors
 from booking.reservations import closures as closing
-from booking.reservations import decisions, queries
+from booking.reservations import decisions, grids, queries
 from booking.reservations import service as bookings
 from booking.reservations.errors import BookingConflict
 from booking.reservations.forms import ClosureDatesForm, ClosureForm, DecisionForm
@@ -36,6 +36,7 @@ from booking.resources import closures as closure_service
 from booking.resources import service as resources
 from booking.resources import tree
 from booking.resources.access import can_manage_closures
+from booking.resources.models import Resource
 from booking.resources.views import admin_bp as resources_admin
 from booking.tenants import localtime
 from booking.tenants.service import get_scoped
@@ -177,9 +178,33 @@ def decide(booking_id: int):
     return redirect(target)
 
 
+def _booker(booking: Booking) -> str:
+    """Club (and person) or person, as the calendar's table names them."""
+    if booking.organisation:
+        if booking.user:
+            return f"{booking.organisation.name} ({booking.user.display_name})"
+        return booking.organisation.name
+    return booking.user.display_name if booking.user else "—"
+
+
+CALENDAR_GROUPS = ("halls", "chapel", "crew")
+
+
+def _subtree(top: Resource, children: dict[int | None, list[Resource]]) -> list[Resource]:
+    """``top`` and its parts (and theirs), in the order of ``tree.ordered``."""
+    found = [top]
+    for child in children.get(top.id, ()):
+        found.extend(_subtree(child, children))
+    return found
+
+
 @staff_bp.get("/calendar")
 @role_required(*STAFF_ROLES)
 def calendar():
+    """Every resource by day or week: a time grid per hall (its parts side
+    by side, each booking a link to it) and the table of the same entries.
+    Halls and rooms first, then chapels, then crews; ``?show=`` one group
+    or one hall (another municipality's: 404)."""
     today = localtime.local_today(g.tenant, utcnow())
     view = request.args.get("view", "week")
     if view not in ("day", "week"):
@@ -194,8 +219,36 @@ def calendar():
     else:
         days = [day]
         step = timedelta(days=1)
-    all_resources = tree.ordered(g.tenant)
-    grid = queries.calendar_grid(g.tenant, all_resources, days)
+    everything = tree.ordered(g.tenant)
+    children: dict[int | None, list[Resource]] = {}
+    for r in everything:
+        children.setdefault(r.parent_id, []).append(r)
+    groups = grids.group_by_kind(grids.top_level(everything))
+    show = request.args.get("show", "")
+    if show.isdigit():
+        chosen = get_scoped(Resource, g.tenant, int(show))
+        groups = [(name, [chosen]) for name, tops in groups if chosen in tops] or [
+            ("halls", [chosen])
+        ]
+    elif show in CALENDAR_GROUPS:
+        groups = [(name, tops) for name, tops in groups if name == show]
+    else:
+        show = ""
+    tops = [top for _name, members in groups for top in members]
+    shown = [r for top in tops for r in _subtree(top, children)]
+    grid = queries.calendar_grid(g.tenant, shown, days)
+    start, _end = localtime.day_bounds(g.tenant, days[0], len(days))
+    occurrences = queries.occurrences_between(g.tenant, start, _end, [r.id for r in shown])
+    weeks = grids.staff_weeks(
+        g.tenant,
+        tops,
+        days,
+        occurrences,
+        link=lambda o: url_for("reservations.detail", booking_id=o.booking_id),
+        describe=_booker,
+        children_of=lambda node: children.get(node.id, ()),
+    )
+    by_hall = {w.resource.id: w for w in weeks}
     return render_template(
         "booking/staff/calendar.html",
         view=view,
@@ -203,7 +256,10 @@ def calendar():
         bad_date=bad_date,
         days=days,
         today=today,
-        resources=all_resources,
+        resources=shown,
+        groups=[(name, [by_hall[t.id] for t in members]) for name, members in groups],
+        show=show,
+        all_tops=grids.top_level(everything),
         depth=tree.depth,
         grid=grid,
         prev_date=days[0] - step if view == "week" else day - step,

@@ -33,7 +33,8 @@ from booking.accounts.models import Organisation
 from booking.core import NotFound, ValidationFailed, utcnow
 from booking.feeds import ics
 from booking.forms import show_errors
-from booking.reservations import access, queries
+from booking.reservations import access, grids, queries
+from booking.reservations import month as months
 from booking.reservations import service as bookings
 from booking.reservations.errors import BookingConflict
 from booking.reservations.forms import (
@@ -162,9 +163,14 @@ def _period(form: TimeRangeForm) -> tuple[datetime, datetime]:
 
 @bp.get("/halls/<int:resource_id>/week")
 def week(resource_id: int):
+    """The hall's week: a time grid of its parts (``reservations.grids``,
+    hidden from screen readers) and the table of busy times it draws, the
+    accessible equivalent. A malformed ``start`` shows this week and says so."""
     resource = visible_resource(resource_id)
     today = localtime.local_today(g.tenant, utcnow())
-    monday = localtime.monday_of(queries.parse_day(request.args.get("start"), today))
+    raw = request.args.get("start", "")
+    bad_start = raw if raw and queries.parse_day(raw, None) is None else None
+    monday = localtime.monday_of(queries.parse_day(raw, today))
     days = queries.busy_week(g.tenant, resource, monday)
     return render_template(
         "booking/reservations/week.html",
@@ -172,12 +178,40 @@ def week(resource_id: int):
         monday=monday,
         sunday=monday + timedelta(days=6),
         days=days,
+        grid=grids.public_week(g.tenant, resource, [d for d, _slots in days]),
         today=today,
+        bad_start=bad_start,
         prev_week=monday - timedelta(days=7),
         next_week=monday + timedelta(days=7),
         parts=resources.public_parts(resource),
         has_hours=bool(policy_of(resource).hours_from),
     )
+
+
+@bp.get("/halls/<int:resource_id>/month")
+def month(resource_id: int):
+    """Which days of a month still have room (``reservations.month``), as a
+    table; ``?month=2027-03``, the tenant's local days. Malformed: 400."""
+    resource = visible_resource(resource_id)
+    today = localtime.local_today(g.tenant, utcnow())
+    raw = request.args.get("month", "")
+    first = months.parse_month(raw, today)
+    status = 200
+    if first is None:
+        first, status = today.replace(day=1), 400
+    previous, following = months.neighbours(first)
+    room = {r.day: r for r in months.month_room(g.tenant, resource, first)}
+    return render_template(
+        "booking/resources/month.html",
+        resource=resource,
+        first=first,
+        weeks=months.weeks(first),
+        room=room,
+        today=today,
+        bad_month=raw if status == 400 else None,
+        previous=previous,
+        following=following,
+    ), status
 
 
 @bp.get("/halls/free")
