@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
 from booking.demo import DEMO_PASSWORD
@@ -137,6 +138,38 @@ def test_failed_login_is_accessible(page: Page) -> None:
     submit(page, form)
     assert page.locator(".error-summary").count() == 1
     assert_accessible(page)
+
+
+AXE = Axe()  # the bundled axe-core script, as in tests.e2e.helpers
+LANDMARK_RULES = {
+    "runOnly": {
+        "type": "rule",
+        "values": [
+            "landmark-unique",
+            "landmark-one-main",
+            "landmark-no-duplicate-banner",
+            "landmark-no-duplicate-contentinfo",
+        ],
+    },
+    "resultTypes": ["violations"],
+}
+
+
+def test_staff_booking_page_has_unique_landmarks(page: Page) -> None:
+    """axe's best-practice landmark rules (not in the WCAG tags ``visit``
+    runs) on the clerk's view of a booking: an approved series with its
+    history, and a request with its decision form. Every scrolling region
+    is named by its own heading, not the generic table hint it shared with
+    the other tables of the page."""
+    login(page, CLERK, DEMO_PASSWORD)
+    visit(page, "/musterhausen/staff/approvals")
+    request = page.locator("main h2 a[href*='/bookings/']").first.get_attribute("href")
+    for path in ("/musterhausen/bookings/1", request):
+        visit(page, path)
+        if path.endswith("/bookings/1"):
+            assert page.get_by_role("region", name="Verlauf").count() == 1
+        violations = AXE.run(page, options=LANDMARK_RULES).response["violations"]
+        assert violations == [], [(v["id"], [n["html"] for n in v["nodes"]]) for v in violations]
 
 
 def test_main_pages_were_all_checked(request: pytest.FixtureRequest) -> None:
