@@ -17,6 +17,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from booking.extensions import db
 from booking.reservations import engine
@@ -83,6 +84,16 @@ def _opening_spans(resources: Iterable[Resource], days: Sequence[date]) -> list[
         for weekday, opens, closes in availability.weekly_hours(source)
         if weekday in weekdays
     ]
+
+
+def _load_opening_hours(tenant: Tenant) -> None:
+    """Every resource's opening hours in one query (they land on the loaded
+    resources), so that a calendar of many halls asks no query per hall."""
+    db.session.scalars(
+        select(Resource)
+        .where(Resource.tenant_id == tenant.id)
+        .options(selectinload(Resource.opening_hours))
+    ).all()
 
 
 def _claims(unit_ids: Sequence[int], start: datetime, end: datetime):
@@ -241,6 +252,7 @@ def staff_weeks(
     the shown days (``queries.occurrences_between``)."""
     start, end = day_bounds(tenant, days[0], len(days))
     closures = _closures(tenant, start, end)
+    _load_opening_hours(tenant)
     by_resource: dict[int, list[Occurrence]] = defaultdict(list)
     for occurrence in occurrences:
         by_resource[occurrence.resource_id].append(occurrence)
