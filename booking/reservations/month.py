@@ -8,7 +8,8 @@ Each local day of the month (the tenant's zone) is one of
   ``min_free`` ("ausgebucht"),
 - ``partly``: some of its opening hours are taken ("teilweise belegt", with
   the free periods),
-- ``free``: nothing taken in its opening hours ("frei").
+- ``free``: nothing taken in its opening hours ("frei"),
+- ``past``: its opening hours are over (``now``); today counts from now.
 
 The same sources as booking: ``availability.open_intervals`` (opening hours
 of the hall and of every hall it is part of), the engine's active claims on
@@ -105,8 +106,11 @@ def _total(intervals: Sequence[Interval]) -> timedelta:
     return sum((iv.end - iv.start for iv in intervals), timedelta(0))
 
 
-def month_room(tenant: Tenant, resource: Resource, first: date) -> list[DayRoom]:
-    """Every day of the month of ``first`` with its room (see the module)."""
+def month_room(
+    tenant: Tenant, resource: Resource, first: date, now: datetime | None = None
+) -> list[DayRoom]:
+    """Every day of the month of ``first`` with its room (see the module);
+    with ``now``, opening hours before it no longer count."""
     days = month_days(first)
     start, end = day_bounds(tenant, days[0], len(days))
     policy = policy_of(resource)
@@ -122,6 +126,14 @@ def month_room(tenant: Tenant, resource: Resource, first: date) -> list[DayRoom]
     for day in days:
         lo, hi = day_bounds(tenant, day)
         open_today = _clip(opened, lo, hi)
+        if now is not None and now >= hi:
+            found.append(DayRoom(day, "past"))
+            continue
+        if now is not None and open_today and now > lo:
+            open_today = subtract(open_today, [Interval(lo, now)])
+            if not open_today:
+                found.append(DayRoom(day, "past"))
+                continue
         if lo in holidays:
             found.append(DayRoom(day, "holiday", label=holidays[lo]))
             continue

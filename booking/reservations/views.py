@@ -200,7 +200,7 @@ def month(resource_id: int):
     if first is None:
         first, status = today.replace(day=1), 400
     previous, following = months.neighbours(first)
-    room = {r.day: r for r in months.month_room(g.tenant, resource, first)}
+    room = {r.day: r for r in months.month_room(g.tenant, resource, first, utcnow())}
     return render_template(
         "booking/resources/month.html",
         resource=resource,

@@ -183,3 +183,16 @@ def test_another_municipalitys_hall_has_no_month_here(client, tenant, make_tenan
 def test_a_hidden_hall_has_no_public_month(client, tenant, make_resource):
     hidden = make_resource("Intern", public=False)
     assert client.get(f"/{tenant.slug}/halls/{hidden.id}/month").status_code == 404
+
+
+def test_today_counts_from_now_and_earlier_days_are_past(app, tenant, open_hall, day):
+    noon = at(day, "12:00")
+    found = {r.day: r for r in month_room(tenant, open_hall, day.replace(day=1), noon)}
+    assert found[day].status == "free"
+    assert found[day].free == (Interval(noon, at(day, "22:00")),)
+    if day.day > 1:
+        assert found[day - timedelta(days=1)].status == "past"
+    late = {r.day: r for r in month_room(tenant, open_hall, day.replace(day=1), at(day, "22:30"))}
+    assert late[day].status == "past"
+    if (day + timedelta(days=1)).month == day.month:
+        assert late[day + timedelta(days=1)].status == "free"
