@@ -195,4 +195,4 @@ def test_today_counts_from_now_and_earlier_days_are_past(app, tenant, open_hall,
     late = {r.day: r for r in month_room(tenant, open_hall, day.replace(day=1), at(day, "22:30"))}
     assert late[day].status == "past"
     if (day + timedelta(days=1)).month == day.month:
-        assert late[day + timedelta(days=1)].status == "free"
+        assert late[day + timedelta(days=1)].status in ("free", "holiday")
