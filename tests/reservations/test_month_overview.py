@@ -31,7 +31,10 @@ def room_of(tenant, hall, day: date):
 def test_each_day_says_free_partly_full_blocked_or_closed(
     app, tenant, open_hall, make_booking, day
 ):
-    partly, full, blocked = day, day + timedelta(days=1), day + timedelta(days=2)
+    public_holidays = holidays.Germany(subdiv=tenant.state, years=range(day.year, day.year + 2))
+    later = [d for d in (day + timedelta(days=n) for n in range(1, 30)) if d.weekday() < 6]
+    full, blocked = [d for d in later if d not in public_holidays][:2]
+    partly = day
     make_booking(open_hall, at(partly, "18:00"), at(partly, "22:00"))
     make_booking(open_hall, at(full, "08:00"), at(full, "22:00"))
     closures.create_closure(
@@ -53,7 +56,6 @@ def test_each_day_says_free_partly_full_blocked_or_closed(
         assert rooms[d].status == ("full" if d == full else "blocked")
     sunday = next(d for d in found if d.weekday() == 6)
     assert found[sunday].status == "closed"
-    public_holidays = holidays.Germany(subdiv=tenant.state, years=partly.year)
     free_day = next(
         d
         for d in found
