@@ -7,13 +7,25 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+import holidays
 import pytest
 
 from booking.extensions import db
 from booking.resources import closures
-from tests.times import at
+from tests.times import at, workday
 
 OPEN_8_TO_22 = {d: ("08:00", "22:00") for d in range(7)}
+
+
+@pytest.fixture
+def day(tenant) -> date:
+    """A Wednesday weeks ahead whose Tuesday and Thursday are no holidays either
+    (Ascension Day is a Thursday): the tests book on all three."""
+    found = workday()
+    closed = holidays.Germany(subdiv=tenant.state, years=range(found.year, found.year + 2))
+    while any(found + timedelta(days=n) in closed for n in (-1, 0, 1)):
+        found += timedelta(days=7)
+    return found
 
 
 def monday_of(day: date) -> date:
