@@ -45,7 +45,9 @@ def create_app(config: dict | None = None) -> Flask:
     from booking.accounts.views import orgs_bp
     from booking.admin.views import bp as admin_bp
     from booking.api import bp as api_bp
+    from booking.api.busy import public_bp as api_public_bp
     from booking.feeds.subscription_views import bp as subscriptions_bp
+    from booking.feeds.views import bp as feeds_bp
     from booking.reservations.caretaker_views import caretaker_bp
     from booking.reservations.staff_views import staff_bp
     from booking.reservations.views import bp as reservations_bp
@@ -68,6 +70,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(staff_bp)
     app.register_blueprint(caretaker_bp)
     app.register_blueprint(subscriptions_bp)
+    app.register_blueprint(feeds_bp)
+    app.register_blueprint(api_public_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
 

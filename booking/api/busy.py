@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import g, request
+from flask import Blueprint, g, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from booking.api import schemas
 from booking.api.base import bp, parse
 from booking.api.bookings import visible_resource
-from booking.core import ValidationFailed
+from booking.core import NotFound, ValidationFailed
+from booking.feeds import render
+from booking.feeds import views as feed_views
 from booking.reservations import queries
 from booking.tenants.localtime import isoformat
 
@@ -50,3 +52,19 @@ def resource_busy(resource_id: int):
             for iv in items
         ]
     }
+
+
+# ``GET /resources/<id>/busy.ics`` under the API base (API.md, Feeds): the
+# public busy-only feed, like ``/<tenant>/resources/<id>/busy.ics``. Public, so
+# on a blueprint of its own without the bearer check; its errors keep the
+# API's JSON shape (``errors.wants_json`` goes by the path).
+public_bp = Blueprint("api_public", __name__, url_prefix="/<tenant>/api/v1")
+
+
+@public_bp.route("/resources/<int:resource_id>/busy.ics", methods=["GET"])
+def resource_busy_ics(resource_id: int):
+    resource = feed_views.public_resource(resource_id)
+    if resource is None:
+        raise NotFound(_("Nicht gefunden."))
+    language = render.feed_language(request.args.get("lang"))
+    return feed_views.serve(render.busy_spec(g.tenant, resource, language), private=False)

@@ -6,7 +6,7 @@ no names, e-mail addresses or organisations of anyone."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from icalendar import Calendar, Event
 
@@ -86,3 +86,143 @@ def booking_calendar(booking: Booking, tenant: Tenant, now: datetime | None = No
 
 def booking_filename(booking: Booking) -> str:
     return f"buchung-{booking.id}.ics"
+
+
+# --- VTIMEZONE ----------------------------------------------------------------------------
+#
+# icalendar's ``Timezone.from_tzid`` lists each transition as an RDATE; some
+# readers (vobject, older Outlook) ignore RDATE and keep the first year's
+# offsets for ever. Zones with a current rule (the POSIX footer of their TZif
+# file, "CET-1CEST,M3.5.0,M10.5.0/3") get the classic form instead: one
+# STANDARD and one DAYLIGHT with a yearly RRULE, as tzurl.org publishes it.
+# Anything else falls back to icalendar's transitions.
+
+_POSIX = re.compile(
+    r"^(?P<std><[^>]+>|[A-Za-z]{3,})(?P<stdoff>[+-]?\d{1,2}(?::\d{2}){0,2})"
+    r"(?:(?P<dst><[^>]+>|[A-Za-z]{3,})(?P<dstoff>[+-]?\d{1,2}(?::\d{2}){0,2})?"
+    r",M(?P<sm>\d{1,2})\.(?P<sw>[1-5])\.(?P<sd>[0-6])(?:/(?P<st>\d{1,2}(?::\d{2}){0,2}))?"
+    r",M(?P<em>\d{1,2})\.(?P<ew>[1-5])\.(?P<ed>[0-6])(?:/(?P<et>\d{1,2}(?::\d{2}){0,2}))?)?$"
+)
+_ICAL_DAYS = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")
+
+
+def _seconds(text: str) -> int:
+    sign = -1 if text.startswith("-") else 1
+    parts = [int(p) for p in text.lstrip("+-").split(":")]
+    parts += [0] * (3 - len(parts))
+    return sign * (parts[0] * 3600 + parts[1] * 60 + parts[2])
+
+
+def _posix_rule(tzid: str) -> str | None:
+    """The POSIX TZ footer of ``tzid``'s TZif file, if one can be found."""
+    import zoneinfo
+    from importlib import resources
+    from pathlib import Path
+
+    if ".." in tzid or tzid.startswith("/"):
+        return None
+    candidates = [Path(root) / tzid for root in zoneinfo.TZPATH]
+    for path in candidates:
+        if path.is_file():
+            data = path.read_bytes()
+            break
+    else:
+        try:
+            data = resources.files("tzdata.zoneinfo").joinpath(tzid).read_bytes()
+        except (ModuleNotFoundError, FileNotFoundError, OSError):
+            return None
+    if not data.startswith(b"TZif") or not data.endswith(b"\n"):
+        return None
+    footer = data[:-1].rsplit(b"\n", 1)[-1]
+    return footer.decode("ascii", "replace")
+
+
+def _nth_weekday(year: int, month: int, week: int, weekday_posix: int) -> date:
+    """Week ``week`` (5: the last) ``weekday_posix`` (0 = Sunday) of the month."""
+    weekday = (weekday_posix - 1) % 7  # Python: 0 = Monday
+    first = date(year, month, 1)
+    day = first + timedelta(days=(weekday - first.weekday()) % 7)
+    day += timedelta(weeks=week - 1)
+    while day.month != month:
+        day -= timedelta(weeks=1)
+    return day
+
+
+def _offset(seconds: int) -> timedelta:
+    return timedelta(seconds=seconds)
+
+
+def _rule_component(
+    kind: type,
+    name: str,
+    offset_from: int,
+    offset_to: int,
+    month: int,
+    week: int,
+    day: int,
+    at: int,
+):
+    from icalendar.prop import vRecur
+
+    component = kind()
+    start = datetime.combine(_nth_weekday(1970, month, week, day), datetime.min.time())
+    component.add("dtstart", start + timedelta(seconds=at))
+    component.add("tzoffsetfrom", _offset(offset_from))
+    component.add("tzoffsetto", _offset(offset_to))
+    component.add("tzname", name.strip("<>"))
+    byday = f"{-1 if week == 5 else week}{_ICAL_DAYS[day]}"
+    component.add("rrule", vRecur({"FREQ": "YEARLY", "BYMONTH": month, "BYDAY": byday}))
+    return component
+
+
+def vtimezone(tzid: str, first_date: date, last_date: date):
+    """The VTIMEZONE of ``tzid`` (an icalendar ``Timezone``): the zone's
+    current yearly rule where it has one, else its transitions between
+    ``first_date`` and ``last_date``."""
+    from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
+
+    rule = _posix_rule(tzid)
+    match = _POSIX.match(rule) if rule else None
+    if match is None:
+        return Timezone.from_tzid(tzid, first_date=first_date, last_date=last_date)
+    std_offset = -_seconds(match["stdoff"])
+    timezone = Timezone()
+    timezone.add("tzid", tzid)
+    if not match["dst"]:
+        standard = TimezoneStandard()
+        standard.add("dtstart", datetime(1970, 1, 1))
+        standard.add("tzoffsetfrom", _offset(std_offset))
+        standard.add("tzoffsetto", _offset(std_offset))
+        standard.add("tzname", match["std"].strip("<>"))
+        timezone.add_component(standard)
+        return timezone
+    dst_offset = -_seconds(match["dstoff"]) if match["dstoff"] else std_offset + 3600
+    start_at = _seconds(match["st"]) if match["st"] else 7200
+    end_at = _seconds(match["et"]) if match["et"] else 7200
+    if not (0 <= start_at < 86400 and 0 <= end_at < 86400):
+        return Timezone.from_tzid(tzid, first_date=first_date, last_date=last_date)
+    timezone.add_component(
+        _rule_component(
+            TimezoneDaylight,
+            match["dst"],
+            std_offset,
+            dst_offset,
+            int(match["sm"]),
+            int(match["sw"]),
+            int(match["sd"]),
+            start_at,
+        )
+    )
+    timezone.add_component(
+        _rule_component(
+            TimezoneStandard,
+            match["std"],
+            dst_offset,
+            std_offset,
+            int(match["em"]),
+            int(match["ew"]),
+            int(match["ed"]),
+            end_at,
+        )
+    )
+    return timezone

@@ -12,7 +12,7 @@ from itertools import pairwise
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from booking.accounts.models import Membership, User
@@ -304,6 +304,8 @@ def update_resource(
         resource.parent = db.session.get(Resource, parent_id) if parent_id is not None else None
     db.session.flush()
     after = _snapshot(resource)
+    if any(after[name] != before[name] for name in ("name", "address")):
+        _renamed(tenant, resource, now)
     if after != before:
         audit.record(
             tenant,
@@ -315,6 +317,28 @@ def update_resource(
             now=now,
         )
     return resource
+
+
+def _renamed(tenant: Tenant, resource: Resource, now: datetime) -> None:
+    """The name or address of ``resource`` changed: the LOCATION of its own
+    and its parts' dates in the calendar feeds' window changes, so their
+    SEQUENCE rises (one bulk UPDATE)."""
+    from datetime import timedelta
+
+    from booking.feeds.render import DAYS_BACK
+    from booking.reservations.models import Occurrence
+
+    ids = [resource.id, *(part.id for part in descendants(resource))]
+    db.session.execute(
+        update(Occurrence)
+        .where(
+            Occurrence.tenant_id == tenant.id,
+            Occurrence.resource_id.in_(ids),
+            Occurrence.end_at > now - timedelta(days=DAYS_BACK),
+        )
+        .values(sequence=Occurrence.sequence + 1, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def get_resource(tenant: Tenant, resource_id: object) -> Resource:
