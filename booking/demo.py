@@ -70,6 +70,7 @@ def seed_demo_resources(tenant: Tenant, caretaker: User | None) -> dict[str, Res
         ),
         accessibility="Stufenloser Zugang, barrierefreies WC, induktive Höranlage im Saal A.",
         buffer_after_min=30,
+        key_handover="Beim Hausmeister, Hauptstraße 3 (klingeln), ab einer Stunde vor Beginn.",
     )
     parts = {}
     for label in ("Saal A", "Saal B"):
@@ -96,6 +97,7 @@ def seed_demo_resources(tenant: Tenant, caretaker: User | None) -> dict[str, Res
         description="Dreifeldhalle an der Grundschule. Buchungen werden von der Verwaltung geprüft.",
         accessibility="Zugang über Rampe am Nebeneingang.",
         requires_approval=True,
+        key_handover="Im Sekretariat der Grundschule, werktags bis 15 Uhr.",
     )
     room = resources.create_resource(
         tenant,
@@ -219,16 +221,49 @@ def seed_demo_bookings(tenant, users, halls, club, now: datetime) -> None:
     # public holiday the municipality holds these anyway (audited override).
     holiday = availability.holiday_intervals(tenant, *localtime.day_bounds(tenant, today))
     for actor, resource, hours, title, options in (
-        (citizen, saal_a, (10, 12), "Krabbelgruppe", {}),
-        (member, saal_b, (19, 22), "Vorstandssitzung", {"organisation": club}),
+        (
+            citizen,
+            saal_a,
+            (10, 12),
+            "Krabbelgruppe",
+            {
+                "guests": 14,
+                "contact_phone": "06421 98765",
+                "note": "Bitte die Spielmatten auslegen.",
+            },
+        ),
+        (
+            member,
+            saal_b,
+            (19, 22),
+            "Vorstandssitzung",
+            {
+                "organisation": club,
+                "guests": 9,
+                "contact_phone": "0171 2345678",
+                "note": "Beamer und Leinwand werden gebraucht.",
+            },
+        ),
     ):
         if holiday:
-            actor, options = clerk, {"override_reason": "Am Feiertag, mit der Gemeinde abgestimmt"}
+            reason = "Am Feiertag, mit der Gemeinde abgestimmt"
+            actor, options = clerk, {**options, "override_reason": reason}
         _book(tenant, actor, resource, today, hours, title, now=booked, tries=1, **options)
 
-    # This week and next in the other halls.
+    # This week and next in the other halls. Saal B and the whole house have
+    # nothing from tomorrow to next Monday: the browser tests book Saal B
+    # for tomorrow.
     for actor, resource, day, hours, title, options in (
+        (
+            citizen,
+            saal_a,
+            monday,
+            (18, 20),
+            "Yoga für Anfänger",
+            {"recurrence": {"freq": "weekly", "count": 10, "skip_closed": True}},
+        ),
         (clerk, saal_a, monday + timedelta(days=3), (14, 17), "Seniorennachmittag", {}),
+        (citizen, saal_a, monday + timedelta(days=4), (17, 21), "Kinoabend für Familien", {}),
         (member, saal_a, monday + timedelta(days=5), (14, 22), "Geburtstagsfeier", {}),
         (clerk, dgh, next_monday + timedelta(days=1), (19, 22), "Bürgerversammlung", {}),
         (citizen, saal_b, next_monday + timedelta(days=4), (16, 20), "Flohmarkt", {}),

@@ -7,10 +7,10 @@ Usage (against a running server with the demo municipality, ``flask demo seed``)
 
 Accounts come from ``--citizen/--club/--clerk/--caretaker/--admin`` or the
 environment (``SHOT_CITIZEN`` …, ``SHOT_PASSWORD``); the defaults are the demo
-accounts. The demo has no pure citizen: the club member's account books for
-itself as the citizen.
+accounts (the citizen is buerger@, the club member verein@).
 
-It writes ``<page>-<width>.png`` (full page, 1280×900 and 390×844) and prints,
+It writes ``<page>-<width>.png`` (full page, 1280×900 and 390×844; pages named
+``…-print`` as the printer gets them, CSS ``@media print``) and prints,
 per page and width, how many CSS pixels it scrolls sideways, then walks five
 everyday tasks and prints how many page loads and form submissions each needs
 (counted from the browser's top-level document requests, redirects not counted
@@ -93,6 +93,7 @@ def hidden_in_regions(page: Page) -> int:
 
 
 def shoot(page: Page, url: str, out: Path, name: str, report: list[str]) -> None:
+    page.emulate_media(media="print" if name.endswith("-print") else "screen")
     for label, size in WIDTHS.items():
         page.set_viewport_size(size)
         response = page.goto(url)
@@ -106,6 +107,14 @@ def shoot(page: Page, url: str, out: Path, name: str, report: list[str]) -> None
             f"{urlsplit(page.url).path}"
         )
     page.set_viewport_size(WIDTHS["1280"])
+    page.emulate_media(media="screen")
+
+
+def first_link(page: Page, url: str, selector: str) -> str | None:
+    """The address of the first link matching ``selector`` on ``url``."""
+    page.goto(url)
+    links = page.locator(selector)
+    return links.first.get_attribute("href") if links.count() else None
 
 
 # --- the walks ---------------------------------------------------------------------
@@ -155,7 +164,8 @@ def confirm_booking(page: Page, counter: Counter) -> None:
     if confirm.count():
         submit(page, 'main form button[value="confirm"]')
     heading = page.locator("main h1").first.inner_text() if page.locator("main h1").count() else ""
-    flashes = " / ".join(" ".join(f.inner_text().split()) for f in page.locator(".flash").all())
+    found = page.locator(".flash, .error-summary, #conflict").all()
+    flashes = " / ".join(" ".join(f.inner_text().split()) for f in found)
     counter.notes.append(f"ends on {urlsplit(page.url).path} ({heading[:50]}): {flashes[:160]}")
 
 
@@ -219,6 +229,37 @@ def walk_club(page: Page, t: str, c: Counter) -> None:
     confirm_booking(page, c)
 
 
+def walk_club_tuesday(page: Page, t: str, c: Counter) -> None:
+    """The club wants a room for next Tuesday 18–20 (its training has the
+    Sporthalle then): from "my bookings" to the free-hall search, Tuesday
+    after Tuesday until a hall is free, and the first hall offered."""
+    tuesday = next_weekday(local_today() + timedelta(days=1), 1, 0)
+    page.goto(f"{t}/")
+    follow(page, c, 'a[href$="/bookings/mine"]', f"{t}/bookings/mine")
+    follow(page, c, 'a[href$="/halls/free"]', f"{t}/halls/free")
+    for _week in range(8):
+        date_box = page.locator('main form [name="date"]').first
+        kind = date_box.get_attribute("type") or "text"
+        date_box.fill(tuesday.isoformat() if kind == "date" else tuesday.strftime("%d.%m.%Y"))
+        fill_if(page, "from", "18:00")
+        fill_if(page, "to", "20:00")
+        fill_if(page, "min_capacity", "20")
+        submit(page, 'main form button[type="submit"]')
+        if page.locator('main td a[href*="/book"]').count():
+            break
+        c.notes.append(f"nothing free on {tuesday}")
+        tuesday += timedelta(days=7)
+    offered = [" ".join(a.inner_text().split()) for a in page.locator("main tbody th").all()]
+    c.notes.append(f"free on {tuesday}: {', '.join(offered) or 'none'}")
+    follow(page, c, 'main td a[href*="/book"]', f"{t}/halls/2/book")
+    fill_if(page, "title", "Sitzung des Jugendvorstands")
+    fill_if(page, "guests", "20")
+    org = page.locator('main form select[name="organisation"]')
+    if org.count():
+        org.select_option(index=len(org.locator("option").all()) - 1)
+    confirm_booking(page, c)
+
+
 def walk_clerk(page: Page, t: str, c: Counter) -> None:
     page.goto(f"{t}/")
     follow(page, c, 'a[href$="/staff/approvals"]', f"{t}/staff/approvals")
@@ -270,6 +311,7 @@ def walk_admin(page: Page, t: str, c: Counter) -> None:
 WALKS = (
     ("citizen books a hall once", "citizen", walk_citizen),
     ("club books a weekly season training", "club", walk_club),
+    ("club books the next free Tuesday 18–20", "club", walk_club_tuesday),
     ("clerk approves a request", "clerk", walk_clerk),
     ("caretaker finds tomorrow's bookings (390px)", "caretaker", walk_caretaker),
     ("admin sets opening hours Mon–Fri 8–22", "admin", walk_admin),
@@ -295,13 +337,18 @@ def pages_of(t: str) -> dict[str, list[tuple[str, str]]]:
         "clerk": [
             ("approvals", f"{t}/staff/approvals"),
             ("staff-calendar", f"{t}/staff/calendar"),
+            ("staff-calendar-week", f"{t}/staff/calendar?view=week"),
+            # The club's season series with its history, as staff see it.
+            ("booking-staff", f"{t}/bookings/1"),
+            # The first request in the queue (its address is read off the queue).
+            ("request-staff", f"{t}/staff/approvals#first-request"),
             ("closures", f"{t}/admin/resources/closures"),
         ],
         "caretaker": [
             ("caretaker", f"{t}/caretaker/"),
             ("day-sheet", f"{t}/caretaker/day"),
-            # The demo's private party in Saal A: Saturday of next week.
-            ("day-sheet-party", f"{t}/caretaker/day?date={next_weekday(local_today(), 5, 1)}"),
+            ("day-sheet-print", f"{t}/caretaker/day"),
+            ("day-sheet-tomorrow", f"{t}/caretaker/day?date={local_today() + timedelta(days=1)}"),
         ],
         "admin": [
             ("opening-hours", f"{t}/admin/resources/1/hours"),
@@ -316,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--tenant", default=env("SHOT_TENANT", "musterhausen"))
     parser.add_argument("--password", default=env("SHOT_PASSWORD", "demo-passwort-2026"))
-    parser.add_argument("--citizen", default=env("SHOT_CITIZEN", "verein@musterhausen.example"))
+    parser.add_argument("--citizen", default=env("SHOT_CITIZEN", "buerger@musterhausen.example"))
     parser.add_argument("--club", default=env("SHOT_CLUB", "verein@musterhausen.example"))
     parser.add_argument(
         "--clerk", default=env("SHOT_CLERK", "sachbearbeitung@musterhausen.example")
@@ -336,6 +383,21 @@ def main(argv: list[str] | None = None) -> int:
     }
     report: list[str] = []
     results: list[tuple[str, Counter]] = []
+    # One sign-in per account, its cookies reused by every later context:
+    # the login's rate limit (10 a minute per address) stays out of the way.
+    signed_in: dict[str, dict] = {}
+
+    def context_of(role: str) -> tuple[BrowserContext, Page]:
+        if role not in signed_in:
+            context = browser.new_context(locale="de-DE", viewport=WIDTHS["1280"])
+            page = login(context, base, accounts[role], args.password)
+            signed_in[role] = context.storage_state()
+            return context, page
+        context = browser.new_context(
+            locale="de-DE", viewport=WIDTHS["1280"], storage_state=signed_in[role]
+        )
+        return context, context.new_page()
+
     with sync_playwright() as playwright:
         browser: Browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         # The sign-in page, signed out.
@@ -343,15 +405,19 @@ def main(argv: list[str] | None = None) -> int:
         shoot(context.new_page(), f"{base}/account/login", args.out_dir, "sign-in", report)
         context.close()
         for role, pages in pages_of(t).items():
-            context = browser.new_context(locale="de-DE", viewport=WIDTHS["1280"])
-            page = login(context, base, accounts[role], args.password)
+            context, page = context_of(role)
             for name, url in pages:
+                if url.endswith("#first-request"):
+                    href = first_link(page, url, "main h2 a[href*='/bookings/']")
+                    if href is None:
+                        report.append(f"{name:<16} no request in the queue")
+                        continue
+                    url = f"{base}{href}"
                 shoot(page, url, args.out_dir, name, report)
             context.close()
         if not args.no_walks:
             for task, role, walk in WALKS:
-                context = browser.new_context(locale="de-DE", viewport=WIDTHS["1280"])
-                page = login(context, base, accounts[role], args.password)
+                context, page = context_of(role)
                 counter = Counter()
                 counter.attach(page)
                 try:

@@ -160,6 +160,8 @@ def test_the_caretaker_has_something_on_today(app, client, monkeypatch, now):
     today = html[html.index('id="today-title"') : html.index('id="tomorrow-title"')]
     assert "Heute ist nichts gebucht." not in today
     assert "Krabbelgruppe" in today or "Vorstandssitzung" in today
+    assert "Bitte die Spielmatten auslegen." in today and "06421 98765" in today
+    assert "Beim Hausmeister, Hauptstraße 3" in today  # the hall's key handover
     sheet = client.get(f"/{DEMO_SLUG}/caretaker/day").get_data(as_text=True)
     assert "Krabbelgruppe" in sheet
 
