@@ -331,4 +331,5 @@ def seed_command(if_empty: bool) -> None:
         seed()
     click.echo(f"Demo municipality: /{DEMO_SLUG}/  — accounts (password {DEMO_PASSWORD}):")
     for email, _name, role in DEMO_ACCOUNTS:
-        click.echo(f"  {email:<40} {role or 'citizen / club member'}")
+        member = email == "verein@musterhausen.example"
+        click.echo(f"  {email:<40} {role or ('citizen / club member' if member else 'citizen')}")

@@ -323,10 +323,12 @@ WALKS = (
 
 def pages_of(t: str) -> dict[str, list[tuple[str, str]]]:
     """Who looks at which page: (file name, address)."""
+    tuesday = next_weekday(local_today() + timedelta(days=1), 1, 0)
     return {
         "citizen": [
             ("hall-list", f"{t}/halls/"),
             ("free-search", f"{t}/halls/free"),
+            ("free-search-results", f"{t}/halls/free?date={tuesday}&from=10:00&to=12:00"),
         ],
         "club": [
             ("book-hall-parts", f"{t}/halls/1/book"),
