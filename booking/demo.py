@@ -329,6 +329,10 @@ def seed_command(if_empty: bool) -> None:
         return
     if demo_present is None:
         seed()
+    else:
+        # Its dates stay those of the day it was seeded; a fresh database
+        # seeds a new week.
+        click.echo("The demo municipality exists already: nothing added.")
     click.echo(f"Demo municipality: /{DEMO_SLUG}/  — accounts (password {DEMO_PASSWORD}):")
     for email, _name, role in DEMO_ACCOUNTS:
         member = email == "verein@musterhausen.example"

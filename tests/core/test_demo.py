@@ -172,6 +172,7 @@ def test_a_second_seed_refuses_and_changes_nothing(runner):
     result = runner.invoke(args=["demo", "seed"])
     assert result.exit_code == 0
     assert db.session.scalar(select(func.count()).select_from(Occurrence)) == before
+    assert "exists already: nothing added" in result.output
     lines = {line.split()[0]: line for line in result.output.splitlines() if "@" in line}
     assert lines["buerger@musterhausen.example"].endswith(" citizen")
     assert "club member" in lines["verein@musterhausen.example"]
