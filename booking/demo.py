@@ -144,11 +144,9 @@ def _book(
     ``now``. ``preview_booking`` asks first and writes nothing; a demo
     date nobody can have is left out (None)."""
     for offset in range(tries):
-        start, end = (
-            _at(tenant, day + timedelta(days=offset), hours[0]),
-            _at(tenant, day + timedelta(days=offset), hours[1]),
-        )
-        args = (tenant, actor, resource, start, end, title)
+        when = day + timedelta(days=offset)
+        args = (tenant, actor, resource, _at(tenant, when, hours[0]), _at(tenant, when, hours[1]))
+        args += (title,)
         try:
             reservations.preview_booking(*args, now=now, **options)
         except (ValidationFailed, Conflict):
