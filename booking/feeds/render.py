@@ -35,9 +35,10 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event, Timezone
 from icalendar.prop import vDDDTypes, vDuration, vInt, vText
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, false, func, or_, select, true
 
 from booking.accounts.models import Organisation, OrganisationMember, User
+from booking.core import UTCDateTime
 from booking.extensions import db
 from booking.feeds import ics
 from booking.feeds.models import FeedToken
@@ -119,6 +120,9 @@ class FeedSpec:
     closures: ColumnElement[bool] | None = None
     busy_title: bool = False
     sources: Sequence[Source] = field(default_factory=tuple)
+    # What the conditions depend on besides the tenant (scope, ids): specs of
+    # equal signature build equal statements, so the version query is reused.
+    signature: tuple = ()
 
 
 ScopeBuilder = Callable[[Tenant, FeedToken, str], FeedSpec]
@@ -172,6 +176,7 @@ def _resource_scope(tenant: Tenant, feed: FeedToken, language: str) -> FeedSpec:
     occurrences, closures = _of_resources(ids)
     return FeedSpec(
         key=f"{tenant.id}:resource:{resource.id}:staff:{language}",
+        signature=("resource", tuple(ids)),
         tenant=tenant,
         name=_named(tree.full_name(resource), tenant),
         audience="staff",
@@ -188,6 +193,7 @@ def _tenant_scope(tenant: Tenant, feed: FeedToken, language: str) -> FeedSpec:
         name = _named(_("Alle Buchungen"), tenant)
     return FeedSpec(
         key=f"{tenant.id}:tenant:staff:{language}",
+        signature=("tenant",),
         tenant=tenant,
         name=name,
         audience="staff",
@@ -209,6 +215,7 @@ def _mine_scope(tenant: Tenant, feed: FeedToken, language: str) -> FeedSpec:
         name = _named(_("Meine Buchungen"), tenant)
     return FeedSpec(
         key=f"{tenant.id}:mine:user:{feed.user_id}:{language}",
+        signature=("mine", feed.user_id),
         tenant=tenant,
         name=name,
         audience="owner",
@@ -229,6 +236,7 @@ def _cemetery_scope(tenant: Tenant, feed: FeedToken, language: str) -> FeedSpec:
     occurrences, closures = _of_resources(ids)
     return FeedSpec(
         key=f"{tenant.id}:cemetery:{cemetery.id}:staff:{language}",
+        signature=("cemetery", tuple(ids)),
         tenant=tenant,
         name=_named(cemetery.name, tenant),
         audience="staff",
@@ -251,6 +259,7 @@ def busy_spec(tenant: Tenant, resource: Resource, language: str) -> FeedSpec:
         name = _("%(resource)s – belegt", resource=tree.full_name(resource))
     return FeedSpec(
         key=f"{tenant.id}:busy:{resource.id}:{language}",
+        signature=("busy", tuple(ids)),
         tenant=tenant,
         name=name,
         audience="public",
@@ -264,7 +273,18 @@ def busy_spec(tenant: Tenant, resource: Resource, language: str) -> FeedSpec:
 # --- the conditions ---------------------------------------------------------------------
 
 
-def _shown_occurrences(spec: FeedSpec, win: Window) -> list[ColumnElement[bool]]:
+# The window's bounds as parameters: a feed's statements are built once and
+# reused (``_VERSION_STATEMENTS``) while the window slides.
+_WIN_START = bindparam("feed_win_start", type_=UTCDateTime)
+_WIN_END = bindparam("feed_win_end", type_=UTCDateTime)
+_SINCE = bindparam("feed_since", type_=UTCDateTime)
+
+
+def _window_params(win: Window) -> dict[str, datetime]:
+    return {"feed_win_start": win.start, "feed_win_end": win.end, "feed_since": win.cancelled_since}
+
+
+def _shown_occurrences(spec: FeedSpec, win: Window | None = None) -> list[ColumnElement[bool]]:
     """In the tenant and the window: active dates, and dates ended (cancelled,
     refused, their booking rejected or expired) since ``cancelled_since``."""
     active = and_(
@@ -273,29 +293,29 @@ def _shown_occurrences(spec: FeedSpec, win: Window) -> list[ColumnElement[bool]]
         Occurrence.rejected_at.is_(None),
     )
     recently_ended = or_(
-        Occurrence.cancelled_at >= win.cancelled_since,
-        Occurrence.rejected_at >= win.cancelled_since,
+        Occurrence.cancelled_at >= _SINCE,
+        Occurrence.rejected_at >= _SINCE,
         and_(
             Booking.status.in_(ENDED_STATUSES),
             Occurrence.cancelled_at.is_(None),
-            Booking.updated_at >= win.cancelled_since,
+            Booking.updated_at >= _SINCE,
         ),
     )
     return [
         Occurrence.tenant_id == spec.tenant.id,
-        Occurrence.start_at < win.end,
-        Occurrence.end_at > win.start,
+        Occurrence.start_at < _WIN_END,
+        Occurrence.end_at > _WIN_START,
         or_(active, recently_ended),
         spec.occurrences,
     ]
 
 
-def _shown_closures(spec: FeedSpec, win: Window) -> list[ColumnElement[bool]]:
+def _shown_closures(spec: FeedSpec, win: Window | None = None) -> list[ColumnElement[bool]]:
     assert spec.closures is not None
     return [
         Closure.tenant_id == spec.tenant.id,
-        Closure.start_at < win.end,
-        Closure.end_at > win.start,
+        Closure.start_at < _WIN_END,
+        Closure.end_at > _WIN_START,
         spec.closures,
     ]
 
@@ -318,11 +338,8 @@ def _as_utc(value: Any) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def version(spec: FeedSpec, win: Window) -> Version:
-    """ONE aggregate query: count, id sum, highest id, sequences and latest
-    change of the occurrences shown (and their bookings), the same of the
-    closures shown, the latest change of the resources printed, and what
-    further sources add."""
+def _version_statement(spec: FeedSpec, win: Window) -> Any:
+    """The version query of ``spec`` (see ``version``)."""
     occ = (
         select(
             func.count(Occurrence.id).label("n"),
@@ -358,7 +375,31 @@ def version(spec: FeedSpec, win: Window) -> Version:
         joined = joined.join(clo, true())
     for source in spec.sources:
         columns.extend(source.version_columns(spec.tenant, win))
-    row = db.session.execute(select(*columns).select_from(joined)).one()
+    return select(*columns).select_from(joined)
+
+
+# Built statements by feed signature (tenant, scope, ids): building one costs
+# more than running it on a few thousand rows.
+_VERSION_STATEMENTS: dict[tuple, Any] = {}
+_STATEMENTS_KEPT = 512
+
+
+def version(spec: FeedSpec, win: Window) -> Version:
+    """ONE aggregate query: count, sum of ids, sum of sequences and latest
+    change of the occurrences shown (and their bookings), the same of the
+    closures shown, the latest change of the resources printed, and what
+    further sources add."""
+    statement = None
+    key = (spec.tenant.id, spec.key, spec.signature)
+    if spec.signature and not spec.sources:
+        statement = _VERSION_STATEMENTS.get(key)
+    if statement is None:
+        statement = _version_statement(spec, win)
+        if spec.signature and not spec.sources:
+            if len(_VERSION_STATEMENTS) >= _STATEMENTS_KEPT:
+                _VERSION_STATEMENTS.clear()
+            _VERSION_STATEMENTS[key] = statement
+    row = db.session.execute(statement, _window_params(win)).one()
     parts = [RENDER_VERSION, spec.key, win.day.isoformat(), *(str(v) for v in row)]
     digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
     stamps = [_as_utc(v) for v in row if isinstance(v, datetime | str)]
@@ -492,7 +533,7 @@ def render(spec: FeedSpec, win: Window) -> bytes:
     query = query.where(*_shown_occurrences(spec, win)).order_by(Occurrence.start_at, Occurrence.id)
     uid_suffix = f"@{tenant.slug}.kommunalbuchung"
     keys: dict[int, str | None] = {rid: p.key_handover for rid, p in policies.items()}
-    for row in db.session.execute(query):
+    for row in db.session.execute(query, _window_params(win)):
         occ_id, start, end, seq, occ_changed, cancelled, rejected, rid, status, b_changed = row[:10]
         event = Event()
         event["UID"] = vText(f"occurrence-{occ_id}{uid_suffix}")
@@ -538,7 +579,8 @@ def render(spec: FeedSpec, win: Window) -> bytes:
         events.append(event)
     if spec.closures is not None:
         for closure in db.session.scalars(
-            select(Closure).where(*_shown_closures(spec, win)).order_by(Closure.start_at)
+            select(Closure).where(*_shown_closures(spec, win)).order_by(Closure.start_at),
+            _window_params(win),
         ):
             events.append(_closure_event(closure, tenant, texts, locations, stamp, zone))
     for source in spec.sources:

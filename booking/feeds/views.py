@@ -69,27 +69,38 @@ def _not_modified(etag: str, last_modified: datetime | None) -> bool:
     return _http_date(last_modified) <= since.astimezone(UTC)
 
 
+def _accepts_gzip() -> bool:
+    return request.accept_encodings["gzip"] > 0
+
+
 def serve(spec: render.FeedSpec, *, private: bool) -> Response:
-    """The feed answer for ``spec``: 304, the cached bytes, or a rendering."""
+    """The feed answer for ``spec``: 304, the cached bytes, or a rendering.
+    The ETag is weak: the gzip and the plain answer are the same feed."""
     now = utcnow()
     win = render.window(spec.tenant, now)
-    version = render.version(spec, win)
-    etag = version.etag
+    etag = render.version(spec, win).etag
     last_modified: datetime | None = None
     if not request.if_none_match and request.if_modified_since is not None:
         last_modified = cache.rendered_at(spec.key, etag)
     if _not_modified(etag, last_modified):
         response = Response(status=304)
     else:
+        body: bytes | None = None
         hit = cache.cached(spec.key, etag)
         if hit is not None:
-            body, last_modified = hit
+            compressed, last_modified = hit
         else:
             body = render.render(spec, win)
             last_modified = now
-            cache.store(spec.key, spec.tenant.id, etag, body, now)
-        response = Response(body, status=200, content_type=CONTENT_TYPE)
-    response.set_etag(etag)
+            compressed = cache.store(spec.key, spec.tenant.id, etag, body, now)
+        if _accepts_gzip():
+            response = Response(compressed, status=200, content_type=CONTENT_TYPE)
+            response.headers["Content-Encoding"] = "gzip"
+        else:
+            plain = body if body is not None else cache.decompress(compressed)
+            response = Response(plain, status=200, content_type=CONTENT_TYPE)
+    response.set_etag(etag, weak=True)
+    response.vary.add("Accept-Encoding")
     if last_modified is not None:
         response.last_modified = _http_date(last_modified)
     scope = "private" if private else "public"

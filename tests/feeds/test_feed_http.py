@@ -319,3 +319,21 @@ def test_the_window_day_is_part_of_the_version(app, tenant, clerk):
     today = render.version(spec, render.window(tenant, now))
     tomorrow = render.version(spec, render.window(tenant, now + timedelta(days=1)))
     assert today.etag != tomorrow.etag
+
+
+def test_gzip_for_clients_that_accept_it(client, tenant, clerk, citizen, hall):
+    import gzip
+
+    book(tenant, citizen, hall, soon(10), title="Komprimiert")
+    path = subscribe(tenant, clerk, "resource", resource=hall)
+    plain = client.get(path)
+    assert "Content-Encoding" not in plain.headers
+    for _ in range(2):  # rendered, then from the cache
+        packed = client.get(path, headers={"Accept-Encoding": "gzip, deflate"})
+        assert packed.headers["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in packed.headers["Vary"]
+        assert packed.headers["ETag"] == plain.headers["ETag"]
+        assert gzip.decompress(packed.get_data()) == plain.get_data()
+    refused = client.get(path, headers={"Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers
+    assert refused.get_data() == plain.get_data()
