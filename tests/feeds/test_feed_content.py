@@ -364,3 +364,29 @@ def test_one_feed_takes_a_fixed_number_of_queries(
     with count_queries() as many:
         get(client, path)
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_other_zones(client, make_tenant, make_user, make_resource, zone):
+    from zoneinfo import ZoneInfo
+
+    place = make_tenant("anderswo", timezone=zone)
+    clerk = make_user("c@example.org", tenant=place, roles=("clerk",))
+    hall = make_resource("Hall", of_tenant=place, observe_holidays=False)
+    tz = ZoneInfo(zone)
+    first = datetime.now(tz).date() + timedelta(days=3)
+    start = datetime.combine(first, datetime.min.time().replace(hour=19)).replace(tzinfo=tz)
+    book(place, clerk, hall, start.astimezone(UTC), recurrence={"freq": "weekly", "count": 60})
+    body = get(client, subscribe(place, clerk, "tenant")).get_data()
+    calendar = parse_all(body)
+    assert str(calendar["X-WR-TIMEZONE"]) == zone
+    starts = [e.decoded("DTSTART") for e in calendar.walk("VEVENT")]
+    assert {s.astimezone(tz).hour for s in starts} == {19}
+    parsed = vobject.readOne(body.decode())
+    assert {v.dtstart.value.astimezone(tz).hour for v in parsed.vevent_list} == {19}
+    if zone == "UTC":
+        assert not calendar.walk("VTIMEZONE")
+        assert b"DTSTART:" in body and b"Z\r\n" in body
+    else:
+        (vtimezone,) = calendar.walk("VTIMEZONE")
+        assert str(vtimezone["TZID"]) == zone
