@@ -38,7 +38,9 @@ def choice_value(scope: str, object_id: int | None = None) -> str:
 
 class SubscribeForm(FlaskForm):
     """A new subscription. The view fills the choices (grouped, only what
-    the user may hold); a value the page did not offer is refused."""
+    the user may hold). A malformed value is refused here (422); a
+    well-formed one the page did not offer is refused by
+    ``feeds.tokens.create_feed`` (403, or 404 for another tenant's object)."""
 
     what = SelectField(
         _l("Was soll der Kalender zeigen?"),

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from booking.accounts.access import is_staff
 from booking.accounts.models import User
@@ -102,6 +103,7 @@ def tenant_feeds(tenant: Tenant) -> list[FeedToken]:
         db.session.scalars(
             scoped(FeedToken, tenant)
             .where(FeedToken.revoked_at.is_(None))
+            .options(selectinload(FeedToken.user))
             .order_by(FeedToken.created_at, FeedToken.id)
         )
     )
