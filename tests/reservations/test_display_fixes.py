@@ -1,0 +1,70 @@
+"""How dates, fees and closures read on the screens: the caretaker's week
+names the weekday once, the booking preview and detail say "kostenlos" the
+same way, staff are not told "Sie erhalten keine Rechnung", the free-hall
+results and a booking's history stack on a phone (every cell names its
+column), and whole-day closures read as dates, not as midnights."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from booking.extensions import db
+from booking.reservations import service as bookings
+from booking.resources import service as resources
+from booking.tenants import localtime
+from tests.times import at, workday
+
+NO_INVOICE = "Sie erhalten keine Rechnung"
+
+
+def html_of(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def cells(page: str, table_class: str = "stack") -> list[str]:
+    """The ``<td …>`` opening tags of the first table with ``table_class``."""
+    match = re.search(rf'<table class="{table_class}">(.*?)</table>', page, re.S)
+    assert match, f'no <table class="{table_class}"> on the page'
+    return re.findall(r"<td[^>]*>", match.group(1))
+
+
+@pytest.fixture
+def hall(make_resource):
+    return make_resource("Bürgerhaus", capacity=80, address="Marktplatz 2, 12345 Musterhausen")
+
+
+@pytest.fixture
+def wednesday():
+    return workday(2)
+
+
+@pytest.fixture
+def party(tenant, citizen, hall, wednesday):
+    """A free booking 18–22 on a Wednesday, by the citizen."""
+    booking = bookings.create_booking(
+        tenant, citizen, hall, at(wednesday, "18:00"), at(wednesday, "22:00"), "Geburtstag"
+    ).booking
+    db.session.commit()
+    return booking
+
+
+# --- 1. the caretaker's week: the weekday once ------------------------------------------
+
+
+def test_caretaker_week_names_the_weekday_once(
+    client, login, tenant, make_user, hall, party, wednesday
+):
+    caretaker = make_user("haus@example.org", tenant=tenant, roles=("caretaker",))
+    resources.add_caretaker(tenant, None, hall, caretaker)
+    db.session.commit()
+    login(caretaker)
+    monday = localtime.monday_of(wednesday)
+    page = html_of(client.get(f"/{tenant.slug}/caretaker/?week={monday.isoformat()}"))
+    date_text = wednesday.strftime("%d.%m.%Y")
+    headings = re.findall(r'<article class="card duty-card">\s*<h3>([^<]*)</h3>', page)
+    assert headings, "no card in the week"
+    assert f"Mi., {date_text}, 18:00–22:00 · Bürgerhaus" in headings
+    assert not any("Mi., Mi." in h for h in headings), headings
