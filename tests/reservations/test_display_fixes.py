@@ -68,3 +68,20 @@ def test_caretaker_week_names_the_weekday_once(
     assert headings, "no card in the week"
     assert f"Mi., {date_text}, 18:00–22:00 · Bürgerhaus" in headings
     assert not any("Mi., Mi." in h for h in headings), headings
+
+
+# --- 2. free-hall results stack on a phone ----------------------------------------------
+
+
+def test_free_hall_results_are_a_stacked_table_whose_cells_name_their_column(
+    client, login, tenant, citizen, hall, wednesday
+):
+    login(citizen)
+    page = html_of(
+        client.get(f"/{tenant.slug}/halls/free?date={wednesday.isoformat()}&from=10:00&to=12:00")
+    )
+    tds = cells(page)
+    assert 'data-label="Art"' in tds[0]
+    assert 'data-label="Plätze"' in tds[1]
+    assert 'data-label="Adresse"' in tds[2]
+    assert "Bürgerhaus buchen" in page
