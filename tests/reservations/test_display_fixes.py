@@ -85,3 +85,41 @@ def test_free_hall_results_are_a_stacked_table_whose_cells_name_their_column(
     assert 'data-label="Plätze"' in tds[1]
     assert 'data-label="Adresse"' in tds[2]
     assert "Bürgerhaus buchen" in page
+
+
+# --- 3. the booking detail: history stacks; the fee line speaks to the booker -------------
+
+
+def test_booker_reads_no_invoice_but_staff_do_not(client, login, tenant, citizen, clerk, party):
+    login(citizen)
+    assert NO_INVOICE in html_of(client.get(f"/{tenant.slug}/bookings/{party.id}"))
+    client.post("/account/logout")
+    login(clerk)
+    page = html_of(client.get(f"/{tenant.slug}/bookings/{party.id}"))
+    assert NO_INVOICE not in page
+    assert "<dt>Gebühr</dt><dd>kostenlos</dd>" in page
+
+
+def test_staff_who_booked_themselves_read_the_booker_wording(
+    client, login, tenant, clerk, hall, wednesday
+):
+    own = bookings.create_booking(
+        tenant, clerk, hall, at(wednesday, "10:00"), at(wednesday, "12:00"), "Sitzung"
+    ).booking
+    db.session.commit()
+    login(clerk)
+    assert NO_INVOICE in html_of(client.get(f"/{tenant.slug}/bookings/{own.id}"))
+
+
+def test_history_is_a_stacked_table_whose_cells_name_their_column(
+    client, login, tenant, clerk, party
+):
+    bookings.cancel_booking(tenant, clerk, party, reason="Wasserschaden im Saal")
+    db.session.commit()
+    login(clerk)
+    page = html_of(client.get(f"/{tenant.slug}/bookings/{party.id}"))
+    tds = cells(page)
+    assert any('data-label="Wer"' in td for td in tds)
+    assert any('data-label="Was"' in td for td in tds)
+    assert any('data-label="Begründung"' in td for td in tds)
+    assert "Wasserschaden im Saal" in page
