@@ -123,3 +123,30 @@ def test_history_is_a_stacked_table_whose_cells_name_their_column(
     assert any('data-label="Was"' in td for td in tds)
     assert any('data-label="Begründung"' in td for td in tds)
     assert "Wasserschaden im Saal" in page
+
+
+# --- 4. the preview names the fee once, as the detail page does --------------------------
+
+
+def test_preview_fee_reads_kostenlos_without_repeating_the_label(
+    client, login, tenant, citizen, hall, wednesday
+):
+    login(citizen)
+    page = html_of(
+        client.post(
+            f"/{tenant.slug}/halls/{hall.id}/book",
+            data={
+                "title": "Sommerfest",
+                "date": wednesday.isoformat(),
+                "start_time": "18:00",
+                "end_time": "22:00",
+                "organisation": "",
+                "interval": "1",
+                "on_conflict": "reject",
+                "action": "preview",
+            },
+        )
+    )
+    assert "Buchung prüfen" in page
+    assert '<dt>Gebühr</dt><dd id="fee">kostenlos</dd>' in page
+    assert "Gebühr: " not in page

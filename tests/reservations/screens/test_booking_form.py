@@ -44,7 +44,7 @@ def test_preview_then_confirm_creates_the_booking(client, sign_in, tenant, hall,
     assert preview.status_code == 200
     page = text(preview)
     assert "Buchung prüfen" in page
-    assert "Gebühr: 0,00\xa0€" in page or "Gebühr: 0,00 €" in page
+    assert re.search(r'<dt>Gebühr</dt><dd id="fee">kostenlos</dd>', page)
     assert "18:00–22:00" in page
     assert count() == 0, "the preview must not write anything"
 
