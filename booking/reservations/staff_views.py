@@ -12,12 +12,13 @@ list and cancel bookings, and ``booking.resources`` imports nothing from
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from babel.dates import format_interval
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import format_date, format_datetime, get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from wtforms import SelectChoice
 
 from booking import transaction
@@ -313,11 +314,32 @@ def _closure_args(form: ClosureForm) -> dict[str, Any]:
     }
 
 
+def closure_period(start: datetime, end: datetime) -> str:
+    """A closure's time as staff read it: whole local days as dates
+    ("09.12.2026 (ganztägig)", "09.–11.12.2026 (ganztägig)"), any other
+    closure with both clock times ("09.12.26, 08:00 – 10.12.26, 12:00")."""
+    zone = localtime.tenant_zone(g.tenant)
+    first, after = start.astimezone(zone).date(), end.astimezone(zone).date()
+    days = (after - first).days
+    if days >= 1 and localtime.day_bounds(g.tenant, first, days) == (start, end):
+        last = after - timedelta(days=1)
+        if first == last:
+            dates = format_date(first)
+        else:
+            dates = format_interval(first, last, "yMMdd", locale=get_locale() or "de")
+        return _("%(dates)s (ganztägig)", dates=dates)
+    return f"{format_datetime(start, 'short')} – {format_datetime(end, 'short')}"
+
+
 def _closures_page(form: ClosureForm, status: int = 200):
     show_past = request.args.get("past") == "1"
     listed = closure_service.list_closures(g.tenant, ending_after=None if show_past else utcnow())
     return render_template(
-        "booking/staff/closures.html", form=form, closures=listed, show_past=show_past
+        "booking/staff/closures.html",
+        form=form,
+        closures=listed,
+        show_past=show_past,
+        period=closure_period,
     ), status
 
 

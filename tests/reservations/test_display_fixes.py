@@ -7,11 +7,13 @@ column), and whole-day closures read as dates, not as midnights."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from booking.extensions import db
 from booking.reservations import service as bookings
+from booking.resources import closures
 from booking.resources import service as resources
 from booking.tenants import localtime
 from tests.times import at, workday
@@ -150,3 +152,64 @@ def test_preview_fee_reads_kostenlos_without_repeating_the_label(
     assert "Buchung prüfen" in page
     assert '<dt>Gebühr</dt><dd id="fee">kostenlos</dd>' in page
     assert "Gebühr: " not in page
+
+
+# --- 5. closures: whole days as dates -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days", "expected"),
+    [(1, "{first} (ganztägig)"), (3, "{interval} (ganztägig)")],
+)
+def test_whole_day_closures_read_as_dates(
+    client, login, tenant, clerk, hall, wednesday, days, expected
+):
+    start, end = localtime.day_bounds(tenant, wednesday, days)
+    closures.create_closure(tenant, None, start=start, end=end, reason="Wartung", resource=hall)
+    db.session.commit()
+    login(clerk)
+    page = html_of(client.get(f"/{tenant.slug}/admin/resources/closures"))
+    last = wednesday + timedelta(days=days - 1)
+    first = wednesday.strftime("%d.%m.%Y")
+    if wednesday.year == last.year and wednesday.month == last.month:
+        interval = f"{wednesday:%d}.–{last:%d.%m.%Y}"
+    elif wednesday.year == last.year:
+        interval = f"{wednesday:%d.%m}.–{last:%d.%m.%Y}"
+    else:
+        interval = f"{first} – {last:%d.%m.%Y}"
+    assert f"<td>{expected.format(first=first, interval=interval)}</td>" in page
+    assert "00:00" not in page.split("<table>", 1)[1].split("</table>", 1)[0]
+
+
+def test_timed_closures_keep_their_clock_times(client, login, tenant, clerk, hall, wednesday):
+    closures.create_closure(
+        tenant,
+        None,
+        start=at(wednesday, "08:00"),
+        end=at(wednesday + timedelta(days=1), "00:00") + timedelta(hours=12),
+        reason="Wahl",
+        resource=hall,
+    )
+    db.session.commit()
+    login(clerk)
+    page = html_of(client.get(f"/{tenant.slug}/admin/resources/closures"))
+    nxt = wednesday + timedelta(days=1)
+    assert f"<td>{wednesday:%d.%m.%y}, 08:00 – {nxt:%d.%m.%y}, 12:00</td>" in page
+    assert "ganztägig" not in page.split("<table>", 1)[1]
+
+
+def test_a_closure_from_midnight_to_noon_is_not_whole_days(
+    client, login, tenant, clerk, hall, wednesday
+):
+    closures.create_closure(
+        tenant,
+        None,
+        start=at(wednesday, "00:00"),
+        end=at(wednesday, "12:00"),
+        reason="Wahl",
+        resource=hall,
+    )
+    db.session.commit()
+    login(clerk)
+    page = html_of(client.get(f"/{tenant.slug}/admin/resources/closures"))
+    assert f"<td>{wednesday:%d.%m.%y}, 00:00 – {wednesday:%d.%m.%y}, 12:00</td>" in page
