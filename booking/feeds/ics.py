@@ -34,7 +34,13 @@ def text_value(value: str | None) -> str:
 
 def occurrence_uid(occurrence: Occurrence, tenant: Tenant) -> str:
     """Stable across changes: calendar apps update the event instead of adding one."""
-    return f"occurrence-{occurrence.id}@{tenant.slug}.kommunalbuchung"
+    return uid_of_occurrence(occurrence.id, tenant)
+
+
+def uid_of_occurrence(occurrence_id: int, tenant: Tenant) -> str:
+    """``occurrence_uid`` from the id alone (the feeds load columns, not objects):
+    the download, the mail attachment and every feed carry the same UID."""
+    return f"occurrence-{occurrence_id}@{tenant.slug}.kommunalbuchung"
 
 
 def event_status(occurrence: Occurrence) -> str:

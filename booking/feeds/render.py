@@ -123,6 +123,9 @@ class FeedSpec:
     # What the conditions depend on besides the tenant (scope, ids): specs of
     # equal signature build equal statements, so the version query is reused.
     signature: tuple = ()
+    # Every event's LOCATION is this resource's (the public feed: a booking of
+    # a part that is not public does not name the part).
+    location_of: int | None = None
 
 
 ScopeBuilder = Callable[[Tenant, FeedToken, str], FeedSpec]
@@ -260,6 +263,7 @@ def busy_spec(tenant: Tenant, resource: Resource, language: str) -> FeedSpec:
     return FeedSpec(
         key=f"{tenant.id}:busy:{resource.id}:{language}",
         signature=("busy", tuple(ids)),
+        location_of=resource.id,
         tenant=tenant,
         name=name,
         audience="public",
@@ -531,12 +535,12 @@ def render(spec: FeedSpec, win: Window) -> bytes:
             .outerjoin(Organisation, Organisation.id == Booking.organisation_id)
         )
     query = query.where(*_shown_occurrences(spec, win)).order_by(Occurrence.start_at, Occurrence.id)
-    uid_suffix = f"@{tenant.slug}.kommunalbuchung"
+    uid = ics.uid_of_occurrence
     keys: dict[int, str | None] = {rid: p.key_handover for rid, p in policies.items()}
     for row in db.session.execute(query, _window_params(win)):
         occ_id, start, end, seq, occ_changed, cancelled, rejected, rid, status, b_changed = row[:10]
         event = Event()
-        event["UID"] = vText(f"occurrence-{occ_id}{uid_suffix}")
+        event["UID"] = vText(uid(occ_id, tenant))
         event["SEQUENCE"] = vInt(seq or 0)
         event["DTSTAMP"] = stamp
         changed = occ_changed if occ_changed >= b_changed else b_changed
@@ -554,7 +558,7 @@ def render(spec: FeedSpec, win: Window) -> bytes:
             if summary is None:
                 summary = titles[title] = vText(ics.text_value(title))
             event["SUMMARY"] = summary
-        event["LOCATION"] = locations[rid]
+        event["LOCATION"] = locations[rid if spec.location_of is None else spec.location_of]
         event["STATUS"] = _CANCELLED if ended else _STATUS[status]
         if ended:
             event["TRANSP"] = _TRANSPARENT

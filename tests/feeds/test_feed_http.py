@@ -337,3 +337,15 @@ def test_gzip_for_clients_that_accept_it(client, tenant, clerk, citizen, hall):
     refused = client.get(path, headers={"Accept-Encoding": "gzip;q=0"})
     assert "Content-Encoding" not in refused.headers
     assert refused.get_data() == plain.get_data()
+
+
+def test_busy_feed_does_not_name_a_part_that_is_not_public(
+    client, tenant, hall, citizen, clerk, make_resource
+):
+    secret = make_resource("Geheimkeller", "room", parent=hall, public=False)
+    book(tenant, clerk, secret, soon(10))
+    body = client.get(f"/{tenant.slug}/resources/{hall.id}/busy.ics").get_data()
+    (event,) = events(body)
+    assert b"Geheimkeller" not in body
+    assert str(event["LOCATION"]) == "Bürgerhaus, Hauptstraße 1"
+    assert_plain_404(client.get(f"/{tenant.slug}/resources/{secret.id}/busy.ics"))
