@@ -352,3 +352,41 @@ def test_caretaker_page_my_bookings_and_the_menu_link_to_the_page(client, login,
     mine = client.get("/musterhausen/bookings/mine").get_data(as_text=True)
     assert f'href="{PAGE}?what=mine"' in mine.split("<main", 1)[1]
     assert "Kalender-Abos" in mine.split("<main", 1)[0]
+
+
+# --- CSRF (the suite's app has it off; this one has it on) ---------------------------------
+
+
+@pytest.fixture
+def csrf_app(tmp_path):
+    from flask_migrate import upgrade
+
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'csrf.sqlite'}", WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        upgrade()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_creating_and_revoking_need_the_csrf_token(csrf_app):
+    from booking.tenants.service import create_tenant
+
+    tenant = create_tenant("musterhausen", "Musterhausen")
+    user = accounts.create_user("csrf@example.org", "korrekt-pferd-batterie", confirmed=True)
+    db.session.commit()
+    feed, plain = _feed_of(tenant, user)
+    client = csrf_app.test_client()
+    page = client.get("/account/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/account/login",
+        data={"email": user.email, "password": "korrekt-pferd-batterie", "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert create(client, "mine").status_code == 400
+    assert client.post(f"{PAGE}{feed.id}/revoke").status_code == 400
+    assert feed_count() == 1
+    assert tokens.feed_for_token(tenant, plain) is not None
