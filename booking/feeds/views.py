@@ -16,12 +16,12 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, g, request
 
-from booking.core import utcnow
-from booking.extensions import db
+from booking.core import NotFound, utcnow
 from booking.feeds import cache, render
 from booking.feeds.tokens import feed_for_token
 from booking.resources.access import is_hidden
 from booking.resources.models import Resource
+from booking.tenants.service import get_scoped
 
 bp = Blueprint("feeds", __name__, url_prefix="/<tenant>")
 
@@ -48,10 +48,11 @@ def busy(resource_id: int):
 
 def public_resource(resource_id: int) -> Resource | None:
     """A resource of this tenant in the public catalogue, else None."""
-    resource = db.session.get(Resource, resource_id)
-    if resource is None or resource.tenant_id != g.tenant.id or is_hidden(resource):
+    try:
+        resource = get_scoped(Resource, g.tenant, resource_id)
+    except NotFound:
         return None
-    return resource
+    return None if is_hidden(resource) else resource
 
 
 def _http_date(value: datetime) -> datetime:

@@ -276,7 +276,7 @@ def test_busy_feed_of_a_hidden_or_foreign_resource_is_404(
     part_of_hidden = make_resource("Keller", "room", parent=hidden)
     other = make_tenant("nachbarort")
     foreign = make_resource("Fremdhalle", of_tenant=other)
-    for rid in (hidden.id, part_of_hidden.id, foreign.id, 999999):
+    for rid in (hidden.id, part_of_hidden.id, foreign.id, 999999, 2**63):
         assert_plain_404(client.get(f"/{tenant.slug}/resources/{rid}/busy.ics"))
         response = client.get(f"/{tenant.slug}/api/v1/resources/{rid}/busy.ics")
         assert response.status_code == 404
