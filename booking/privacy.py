@@ -21,6 +21,7 @@ from booking.accounts.models import (
 )
 from booking.core import ValidationFailed, utcnow
 from booking.extensions import db
+from booking.feeds.models import FeedToken
 from booking.notifications.models import OutboxMessage
 from booking.reservations import retention
 from booking.reservations import service as bookings
@@ -52,6 +53,9 @@ def export(user: User) -> dict[str, Any]:
         .where(OrganisationInvitation.email == user.email.lower())
     )
     tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id))
+    feeds = db.session.scalars(
+        select(FeedToken).where(FeedToken.user_id == user.id).order_by(FeedToken.id)
+    )
     return {
         "account": {
             "email": user.email,
@@ -110,6 +114,17 @@ def export(user: User) -> dict[str, Any]:
             }
             for t in tokens
         ],
+        "calendar_subscriptions": [
+            {
+                "municipality": tenants.get(f.tenant_id),
+                "scope": f.scope,
+                "resource_id": f.resource_id,
+                "cemetery_id": f.cemetery_id,
+                "created_at": _instant(f.created_at),
+                "revoked_at": _instant(f.revoked_at),
+            }
+            for f in feeds
+        ],
     }
 
 
@@ -138,7 +153,8 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
     still to come are cancelled (the halls are free again), past ones keep
     their dates without their person; bookings they made for an organisation
     stay the organisation's, without their person. Everything else of theirs
-    goes — roles, memberships, invitations, API tokens, mail to them."""
+    goes — roles, memberships, invitations, API tokens, calendar
+    subscriptions, mail to them."""
     now = now or utcnow()
     if not accounts.check_password(user, password):
         raise ValidationFailed(
@@ -175,5 +191,6 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
     email = user.email.lower()
     db.session.execute(delete(OrganisationInvitation).where(OrganisationInvitation.email == email))
     db.session.execute(delete(OutboxMessage).where(func.lower(OutboxMessage.to_address) == email))
+    db.session.execute(delete(FeedToken).where(FeedToken.user_id == user.id))
     db.session.delete(user)
     db.session.flush()

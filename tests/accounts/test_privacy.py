@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from booking.accounts import service
 from booking.core import utcnow
 from booking.extensions import db
+from booking.feeds import tokens as feeds
+from booking.feeds.models import FeedToken
 from booking.reservations import service as bookings
 from booking.reservations.models import Booking, Claim
 from booking.resources import service as resources
@@ -35,6 +37,8 @@ def test_the_download_holds_ones_own_data_and_nobody_elses(
     club = service.create_organisation(tenant, other, name="TSV")
     add_member(club, other, me)
     service.create_api_token(me, "Skript")
+    feeds.create_feed(tenant, me, "mine", now=utcnow())
+    feeds.create_feed(tenant, other, "mine", now=utcnow())
     db.session.commit()
 
     assert client.get("/account/data.json").status_code == 302  # sign in first
@@ -48,6 +52,9 @@ def test_the_download_holds_ones_own_data_and_nobody_elses(
     assert [b["title"] for b in data["bookings"]] == ["Mein Geburtstag"]
     assert data["organisations"] == [{"municipality": tenant.slug, "name": "TSV", "manager": False}]
     assert data["api_tokens"][0]["name"] == "Skript"
+    assert [(f["municipality"], f["scope"]) for f in data["calendar_subscriptions"]] == [
+        (tenant.slug, "mine")
+    ]
     assert "token_hash" not in response.get_data(as_text=True)
     assert "Ottos Feier" not in response.get_data(as_text=True)
 
@@ -62,6 +69,8 @@ def test_deleting_the_account_cancels_what_is_to_come_and_anonymises_the_past(
         tenant, me, hall, now - timedelta(days=30), title="Alt", now=now - timedelta(days=40)
     )
     coming = book(tenant, me, hall, now + timedelta(days=10), title="Bald")
+    _, plain = feeds.create_feed(tenant, me, "mine", now=now)
+    db.session.commit()
     email = me.email
     login(me)
 
@@ -91,6 +100,8 @@ def test_deleting_the_account_cancels_what_is_to_come_and_anonymises_the_past(
     for booking in (coming, past):
         assert booking.user_id is None and booking.title == "[anonymisiert]"
     assert resources.get_resource(tenant, hall.id) is not None
+    assert db.session.scalar(select(func.count()).select_from(FeedToken)) == 0
+    assert client.get(f"/{tenant.slug}/feeds/{plain}.ics").status_code == 404
 
 
 def test_the_last_admin_cannot_delete_their_account(client, login, make_user, tenant):
