@@ -351,6 +351,13 @@ def _version_statement(spec: FeedSpec, win: Window) -> Any:
             func.coalesce(func.sum(Occurrence.sequence), 0).label("seqs"),
             func.max(Occurrence.updated_at).label("occ_changed"),
             func.max(Booking.updated_at).label("booking_changed"),
+            # Changes that bump no timestamp: personal data removed (an
+            # account deleted sets user_id NULL and clears the phone; the
+            # retention job anonymises).
+            func.count(Booking.user_id).label("with_user"),
+            func.count(Booking.contact_phone).label("with_phone"),
+            func.count(Booking.note).label("with_note"),
+            func.max(Booking.anonymised_at).label("anonymised"),
         )
         .select_from(Occurrence)
         .join(Booking, Booking.id == Occurrence.booking_id)
@@ -390,7 +397,8 @@ _STATEMENTS_KEPT = 512
 
 def version(spec: FeedSpec, win: Window) -> Version:
     """ONE aggregate query: count, sum of ids, sum of sequences and latest
-    change of the occurrences shown (and their bookings), the same of the
+    change of the occurrences shown (and their bookings, with how many still
+    name a person, a phone, a note, and the latest anonymisation), the same of the
     closures shown, the latest change of the resources printed, and what
     further sources add."""
     statement = None

@@ -349,3 +349,23 @@ def test_busy_feed_does_not_name_a_part_that_is_not_public(
     assert b"Geheimkeller" not in body
     assert str(event["LOCATION"]) == "Bürgerhaus, Hauptstraße 1"
     assert_plain_404(client.get(f"/{tenant.slug}/resources/{secret.id}/busy.ics"))
+
+
+def test_removing_personal_data_changes_the_etag(client, tenant, clerk, citizen, hall):
+    """Deleting an account or the retention job bump no timestamp: the
+    version still sees it, so no calendar keeps the old name or phone."""
+    from sqlalchemy import update
+
+    from booking.reservations.models import Booking
+
+    booking = book(tenant, citizen, hall, soon(10), contact_phone="0170 1")
+    path = subscribe(tenant, clerk, "tenant")
+    before = client.get(path)
+    assert b"Carla Citizen" in before.get_data()
+    db.session.execute(
+        update(Booking).where(Booking.id == booking.id).values(user_id=None, contact_phone=None)
+    )
+    db.session.commit()
+    after = client.get(path, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert b"Carla Citizen" not in after.get_data() and b"0170 1" not in after.get_data()
