@@ -1,7 +1,7 @@
 """Helpers for the browser tests: visit a page, check it with axe-core, log in.
 
 ``visit(page, path)`` opens a page, checks the status and runs axe (WCAG 2.1
-A and AA). Every page that passed axe is recorded in ``CHECKED_PATHS``, so the
+A and AA, and the best-practice landmark rules). Every page that passed axe is recorded in ``CHECKED_PATHS``, so the
 last test can assert that the main pages were all checked."""
 
 from __future__ import annotations
@@ -15,7 +15,28 @@ from flask import Flask
 from playwright.sync_api import Locator, Page, Response
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+# The best-practice rules on landmarks, on top of the WCAG tags: one main,
+# one banner and one contentinfo at the top level, and no two landmarks of a
+# kind with the same name (two "Hauptnavigation" navs, two scrolling tables
+# called "Tabelle, seitlich verschiebbar"). ``region`` (all content inside
+# landmarks) is among them.
+LANDMARK_RULES = [
+    "landmark-banner-is-top-level",
+    "landmark-complementary-is-top-level",
+    "landmark-contentinfo-is-top-level",
+    "landmark-main-is-top-level",
+    "landmark-no-duplicate-banner",
+    "landmark-no-duplicate-contentinfo",
+    "landmark-no-duplicate-main",
+    "landmark-one-main",
+    "landmark-unique",
+    "region",
+]
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": WCAG_TAGS},
+    "rules": {rule: {"enabled": True} for rule in LANDMARK_RULES},
+    "resultTypes": ["violations"],
+}
 
 # Pages every full e2e run must have checked with axe (paths after redirects).
 MAIN_PAGES = {

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page
 
 from booking.demo import DEMO_PASSWORD
-from tests.e2e.helpers import login, visit
+from tests.e2e.helpers import assert_accessible, login, visit
 
 pytestmark = pytest.mark.e2e
 
@@ -113,3 +113,16 @@ def test_staff_header_hides_nothing_at_390(page: Page) -> None:
         assert page.get_by_role("link", name=name, exact=True).is_visible()
     assert page.get_by_role("button", name="Abmelden").is_visible()
     assert_fits(page)
+
+
+def test_page_check_runs_the_landmark_rules(page: Page) -> None:
+    """Two navigation landmarks with the same name pass the WCAG rules but
+    not axe's ``landmark-unique``: ``assert_accessible`` must catch them."""
+    page.set_content(
+        '<!doctype html><html lang="de"><head><title>Test</title></head><body>'
+        '<header><nav aria-label="Menü"><a href="#a">A</a></nav></header>'
+        '<main><h1>Seite</h1><nav aria-label="Menü"><a href="#b">B</a></nav></main>'
+        "</body></html>"
+    )
+    with pytest.raises(AssertionError, match="landmark-unique"):
+        assert_accessible(page)
