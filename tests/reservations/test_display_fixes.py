@@ -177,8 +177,10 @@ def test_whole_day_closures_read_as_dates(
         interval = f"{wednesday:%d.%m}.–{last:%d.%m.%Y}"
     else:
         interval = f"{first} – {last:%d.%m.%Y}"
-    assert f"<td>{expected.format(first=first, interval=interval)}</td>" in page
-    assert "00:00" not in page.split("<table>", 1)[1].split("</table>", 1)[0]
+    assert (
+        f'<td data-label="Zeitraum">{expected.format(first=first, interval=interval)}</td>' in page
+    )
+    assert "00:00" not in page.split('<table class="stack">', 1)[1].split("</table>", 1)[0]
 
 
 def test_timed_closures_keep_their_clock_times(client, login, tenant, clerk, hall, wednesday):
@@ -194,8 +196,11 @@ def test_timed_closures_keep_their_clock_times(client, login, tenant, clerk, hal
     login(clerk)
     page = html_of(client.get(f"/{tenant.slug}/admin/resources/closures"))
     nxt = wednesday + timedelta(days=1)
-    assert f"<td>{wednesday:%d.%m.%y}, 08:00 – {nxt:%d.%m.%y}, 12:00</td>" in page
-    assert "ganztägig" not in page.split("<table>", 1)[1]
+    assert (
+        f'<td data-label="Zeitraum">'
+        f"{wednesday:%d.%m.%y}, 08:00 – {nxt:%d.%m.%y}, 12:00</td>" in page
+    )
+    assert "ganztägig" not in page.split('<table class="stack">', 1)[1]
 
 
 def test_a_closure_from_midnight_to_noon_is_not_whole_days(
@@ -212,4 +217,7 @@ def test_a_closure_from_midnight_to_noon_is_not_whole_days(
     db.session.commit()
     login(clerk)
     page = html_of(client.get(f"/{tenant.slug}/admin/resources/closures"))
-    assert f"<td>{wednesday:%d.%m.%y}, 00:00 – {wednesday:%d.%m.%y}, 12:00</td>" in page
+    assert (
+        f'<td data-label="Zeitraum">'
+        f"{wednesday:%d.%m.%y}, 00:00 – {wednesday:%d.%m.%y}, 12:00</td>" in page
+    )
