@@ -2,6 +2,8 @@
 and again on every poll, so a feed dies with its owner's role.
 
 * ``resource``: staff (admin, clerk) and the caretakers assigned to it;
+  without a resource, a caretaker's "my halls": every resource assigned to
+  them at the time of the poll;
 * ``tenant``: staff;
 * ``mine``: anyone signed in (their own bookings);
 * ``cemetery``: staff and the caretakers assigned to its chapel or crew.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from booking.accounts.access import is_admin, is_staff
+from booking.accounts.access import is_admin, is_caretaker, is_staff
 from booking.feeds.models import FeedToken
 from booking.reservations.access import is_assigned_caretaker
 from booking.resources.models import Resource
@@ -36,7 +38,9 @@ def can_subscribe(
     if scope == "tenant":
         return is_staff(user, tenant)
     if scope == "resource":
-        if resource is None or resource.tenant_id != tenant.id:
+        if resource is None:
+            return is_caretaker(user, tenant)
+        if resource.tenant_id != tenant.id:
             return False
         return is_staff(user, tenant) or is_assigned_caretaker(user, resource)
     if scope == "cemetery":

@@ -1,6 +1,6 @@
 """Forms of the calendar subscriptions page. The choice of what a feed
-shows is one value (``mine``, ``tenant``, ``resource:<id>``,
-``cemetery:<id>``) among those the page offers; who may hold which feed
+shows is one value (``mine``, ``tenant``, ``resource`` — a caretaker's
+halls —, ``resource:<id>``, ``cemetery:<id>``) among those the page offers; who may hold which feed
 is decided again by ``feeds.tokens.create_feed``."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from wtforms import SelectField
 from wtforms.validators import InputRequired, ValidationError
 
 # A value of the "what" choice: a scope, and for two scopes an object's id.
-CHOICE = re.compile(r"^(mine|tenant|(resource|cemetery):([1-9][0-9]{0,9}))$")
+CHOICE = re.compile(r"^(mine|tenant|resource|(resource|cemetery):([1-9][0-9]{0,9}))$")
 
 
 class Choice(NamedTuple):

@@ -44,7 +44,7 @@ from booking.feeds import ics
 from booking.feeds.models import FeedToken
 from booking.reservations.models import CLAIMING_STATUSES, Booking, Occurrence
 from booking.resources import tree
-from booking.resources.models import Closure, Resource
+from booking.resources.models import Closure, Resource, ResourceCaretaker
 from booking.resources.policy import policy_of
 from booking.tenants.localtime import day_bounds, local_today, tenant_zone
 from booking.tenants.models import Tenant
@@ -171,17 +171,38 @@ def _named(name: str, tenant: Tenant) -> str:
     return f"{name} – {tenant.name}"
 
 
+def _assigned(tenant: Tenant, user_id: int) -> list[int]:
+    """The resources of ``tenant`` a caretaker is assigned to, now."""
+    return list(
+        db.session.scalars(
+            select(ResourceCaretaker.resource_id)
+            .join(Resource, Resource.id == ResourceCaretaker.resource_id)
+            .where(ResourceCaretaker.user_id == user_id, Resource.tenant_id == tenant.id)
+        )
+    )
+
+
 @register_scope("resource")
 def _resource_scope(tenant: Tenant, feed: FeedToken, language: str) -> FeedSpec:
+    """One resource; without one, a caretaker's "my halls": every resource
+    assigned to them when the feed is polled (an assignment added later
+    shows up, one taken away disappears)."""
     resource = feed.resource
-    assert resource is not None
-    ids = _related(tenant, [resource.id])
+    if resource is None:
+        ids = _related(tenant, _assigned(tenant, feed.user_id))
+        key = f"{tenant.id}:resource:caretaker:{feed.user_id}:staff:{language}"
+        with force_locale(language):
+            name = _named(_("Meine Hallen"), tenant)
+    else:
+        ids = _related(tenant, [resource.id])
+        key = f"{tenant.id}:resource:{resource.id}:staff:{language}"
+        name = _named(tree.full_name(resource), tenant)
     occurrences, closures = _of_resources(ids)
     return FeedSpec(
-        key=f"{tenant.id}:resource:{resource.id}:staff:{language}",
+        key=key,
         signature=("resource", tuple(ids)),
         tenant=tenant,
-        name=_named(tree.full_name(resource), tenant),
+        name=name,
         audience="staff",
         language=language,
         occurrences=occurrences,

@@ -45,6 +45,8 @@ def _no_store(response):
 
 
 def scope_label(feed: FeedToken) -> str:
+    if feed.scope == "resource" and feed.resource_id is None:
+        return _("Meine Hallen")
     return {
         "mine": _("Meine Buchungen"),
         "tenant": _("Alle Hallen und Räume"),
@@ -57,6 +59,8 @@ def shows(feed: FeedToken) -> str:
     """What the feed's events are, in a sentence's words."""
     if feed.scope == "resource" and feed.resource is not None:
         return _("Buchungen und Sperrzeiten von %(name)s", name=tree.full_name(feed.resource))
+    if feed.scope == "resource":
+        return _("Buchungen und Sperrzeiten aller Hallen und Räume, die Ihnen zugeordnet sind")
     if feed.scope == "cemetery" and feed.cemetery is not None:
         return _("Bestattungstermine des Friedhofs %(name)s", name=feed.cemetery.name)
     if feed.scope == "tenant":
@@ -78,6 +82,10 @@ def choices(user: Any) -> dict[str, list[SelectChoice]]:
     """The feeds ``user`` may hold, grouped for the select element."""
     tenant = g.tenant
     general = [SelectChoice("mine", _("Meine Buchungen"))]
+    if can_subscribe(user, tenant, "resource"):  # a caretaker: all their halls in one
+        general.insert(
+            0, SelectChoice("resource", _("Meine Hallen (alle, die mir zugeordnet sind)"))
+        )
     if can_subscribe(user, tenant, "tenant"):
         general.append(SelectChoice("tenant", _("Alle Hallen und Räume der Gemeinde")))
     grouped: dict[str, list[SelectChoice]] = {_("Allgemein"): general}

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from booking.accounts.access import is_staff
+from booking.accounts.access import is_caretaker, is_staff
 from booking.accounts.models import User
 from booking.core import Forbidden, NotFound, ValidationFailed
 from booking.extensions import db
@@ -53,7 +53,7 @@ def create_feed(
         raise ValidationFailed(
             _l("Unbekannter Kalender."), {"scope": [_l("Bitte einen der angebotenen wählen.")]}
         )
-    if scope == "resource" and resource is None:
+    if scope == "resource" and resource is None and not is_caretaker(actor, tenant):
         raise ValidationFailed(
             _l("Welche Halle?"), {"resource_id": [_l("Bitte eine Halle wählen.")]}
         )

@@ -14,7 +14,7 @@ from icalendar import Calendar
 from sqlalchemy import update
 
 from booking.accounts import service as accounts
-from booking.core import utcnow
+from booking.core import ValidationFailed, utcnow
 from booking.extensions import db
 from booking.feeds import ics
 from booking.reservations import service as bookings
@@ -99,6 +99,45 @@ def test_resource_feed_for_a_caretaker(client, tenant, hall, caretaker, citizen,
     assert b"METHOD:PUBLISH\r\n" in body
     (zone,) = calendar.walk("VTIMEZONE")
     assert str(zone["TZID"]) == "Europe/Berlin"
+
+
+def test_my_halls_feed_follows_the_caretakers_assignments(
+    client, tenant, hall, caretaker, citizen, make_resource, clerk
+):
+    """A caretaker's "Meine Hallen" (scope resource without a resource):
+    every hall assigned to them when the feed is polled, nothing else."""
+    second, elsewhere = make_resource("Sporthalle"), make_resource("Turnhalle")
+    in_hall = book(tenant, citizen, hall, soon(10), title="Geburtstag")
+    in_second = book(tenant, citizen, second, soon(11), title="Turnier")
+    book(tenant, citizen, elsewhere, soon(12), title="Fremd")
+    path = subscribe(tenant, caretaker, "resource")
+    uid_hall = ics.occurrence_uid(in_hall.occurrences[0], tenant)
+    uid_second = ics.occurrence_uid(in_second.occurrences[0], tenant)
+
+    body = get(client, path).get_data()
+    assert set(by_uid(body)) == {uid_hall}
+    assert str(Calendar.from_ical(body)["X-WR-CALNAME"]) == "Meine Hallen – Gemeinde Musterhausen"
+    etag = get(client, path).headers["ETag"]
+
+    resources.add_caretaker(tenant, None, second, caretaker)
+    db.session.commit()
+    response = client.get(path, headers={"If-None-Match": etag})
+    assert response.status_code == 200  # the assignment changed what it shows
+    assert set(by_uid(response.get_data())) == {uid_hall, uid_second}
+
+
+def test_my_halls_needs_the_caretaker_role(client, tenant, hall, caretaker, citizen, clerk):
+    with pytest.raises(ValidationFailed):
+        subscribe(tenant, clerk, "resource")  # staff pick a hall (or the whole tenant)
+    db.session.rollback()
+    with pytest.raises(ValidationFailed):
+        subscribe(tenant, citizen, "resource")
+    db.session.rollback()
+    path = subscribe(tenant, caretaker, "resource")
+    assert client.get(path).status_code == 200
+    accounts.revoke_role(tenant, None, caretaker, "caretaker")
+    db.session.commit()
+    assert client.get(path).status_code == 404
 
 
 def test_the_download_and_the_feed_share_uids(client, login, tenant, hall, clerk, citizen):

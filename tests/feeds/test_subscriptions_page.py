@@ -79,6 +79,7 @@ def test_caretaker_is_offered_the_assigned_hall_its_parts_and_its_cemetery(
     dgh, part, _other = halls
     assert offered(client.get(PAGE).get_data(as_text=True)) == {
         "mine",
+        "resource",  # all their halls in one feed
         f"resource:{dgh.id}",
         f"resource:{part.id}",
         f"cemetery:{cemetery.id}",
@@ -348,7 +349,9 @@ def test_caretaker_page_my_bookings_and_the_menu_link_to_the_page(client, login,
     login(caretaker)
     html = client.get("/musterhausen/caretaker/").get_data(as_text=True)
     main = html.split("<main", 1)[1]
-    assert f'href="{PAGE}"' in main
+    assert f'href="{PAGE}?what=resource"' in main  # their halls, preselected
+    html = client.get(f"{PAGE}?what=resource").get_data(as_text=True)
+    assert '<option selected value="resource">' in html
     mine = client.get("/musterhausen/bookings/mine").get_data(as_text=True)
     assert f'href="{PAGE}?what=mine"' in mine.split("<main", 1)[1]
     assert "Kalender-Abos" in mine.split("<main", 1)[0]
