@@ -78,6 +78,14 @@ def test_resource_feed_for_staff_and_assigned_caretakers(api, tenant, clerk, car
         assert (feed.user_id, feed.resource_id) == (user.id, resource.id)
 
 
+def test_a_caretakers_halls_in_one_feed_without_a_resource_id(api, tenant, caretaker, citizen):
+    feed, _plain = created(api(caretaker, tenant).post("/feeds", json={"scope": "resource"}))
+    assert (feed.scope, feed.resource_id) == ("resource", None)
+    response = api(citizen, tenant).post("/feeds", json={"scope": "resource"})
+    assert_error(response, 422, "validation")
+    assert feed_count() == 1
+
+
 @pytest.mark.parametrize("who", ["citizen", "caretaker"])
 def test_resource_feed_refused_with_403(api, tenant, citizen, caretaker, halls, who):
     user = {"citizen": citizen, "caretaker": caretaker}[who]
