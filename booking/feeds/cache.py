@@ -2,41 +2,31 @@
 
 One row per feed and audience (``FeedSpec.key``) holding the bytes of one
 version, gzip-compressed (a feed of 5,000 events shrinks from 3 MB to about
-100 kB: cheap to fetch from PostgreSQL, and sent as it is to every client
-that accepts gzip, as calendar apps do). A poll whose version matches is answered from the row; otherwise
-the feed is rendered once and the row replaced by an upsert (``INSERT … ON
+160 kB: cheap to fetch from PostgreSQL, and sent as it is to every client
+that accepts gzip, as calendar apps do). A poll whose version matches is
+answered from the row; otherwise the feed is rendered once and the row replaced by an upsert (``INSERT … ON
 CONFLICT DO UPDATE``), so two workers rendering the same key at once both
 succeed, and the later one's bytes (of the same version) stay.
 
-Invalidation is in one place: a session listener notes the tenant of every
-``Occurrence``, ``Booking``, ``Closure`` and ``Resource`` a flush wrote (an
-ORM bulk UPDATE/DELETE of those tables notes every tenant) and, after the
-commit, drops those tenants' rows; a rollback forgets what it noted. The
-version would not match anyway; dropping keeps stale bytes from lingering.
+Invalidation needs no bookkeeping: the version (``render.version``, one
+aggregate query over exactly what the feed shows) changes with every
+committed change the feed shows, and only then — so a booking in one hall
+does not make every other feed of the municipality render again, and an
+uncommitted or rolled-back change, invisible to the query, changes nothing.
+A stale row is replaced by the next rendering of its key, never added to.
 """
 
 from __future__ import annotations
 
 import gzip
-import logging
 from datetime import datetime
 
-from sqlalchemy import delete, event, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import ORMExecuteState, Session
 
 from booking.core import utcnow
 from booking.extensions import db
 from booking.feeds.models import FeedCache
-from booking.reservations.models import Booking, Occurrence
-from booking.resources.models import Closure, Resource
-
-log = logging.getLogger(__name__)
-
-WATCHED = (Occurrence, Booking, Closure, Resource)
-_WATCHED_TABLES = frozenset(model.__table__ for model in WATCHED)
-_NOTED = "feeds_changed_tenants"
-_ALL = "all"
 
 # How many feeds this process rendered (the tests and the bench read it).
 renders = 0
@@ -103,74 +93,3 @@ def store(
     )
     db.session.execute(statement)
     return compressed
-
-
-def drop_tenants(tenant_ids: set[int] | None, connection=None) -> None:
-    """Remove the cached feeds of ``tenant_ids`` (None: of every tenant)."""
-    statement = delete(FeedCache)
-    if tenant_ids is not None:
-        statement = statement.where(FeedCache.tenant_id.in_(sorted(tenant_ids)))
-    if connection is not None:
-        connection.execute(statement)
-        return
-    with db.engine.begin() as conn:
-        conn.execute(statement)
-
-
-# --- invalidation -----------------------------------------------------------------------
-
-
-def _note(session: Session, tenant_id: object) -> None:
-    noted = session.info.setdefault(_NOTED, set())
-    noted.add(tenant_id if isinstance(tenant_id, int) else _ALL)
-
-
-@event.listens_for(Session, "before_flush")
-def _before_flush(session: Session, _context, _instances) -> None:
-    for obj in (*session.new, *session.deleted):
-        if isinstance(obj, WATCHED):
-            _note(session, getattr(obj, "tenant_id", None))
-    for obj in session.dirty:
-        if isinstance(obj, WATCHED) and session.is_modified(obj, include_collections=False):
-            _note(session, obj.tenant_id)
-
-
-def _dml_table(statement: object) -> object | None:
-    """The table an INSERT/UPDATE/DELETE writes (also inside
-    ``select(Model).from_statement(insert(…).returning(…))``), else None."""
-    inner = getattr(statement, "element", statement)
-    return getattr(inner, "table", None) if getattr(inner, "is_dml", False) else None
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _statement(state: ORMExecuteState) -> None:
-    """Statements past the unit of work (the conflict engine's INSERT …
-    RETURNING, bulk UPDATEs): the tenant from the parameters, or every one."""
-    if state.is_select and not hasattr(state.statement, "element"):
-        return
-    if _dml_table(state.statement) not in _WATCHED_TABLES:
-        return
-    params = state.parameters
-    rows = params if isinstance(params, list) else [params or {}]
-    for row in rows:
-        _note(state.session, row.get("tenant_id") if isinstance(row, dict) else None)
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint released: the outer one goes on
-        return
-    noted = session.info.pop(_NOTED, None)
-    if not noted:
-        return
-    try:
-        drop_tenants(None if _ALL in noted else {t for t in noted if isinstance(t, int)})
-    except Exception:  # the commit stands; the versions no longer match anyway
-        log.exception("dropping cached feeds failed")
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint rolled back: keep what the outer one wrote
-        return
-    session.info.pop(_NOTED, None)
