@@ -48,6 +48,7 @@ extract-messages: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.booking
 	$(BIN)/python -m bench.jobs
+	$(BIN)/python -m bench.feeds
 
 clean:
 	rm -rf $(VENV) $(MO) .pytest_cache .ruff_cache
