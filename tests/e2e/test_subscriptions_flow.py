@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from booking.demo import DEMO_PASSWORD
 from tests.e2e.helpers import assert_accessible, form_with, login, submit, visit
@@ -50,14 +50,15 @@ def test_caretaker_subscribes_sees_links_and_qr_and_revokes(page: Page, width: i
     visit(page, "/musterhausen/caretaker/", check=False)
     with page.expect_navigation():
         page.get_by_role("link", name=re.compile("Kalender abonnieren")).click()
-    assert page.url.endswith(PAGE)
+    assert page.url.endswith(PAGE + "?what=resource")
     assert_accessible(page)
     form = form_with(page, "what")
     options = form.locator('select[name="what"] option')
     values = options.evaluate_all("els => els.map(e => e.value)")
     assert "mine" in values and "tenant" not in values
-    hall = next(v for v in values if v.startswith("resource:"))
-    form.locator('select[name="what"]').select_option(hall)
+    assert any(v.startswith("resource:") for v in values)  # one hall at a time, too
+    # Preselected: all the caretaker's halls in one calendar.
+    assert form.locator('select[name="what"]').input_value() == "resource"
     response = submit(page, form)
     assert response.status == 201
     assert response.headers["cache-control"] == "no-store"
@@ -76,9 +77,8 @@ def test_caretaker_subscribes_sees_links_and_qr_and_revokes(page: Page, width: i
     copy = page.get_by_role("button", name=re.compile("Kopieren.*https"))
     assert copy.is_visible()
     copy.click()
-    expect_text = page.locator("#feed-https-status")
-    expect_text.wait_for(state="attached")
-    page.wait_for_function("document.getElementById('feed-https-status').textContent.length > 0")
+    # (expect, not wait_for_function: the CSP forbids evaluating strings)
+    expect(page.locator("#feed-https-status")).to_have_text(re.compile(r"\S"))
     page.get_by_text("Google Kalender", exact=True).click()  # open one set of steps
     assert page.get_by_text("Per URL").first.is_visible()
     assert_accessible(page)
