@@ -53,7 +53,8 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-def make_app(url: str):
+def make_app(url: str, **settings):
+    """The app on ``url`` for a benchmark (``settings`` override the defaults)."""
     from booking import create_app
 
     app = create_app(
@@ -63,6 +64,7 @@ def make_app(url: str):
             "SECRET_KEY": "bench-secret-key-not-for-production-use",
             "RATELIMIT_STORAGE_URI": "memory://",
             "LOG_LEVEL": "WARNING",
+            **settings,
         }
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)

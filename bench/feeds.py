@@ -21,57 +21,24 @@ the hall's feed, and prints, through the Flask test client:
   cold one; and cold / floor as the median of those five pairs.
 
 SQLite by default (a scratch file); a PostgreSQL database named by
-``DATABASE_URL`` is wiped first, so its name must contain "bench" or "feeds".
+``DATABASE_URL`` is wiped first, so its name must contain "bench".
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import statistics
-import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
+
+from bench.booking import log, make_app, reset_postgres
 
 EVENTS = 5_000
 PER_BOOKING = 50
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
-
-
-def reset_postgres(url: str) -> None:
-    name = url.rsplit("/", 1)[-1].split("?")[0]
-    if "bench" not in name and "feeds" not in name:
-        sys.exit(f"refusing to wipe {name!r}: the database name must contain 'bench' or 'feeds'")
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
-def make_app(url: str):
-    from booking import create_app
-
-    app = create_app(
-        {
-            "ENV": "testing",
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench-secret-key-not-for-production-use",
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "LOG_LEVEL": "WARNING",
-            "SERVER_NAME": "localhost",
-            "BASE_URL": "http://localhost",
-        }
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    return app
 
 
 def seed():
@@ -218,7 +185,7 @@ def run(url: str, label: str) -> None:
     from booking.feeds.models import FeedCache
     from booking.feeds.tokens import create_feed
 
-    app = make_app(url)
+    app = make_app(url, SERVER_NAME="localhost", BASE_URL="http://localhost")
     with app.app_context():
         from flask_migrate import upgrade
 

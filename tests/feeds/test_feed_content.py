@@ -25,24 +25,6 @@ from tests.feeds.feed_helpers import book, by_uid, events, parse_all, soon, subs
 from tests.times import BERLIN, at
 
 
-@pytest.fixture
-def caretaker(tenant, make_user):
-    return make_user("hm@example.org", tenant=tenant, roles=("caretaker",), name="Hans Hausmeister")
-
-
-@pytest.fixture
-def hall(tenant, make_resource, caretaker):
-    hall = make_resource(
-        "Bürgerhaus",
-        address="Hauptstraße 1, 12345 Musterhausen",
-        key_handover="Schlüssel bei Familie Meier, Hausnr. 3",
-        observe_holidays=False,
-    )
-    resources.add_caretaker(tenant, None, hall, caretaker)
-    db.session.commit()
-    return hall
-
-
 def get(client, path, **kwargs):
     response = client.get(path, **kwargs)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]

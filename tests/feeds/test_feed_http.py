@@ -20,24 +20,6 @@ from booking.resources import service as resources
 from tests.feeds.feed_helpers import book, by_uid, events, soon, subscribe
 
 
-@pytest.fixture
-def caretaker(tenant, make_user):
-    return make_user("hm@example.org", tenant=tenant, roles=("caretaker",), name="Hans Hausmeister")
-
-
-@pytest.fixture
-def hall(tenant, make_resource, caretaker):
-    hall = make_resource(
-        "Bürgerhaus",
-        address="Hauptstraße 1",
-        key_handover="Schlüssel bei Familie Meier",
-        observe_holidays=False,
-    )
-    resources.add_caretaker(tenant, None, hall, caretaker)
-    db.session.commit()
-    return hall
-
-
 def assert_plain_404(response):
     assert response.status_code == 404
     text = response.get_data(as_text=True)
@@ -347,7 +329,7 @@ def test_busy_feed_does_not_name_a_part_that_is_not_public(
     body = client.get(f"/{tenant.slug}/resources/{hall.id}/busy.ics").get_data()
     (event,) = events(body)
     assert b"Geheimkeller" not in body
-    assert str(event["LOCATION"]) == "Bürgerhaus, Hauptstraße 1"
+    assert str(event["LOCATION"]) == "Bürgerhaus, Hauptstraße 1, 12345 Musterhausen"
     assert_plain_404(client.get(f"/{tenant.slug}/resources/{secret.id}/busy.ics"))
 
 
