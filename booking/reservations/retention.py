@@ -32,6 +32,14 @@ def anonymise(bookings: list[Booking], now: datetime) -> int:
         booking.contact_phone = None
         booking.anonymised_at = now
     if todo:
+        # Their title changed: calendar feeds that still show a date must
+        # replace it (SEQUENCE rises, as with every change of what it says).
+        db.session.execute(
+            update(Occurrence)
+            .where(Occurrence.booking_id.in_([b.id for b in todo]))
+            .values(sequence=Occurrence.sequence + 1, updated_at=now)
+            .execution_options(synchronize_session="fetch")
+        )
         # The reasons staff gave for cancelling dates go too (as in the audit).
         db.session.execute(
             update(Occurrence)

@@ -37,11 +37,14 @@ def test_a_booking_before_and_after_the_retention_period(
     )
     db.session.commit()
 
+    sequence = old.occurrences[0].sequence
     counts = retention.anonymise_expired(now)
     db.session.commit()
     assert counts == {"anonymised": 1}
     db.session.expire_all()
     assert (old.title, old.note, old.user_id) == ("[anonymisiert]", None, None)
+    assert old.occurrences[0].sequence == sequence + 1  # feeds replace the title
+    assert recent.occurrences[0].sequence == 0
     assert old.anonymised_at is not None
     # What the statistics need stays.
     assert old.status == "confirmed" and old.resource_id == hall.id
