@@ -10,8 +10,10 @@ from booking.accounts.models import (
 )
 from booking.audit.models import AuditEntry
 from booking.feeds.models import FeedCache, FeedToken
+from booking.fees.models import Invoice, InvoiceCounter
 from booking.jobs.models import JobRun
 from booking.notifications.models import OutboxMessage
+from booking.payments.models import Payment, Refund, StripeEvent
 from booking.reservations.models import Booking, Claim, Occurrence
 from booking.resources.models import Closure, OpeningHours, Resource, ResourceCaretaker
 from booking.tenants.models import Tenant
@@ -26,6 +28,8 @@ __all__ = [
     "Closure",
     "FeedCache",
     "FeedToken",
+    "Invoice",
+    "InvoiceCounter",
     "JobRun",
     "Membership",
     "Occurrence",
@@ -34,8 +38,11 @@ __all__ = [
     "OrganisationInvitation",
     "OrganisationMember",
     "OutboxMessage",
+    "Payment",
+    "Refund",
     "Resource",
     "ResourceCaretaker",
+    "StripeEvent",
     "Tenant",
     "User",
 ]

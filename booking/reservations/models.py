@@ -16,6 +16,7 @@ BOOKING_STATUSES = ("requested", "confirmed", "held", "rejected", "cancelled", "
 # Statuses whose occurrences hold claims (``requested`` only where the
 # resource's ``request_blocks`` is set).
 CLAIMING_STATUSES = ("requested", "confirmed", "held")
+PAYMENT_METHODS = ("invoice", "online")
 
 
 class Booking(db.Model):
@@ -24,6 +25,7 @@ class Booking(db.Model):
     __tablename__ = "booking"
     __table_args__ = (
         one_of("status", BOOKING_STATUSES, name="status_known"),
+        one_of("payment_method", PAYMENT_METHODS, name="payment_method_known"),
         Index("ix_booking_tenant_status", "tenant_id", "status", "created_at"),
     )
 
@@ -44,6 +46,10 @@ class Booking(db.Model):
     contact_phone: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20))
     customer_category: Mapped[str] = mapped_column(String(20), default="resident")
+    # "invoice" (bank transfer, the default) or "online" (Stripe).
+    payment_method: Mapped[str] = mapped_column(
+        String(20), default="invoice", server_default="invoice"
+    )
     # The series rule as given (``{"freq", "interval", "until"|"count"}``), or None.
     recurrence: Mapped[dict | None] = mapped_column(db.JSON)
     # The dates of the series that were not booked, and why:

@@ -47,6 +47,11 @@ class Resource(db.Model):
     max_advance_days: Mapped[int | None]
     min_duration_min: Mapped[int | None]
     max_duration_min: Mapped[int | None]
+    # Fee rules ([rule] in the API's shape, ``fees.rules``) and the
+    # cancellation policy ([{"days_before", "percent"}], ``fees.cancellation``);
+    # None: those of the resource it is part of, or none (free of charge).
+    fee_rules: Mapped[list | None] = mapped_column(db.JSON)
+    cancellation_policy: Mapped[list | None] = mapped_column(db.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Any change of its settings (name, address, key handover …): part of a
     # calendar feed's version.

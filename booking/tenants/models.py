@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.core import UTCDateTime, utcnow
@@ -48,6 +48,20 @@ class Tenant(db.Model):
     reminder_days: Mapped[int] = mapped_column(default=3, server_default="3")
     # DSGVO: personal data of bookings is anonymised this long after their last date.
     retention_months: Mapped[int] = mapped_column(default=24, server_default="24")
+    # Fees and payment: where bank transfers go, when invoices are due, how
+    # long an online payment holds a slot (None: PAYMENT_HOLD_MINUTES), and
+    # the municipality's own Stripe account (None: the STRIPE_* environment
+    # defaults). The secret key and webhook secret are stored encrypted
+    # (``payments.secrets``), never shown again once entered.
+    bank_account_holder: Mapped[str | None] = mapped_column(String(200))
+    iban: Mapped[str | None] = mapped_column(String(34))
+    bic: Mapped[str | None] = mapped_column(String(11))
+    bank_name: Mapped[str | None] = mapped_column(String(200))
+    payment_due_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    payment_hold_minutes: Mapped[int | None]
+    stripe_publishable_key: Mapped[str | None] = mapped_column(String(255))
+    stripe_secret_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    stripe_webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:

@@ -1,0 +1,1 @@
+"""Online payment (Stripe PaymentIntents), webhooks, refunds, and offline payment."""
