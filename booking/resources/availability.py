@@ -149,6 +149,11 @@ def _holidays(state: str, year: int, language: str = "de") -> tuple[tuple[date, 
     return tuple(sorted(calendar.items()))
 
 
+def is_holiday(tenant: Tenant, day: date) -> bool:
+    """``day`` (a local date) is a public holiday in the tenant's state."""
+    return any(holiday == day for holiday, _name in _holidays(tenant.state, day.year))
+
+
 def holiday_intervals(tenant: Tenant, start: datetime, end: datetime) -> list[Blocked]:
     """Public holidays of the tenant's state touching ``[start, end)``, each
     the whole local day."""
