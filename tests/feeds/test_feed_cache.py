@@ -155,10 +155,9 @@ def test_two_writers_of_one_key_are_no_error(app, tenant):
     assert cache.decompress(cache.cached("k", "v1")[0]) == b"two"
 
 
-def test_concurrent_first_polls_do_not_fail(app, client, tenant, clerk, database):
+@pytest.mark.postgres_only  # SQLite serialises writers: no race to run
+def test_concurrent_first_polls_do_not_fail(app, client, tenant, clerk):
     """Several workers rendering the same key at once: all answer 200."""
-    if database == "sqlite":
-        pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
     path = subscribe(tenant, clerk, "tenant")
     results: list[int] = []
     barrier = threading.Barrier(4)
