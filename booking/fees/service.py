@@ -9,10 +9,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 
+from flask_babel import lazy_gettext as _l
+
+from booking.accounts.access import is_staff
+from booking.accounts.models import Organisation, User
+from booking.audit import service as audit
+from booking.core import NotFound, ValidationFailed, utcnow
+from booking.extensions import db
 from booking.fees.cancellation import FREE_CANCELLATION, CancellationPolicy, parse_policy
 from booking.fees.pricing import Fee, price
-from booking.fees.rules import FeeRule, parse_rules
+from booking.fees.rules import CATEGORIES, FeeRule, parse_rules
 from booking.reservations.models import Booking
+from booking.resources.access import can_manage_resources, require
 from booking.resources.availability import is_holiday
 from booking.resources.models import Resource
 from booking.resources.tree import ancestors
@@ -65,3 +73,175 @@ def booking_fee(tenant: Tenant, booking: Booking) -> Fee:
     """The fee of ``booking``'s dates that still take place."""
     periods = [(o.start_at, o.end_at) for o in booking.active_occurrences]
     return price_dates(tenant, booking.resource, booking.customer_category, periods)
+
+
+# --- editing (admins) ----------------------------------------------------------------
+
+
+def effective_rules(resource: Resource) -> tuple[tuple[FeeRule, ...], Resource | None]:
+    """The rules that apply to ``resource`` and the resource they are stored
+    on: ``resource`` itself, the hall it is part of, or None (no rules)."""
+    for candidate in (resource, *ancestors(resource)):
+        if candidate.fee_rules is not None:
+            return parse_rules(candidate.fee_rules), candidate
+    return (), None
+
+
+def _require_admin(tenant: Tenant, actor: User | None, resource: Resource) -> None:
+    if resource.tenant_id != tenant.id:
+        raise NotFound(_l("Nicht gefunden."))
+    require(can_manage_resources(actor, tenant), actor)
+
+
+def set_fee_rules(
+    tenant: Tenant,
+    actor: User | None,
+    resource: Resource,
+    items: object,
+    now: datetime | None = None,
+) -> tuple[FeeRule, ...]:
+    """Replace ``resource``'s own fee rules by ``items`` (the API's rule
+    shape; ``[]``: free of charge, not inherited). Admins only; refused with
+    ``ValidationFailed`` naming ``items[2].amount_cents`` etc. Audited with
+    the rules before and after."""
+    _require_admin(tenant, actor, resource)
+    rules = parse_rules(items)
+    before = resource.fee_rules
+    after = [rule.to_dict() for rule in rules]
+    resource.fee_rules = after
+    audit.record(
+        tenant,
+        actor,
+        "resource.fee_rules",
+        resource,
+        before={"items": before},
+        after={"items": after},
+        now=now or utcnow(),
+    )
+    db.session.flush()
+    return rules
+
+
+def set_cancellation_policy(
+    tenant: Tenant,
+    actor: User | None,
+    resource: Resource,
+    items: object,
+    now: datetime | None = None,
+) -> CancellationPolicy:
+    """Replace ``resource``'s own cancellation policy by ``items`` (a list of
+    ``{"days_before", "percent"}``; ``[]``: free until the start). Admins
+    only; ``ValidationFailed`` naming ``cancellation[1].percent`` etc.; audited."""
+    _require_admin(tenant, actor, resource)
+    policy = parse_policy(items)
+    before = resource.cancellation_policy
+    after = policy.to_list()
+    resource.cancellation_policy = after
+    audit.record(
+        tenant,
+        actor,
+        "resource.cancellation_policy",
+        resource,
+        before={"cancellation": before},
+        after={"cancellation": after},
+        now=now or utcnow(),
+    )
+    db.session.flush()
+    return policy
+
+
+# --- the customer category of a booking ------------------------------------------------
+
+
+def default_category(organisation: Organisation | None) -> str:
+    """A person books as a resident; a local club as a local club, a company
+    as commercial, any other organisation as external."""
+    if organisation is None:
+        return "resident"
+    if organisation.kind == "company":
+        return "commercial"
+    if organisation.kind == "club" and organisation.is_local:
+        return "local_club"
+    return "external"
+
+
+def allowed_categories(
+    tenant: Tenant, actor: User | None, organisation: Organisation | None
+) -> tuple[str, ...]:
+    """What ``actor`` may book as: staff any category; an applicant
+    resident, external or commercial, and local club only for a local club
+    they book for (membership is checked with the booking's organisation)."""
+    if actor is None or is_staff(actor, tenant):
+        return CATEGORIES
+    own_club = (
+        organisation is not None and organisation.kind == "club" and bool(organisation.is_local)
+    )
+    return tuple(c for c in CATEGORIES if c != "local_club" or own_club)
+
+
+def checked_category(
+    tenant: Tenant,
+    actor: User | None,
+    organisation: Organisation | None,
+    category: str | None,
+) -> str:
+    """``category`` when ``actor`` may choose it (None: the default for the
+    organisation), else ``ValidationFailed`` on the field ``category``."""
+    if category is None:
+        return default_category(organisation)
+    if category not in CATEGORIES:
+        raise ValidationFailed(
+            _l("Bitte prüfen Sie die Angaben."),
+            {"category": [_l("Eine von: %(kinds)s", kinds=", ".join(CATEGORIES))]},
+        )
+    if category not in allowed_categories(tenant, actor, organisation):
+        raise ValidationFailed(
+            _l("Bitte prüfen Sie die Angaben."),
+            {
+                "category": [
+                    _l("„Örtlicher Verein“ gilt nur für Buchungen eines örtlichen Vereins.")
+                ]
+            },
+        )
+    return category
+
+
+def change_category(
+    tenant: Tenant,
+    actor: User | None,
+    booking: Booking,
+    category: str,
+    now: datetime | None = None,
+) -> Fee:
+    """A clerk corrects ``booking``'s customer category (staff only; 404 for
+    another municipality's booking). The fee follows (``booking_fee``);
+    refused with ``ValidationFailed`` on ``category`` when it is unknown or
+    the resource has no rule for it. Audited with the fee before and after.
+    Returns the new fee."""
+    if booking.tenant_id != tenant.id:
+        raise NotFound(_l("Nicht gefunden."))
+    require(actor is None or is_staff(actor, tenant), actor)
+    if category not in CATEGORIES:
+        raise ValidationFailed(
+            _l("Bitte prüfen Sie die Angaben."),
+            {"category": [_l("Eine von: %(kinds)s", kinds=", ".join(CATEGORIES))]},
+        )
+    before = booking.customer_category
+    try:
+        old_cents: int | None = booking_fee(tenant, booking).amount_cents
+    except ValidationFailed:  # the rules changed since: no tariff for the old category
+        old_cents = None
+    periods = [(o.start_at, o.end_at) for o in booking.active_occurrences]
+    fee = price_dates(tenant, booking.resource, category, periods)  # before anything changes
+    booking.customer_category = category
+    audit.record(
+        tenant,
+        actor,
+        "booking.category",
+        booking,
+        before={"category": before, "fee_cents": old_cents},
+        after={"category": category, "fee_cents": fee.amount_cents},
+        now=now or utcnow(),
+    )
+    db.session.flush()
+    return fee
