@@ -55,6 +55,10 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "STRIPE_PUBLISHABLE_KEY": ("", str),
     "STRIPE_WEBHOOK_SECRET": ("", str),
     "STRIPE_API_BASE": ("", str),
+    # Stripe.js for the payment page (localstripe's: <base>/js.stripe.com/v3/).
+    "STRIPE_JS_URL": ("https://js.stripe.com/v3/", str),
+    # How long an online booking is held for its payment (a tenant may differ).
+    "PAYMENT_HOLD_MINUTES": (30, _int),
     "SERIES_MAX_OCCURRENCES": (60, _int),
     "LOG_LEVEL": ("INFO", str),
     # Argon2id cost for password hashes (argon2-cffi's RFC 9106 low-memory defaults).
