@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     from booking import models, web  # noqa: F401  (models: every table registered)
     from booking.accounts import service as accounts_service
     from booking.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from booking.feeds import lifecycle  # noqa: F401  (subscriptions die with access)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

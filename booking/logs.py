@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote
 
 # /account/confirm/<token>, /account/reset/<token>, /…/feeds/<token>.ics, ?token=…
 SECRET_IN_URL = re.compile(
-    r"(/account/+(?:confirm|reset)/+|/feeds/+|[?&](?:token|key)=)[^\s/?&\"]+"
+    r"(/account/+(?:confirm|reset)/+|/feeds/+|[?&](?:token|key)=)[^\s/?&\"]+", re.IGNORECASE
 )
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
 # Chatty at INFO on every start (one line per autogenerate plugin).
@@ -16,6 +17,11 @@ QUIET_LOGGERS = ("alembic.runtime.plugins", "apscheduler")
 
 
 def redact(text: str) -> str:
+    """``text`` without the secrets of the URLs in it. A percent-escaped
+    spelling (``fe%65ds``, ``feeds%2F…``) reaches the same route, so it is
+    unescaped first (and logged unescaped)."""
+    if "%" in text:
+        text = unquote(text)
     return SECRET_IN_URL.sub(r"\1[redacted]", text)
 
 

@@ -21,6 +21,7 @@ from booking.accounts.models import (
 )
 from booking.core import ValidationFailed, utcnow
 from booking.extensions import db
+from booking.feeds import cache as feed_cache
 from booking.feeds.models import FeedToken
 from booking.notifications.models import OutboxMessage
 from booking.reservations import retention
@@ -192,5 +193,6 @@ def delete_account(user: User, password: str, now: datetime | None = None) -> No
     db.session.execute(delete(OrganisationInvitation).where(OrganisationInvitation.email == email))
     db.session.execute(delete(OutboxMessage).where(func.lower(OutboxMessage.to_address) == email))
     db.session.execute(delete(FeedToken).where(FeedToken.user_id == user.id))
+    feed_cache.forget_user(user.id)  # their own feeds' rendered bytes
     db.session.delete(user)
     db.session.flush()

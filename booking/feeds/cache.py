@@ -19,9 +19,9 @@ A stale row is replaced by the next rendering of its key, never added to.
 from __future__ import annotations
 
 import gzip
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from booking.core import utcnow
@@ -93,3 +93,29 @@ def store(
     )
     db.session.execute(statement)
     return compressed
+
+
+# --- housekeeping -------------------------------------------------------------------------
+
+# A row not rendered for this long goes (a feed polled since is rendered
+# once more); so the rows of feeds nobody polls any more do not stay.
+KEEP = timedelta(days=7)
+
+
+def purge(now: datetime) -> int:
+    """Drop rows rendered before ``now - KEEP``; returns how many."""
+    result = db.session.execute(delete(FeedCache).where(FeedCache.rendered_at < now - KEEP))
+    return result.rowcount or 0
+
+
+def forget_user(user_id: int) -> None:
+    """Drop the rows that hold one person's own feeds ("mine", a
+    caretaker's halls): their account is being deleted."""
+    db.session.execute(
+        delete(FeedCache).where(
+            or_(
+                FeedCache.key.like(f"%:mine:user:{user_id}:%"),
+                FeedCache.key.like(f"%:resource:caretaker:{user_id}:%"),
+            )
+        )
+    )

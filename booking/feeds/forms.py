@@ -24,7 +24,7 @@ class Choice(NamedTuple):
 
 def parse_choice(value: str | None) -> Choice | None:
     """``resource:3`` → ``Choice("resource", 3)``; None when malformed."""
-    match = CHOICE.match(value or "")
+    match = CHOICE.fullmatch(value or "")
     if match is None:
         return None
     if match.group(2):

@@ -6,6 +6,7 @@ not; two writers of one key are no error; a GET writes nothing but the cache."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -14,9 +15,11 @@ from booking.core import utcnow
 from booking.extensions import db
 from booking.feeds import cache
 from booking.feeds.models import FeedCache, FeedToken
+from booking.jobs import registry
 from booking.reservations import service as bookings
 from booking.resources import closures
 from booking.resources import service as resources
+from tests.conftest import PASSWORD
 from tests.feeds.feed_helpers import book, events, soon, subscribe
 
 
@@ -189,3 +192,31 @@ def test_a_stale_row_is_replaced_not_added(client, tenant, clerk, citizen, hall)
     rows = db.session.scalars(select(FeedCache)).all()
     assert len(rows) == 1 and rows[0].version != "old"
     assert rows[0].rendered_at <= utcnow()
+
+
+def test_rows_not_rendered_for_a_week_are_purged_by_the_job(client, tenant, clerk, citizen):
+    old, fresh = subscribe(tenant, clerk, "tenant"), subscribe(tenant, citizen, "mine")
+    client.get(old)
+    client.get(fresh)
+    db.session.execute(
+        FeedCache.__table__.update()
+        .where(FeedCache.key.like("%:tenant:%"))
+        .values(rendered_at=utcnow() - cache.KEEP - timedelta(minutes=1))
+    )
+    db.session.commit()
+    assert registry.get("feeds.purge_cache").run(utcnow()) == {"dropped": 1}
+    db.session.commit()
+    assert cached_keys() == {f"{tenant.id}:mine:user:{citizen.id}:de"}
+    assert polled_anew(client, old)  # rendered once more when polled again
+
+
+def test_deleting_an_account_drops_its_own_cached_feeds(client, login, tenant, citizen, clerk):
+    mine, staff = subscribe(tenant, citizen, "mine"), subscribe(tenant, clerk, "tenant")
+    client.get(mine)
+    client.get(staff)
+    login(citizen)
+    response = client.post(
+        "/account/delete", data={"delete-password": PASSWORD, "delete-sure": "y"}
+    )
+    assert response.status_code == 302
+    assert cached_keys() == {f"{tenant.id}:tenant:staff:de"}

@@ -63,6 +63,10 @@ def test_a_caretaker_no_longer_assigned_is_404(client, tenant, hall, caretaker):
     resources.remove_caretaker(tenant, None, hall, caretaker.id)
     db.session.commit()
     assert_plain_404(client.get(path))
+    # Assigned again: the old address stays dead (a lost phone's copy too).
+    resources.add_caretaker(tenant, None, hall, caretaker)
+    db.session.commit()
+    assert_plain_404(client.get(path))
 
 
 def test_a_deactivated_owner_is_404(client, tenant, clerk, citizen):
@@ -73,6 +77,10 @@ def test_a_deactivated_owner_is_404(client, tenant, clerk, citizen):
     db.session.commit()
     assert_plain_404(client.get(staff_path))
     assert_plain_404(client.get(mine_path))
+    clerk.active = citizen.active = True  # switched on again: the old addresses stay dead
+    db.session.commit()
+    assert_plain_404(client.get(staff_path))
+    assert_plain_404(client.get(mine_path))
 
 
 def test_a_clerk_who_lost_the_role_is_404(client, tenant, clerk):
@@ -80,6 +88,23 @@ def test_a_clerk_who_lost_the_role_is_404(client, tenant, clerk):
     accounts.revoke_role(tenant, None, clerk, "clerk")
     db.session.commit()
     assert_plain_404(client.get(path))
+    accounts.grant_role(tenant, None, clerk, "clerk")
+    db.session.commit()
+    assert_plain_404(client.get(path))
+
+
+def test_losing_one_role_leaves_the_feeds_the_others_cover(client, tenant, hall, make_user):
+    both = make_user("zwei@example.org", tenant=tenant, roles=("clerk", "caretaker"))
+    resources.add_caretaker(tenant, None, hall, both)
+    db.session.commit()
+    tenant_path = subscribe(tenant, both, "tenant")
+    halls_path = subscribe(tenant, both, "resource")
+    mine_path = subscribe(tenant, both, "mine")
+    accounts.revoke_role(tenant, None, both, "clerk")
+    db.session.commit()
+    assert_plain_404(client.get(tenant_path))
+    assert client.get(halls_path).status_code == 200
+    assert client.get(mine_path).status_code == 200
 
 
 def test_no_login_session_or_cookie(client, tenant, clerk):
@@ -94,6 +119,13 @@ def test_no_login_session_or_cookie(client, tenant, clerk):
 def test_the_token_never_reaches_a_log_line(tenant):
     line = f'127.0.0.1 - - "GET /{tenant.slug}/feeds/SECRETTOKEN123.ics HTTP/1.1" 200'
     assert "SECRETTOKEN123" not in redact(line)
+    # Other spellings reach the same route: escaped letters or slash, capitals.
+    for path in (
+        "feeds%2FSECRETTOKEN123.ics",
+        "fe%65ds/SECRETTOKEN123.ics",
+        "FEEDS/SECRETTOKEN123",
+    ):
+        assert "SECRETTOKEN123" not in redact(f"GET /{tenant.slug}/{path} HTTP/1.1"), path
 
 
 def test_polling_is_not_rate_limited(client, tenant, clerk):

@@ -193,7 +193,8 @@ def test_a_hidden_resource_is_404_for_a_citizen(client, login, tenant, citizen, 
 
 @pytest.mark.parametrize(
     "value",
-    ["", "resource", "resource:", "resource:abc", "resource:0", "alles", "mine:1", "x" * 500],
+    ["", "resource", "resource:", "resource:abc", "resource:0", "alles", "mine:1", "mine\n"]
+    + ["x" * 500],
 )
 def test_a_malformed_choice_is_a_422_on_the_form(client, login, tenant, clerk, halls, value):
     login(clerk)
@@ -316,13 +317,15 @@ def test_a_clerk_sees_no_one_elses_feeds(client, login, tenant, clerk, caretaker
     assert "Abonnements anderer Personen" not in html
 
 
-def test_a_feed_whose_owner_lost_the_role_is_marked(client, login, tenant, caretaker, halls):
+def test_a_feed_whose_owner_lost_the_role_ends(client, login, tenant, caretaker, halls):
     _feed_of(tenant, caretaker, "resource", resource=halls[0])
     login(caretaker)
-    assert "ohne Wirkung" not in client.get(PAGE).get_data(as_text=True)
+    assert "Buchungen und Sperrzeiten von" in client.get(PAGE).get_data(as_text=True)
     accounts.revoke_role(tenant, None, caretaker, "caretaker")
     db.session.commit()
-    assert "ohne Wirkung" in client.get(PAGE).get_data(as_text=True)
+    (feed,) = db.session.scalars(select(FeedToken)).all()
+    assert feed.revoked_at is not None  # for good: a new role later does not revive it
+    assert "Buchungen und Sperrzeiten von" not in client.get(PAGE).get_data(as_text=True)
 
 
 # --- links where people look for them ----------------------------------------------------
