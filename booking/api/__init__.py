@@ -4,6 +4,7 @@ from booking.api import (
     bookings,  # noqa: F401
     busy,  # noqa: F401
     feeds,  # noqa: F401
+    fees,  # noqa: F401
     me,  # noqa: F401  (registers routes on bp)
     resources,  # noqa: F401
 )

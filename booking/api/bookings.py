@@ -22,8 +22,9 @@ from flask_babel import gettext as _
 
 from booking.accounts.models import Organisation
 from booking.api import schemas
-from booking.api.base import api_user, bp, json_body, money_json, parse
+from booking.api.base import api_user, bp, json_body, parse
 from booking.core import Forbidden, NotFound, utcnow
+from booking.fees import service as fees
 from booking.reservations import access, queries
 from booking.reservations import service as bookings
 from booking.reservations.models import Booking, Occurrence
@@ -55,9 +56,9 @@ def visible_resource(resource_id: Any) -> Resource:
 
 
 def fee_json(booking: Booking) -> dict[str, Any]:
-    """The booking's fee. Fee rules arrive with the fees package; until a
-    booking has an invoice it costs nothing."""
-    return money_json(0)
+    """The booking's fee (API.md): its dates that still take place under the
+    resource's rules, itemised, with the deposit."""
+    return fees.shown_fee(g.tenant, booking).to_dict()
 
 
 def occurrence_json(occurrence: Occurrence) -> dict[str, Any]:
@@ -94,9 +95,9 @@ def booking_json(booking: Booking, skipped: list[Skipped] | None = None) -> dict
 # --- routes ----------------------------------------------------------------------
 
 
-@bp.post("/bookings")
-def create_booking():
-    body = parse(schemas.CreateBooking, json_body())
+def booking_request(body: schemas.CreateBooking) -> dict[str, Any]:
+    """``create_booking``'s (and ``preview_booking``'s) arguments from a
+    parsed ``POST /bookings`` body."""
     resource = visible_resource(body.resource_id)
     organisation = None
     if body.organisation_id is not None:
@@ -104,23 +105,30 @@ def create_booking():
     recurrence = body.recurrence
     if isinstance(recurrence, dict) and body.skip_closed is not None:
         recurrence = {**recurrence, "skip_closed": body.skip_closed}
-    result = bookings.create_booking(
-        g.tenant,
-        api_user(),
-        resource,
-        body.start,
-        body.end,
-        body.title,
-        recurrence=recurrence,
-        on_conflict=body.on_conflict or "reject",
-        organisation=organisation,
-        note=body.note,
-        override_reason=body.override_reason,
-        guests=body.guests,
-        contact_phone=body.contact_phone,
-        now=utcnow(),
-        max_occurrences=current_app.config["SERIES_MAX_OCCURRENCES"],
-    )
+    return {
+        "tenant": g.tenant,
+        "actor": api_user(),
+        "resource": resource,
+        "start": body.start,
+        "end": body.end,
+        "title": body.title,
+        "recurrence": recurrence,
+        "on_conflict": body.on_conflict or "reject",
+        "organisation": organisation,
+        "note": body.note,
+        "override_reason": body.override_reason,
+        "guests": body.guests,
+        "contact_phone": body.contact_phone,
+        "category": body.category,
+        "now": utcnow(),
+        "max_occurrences": current_app.config["SERIES_MAX_OCCURRENCES"],
+    }
+
+
+@bp.post("/bookings")
+def create_booking():
+    body = parse(schemas.CreateBooking, json_body())
+    result = bookings.create_booking(**booking_request(body))
     return booking_json(result.booking, result.skipped), 201
 
 

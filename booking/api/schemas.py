@@ -206,6 +206,9 @@ class CreateBooking(Schema):
     # the phone's length and characters (422 on "contact_phone").
     guests: StrictInt | None = None
     contact_phone: StrictStr | None = None
+    # The customer category; who may choose which is checked by the service
+    # (``fees.service.checked_category``, 422 on "category").
+    category: StrictStr | None = None
 
 
 class Decision(Schema):

@@ -17,7 +17,7 @@ from booking.audit import service as audit
 from booking.core import NotFound, ValidationFailed, utcnow
 from booking.extensions import db
 from booking.fees.cancellation import FREE_CANCELLATION, CancellationPolicy, parse_policy
-from booking.fees.pricing import Fee, price
+from booking.fees.pricing import NO_FEE, Fee, price
 from booking.fees.rules import CATEGORIES, FeeRule, parse_rules
 from booking.reservations.models import Booking
 from booking.resources.access import can_manage_resources, require
@@ -245,3 +245,13 @@ def change_category(
     )
     db.session.flush()
     return fee
+
+
+def shown_fee(tenant: Tenant, booking: Booking) -> Fee:
+    """``booking_fee`` for an answer or a page: when the rules were changed
+    since and have no tariff for the booking's category any more, the
+    booking shows no fee (a clerk corrects its category) instead of failing."""
+    try:
+        return booking_fee(tenant, booking)
+    except ValidationFailed:
+        return NO_FEE

@@ -36,6 +36,8 @@ from booking.core import (
     utcnow,
 )
 from booking.extensions import db
+from booking.fees import service as fees
+from booking.fees.pricing import NO_FEE, Fee
 from booking.reservations import engine, notifications
 from booking.reservations.access import (
     is_staff,
@@ -79,21 +81,15 @@ class Preview:
     status: str
     dates: list[tuple[datetime, datetime]]
     skipped: list[Skipped] = field(default_factory=list)
-    # Fee rules arrive with the fees package; until then a booking costs nothing.
-    fee_cents: int = 0
+    fee: Fee = NO_FEE
+    category: str = "resident"
+
+    @property
+    def fee_cents(self) -> int:
+        return self.fee.amount_cents
 
 
 # --- helpers -------------------------------------------------------------------
-
-
-def _customer_category(organisation: Organisation | None) -> str:
-    if organisation is None:
-        return "resident"
-    if organisation.kind == "company":
-        return "commercial"
-    if organisation.kind == "club" and organisation.is_local:
-        return "local_club"
-    return "external"
 
 
 def _touch(occurrences: Sequence[Occurrence], now: datetime) -> None:
@@ -123,6 +119,8 @@ class _Plan:
     now: datetime
     guests: int | None = None
     contact_phone: str | None = None
+    category: str = "resident"
+    fee: Fee = NO_FEE
 
 
 def _plan_booking(
@@ -140,6 +138,7 @@ def _plan_booking(
     override_reason: str | None = None,
     guests: int | None = None,
     contact_phone: str | None = None,
+    category: str | None = None,
     now: datetime | None = None,
     max_occurrences: int = DEFAULT_MAX_OCCURRENCES,
     dry_run: bool = False,
@@ -161,6 +160,7 @@ def _plan_booking(
         guests=guests,
         contact_phone=contact_phone,
     )
+    category = fees.checked_category(tenant, actor, organisation, category)
     check_period(start, end, resource)  # before a series is expanded from it
     rule = parse_recurrence(recurrence) if recurrence is not None else None
     dates = expand(start, end, rule, tenant_zone(tenant), max_occurrences)
@@ -179,7 +179,10 @@ def _plan_booking(
         on_conflict=on_conflict,
         constraint_decides=claims_now and not dry_run,
     )
-    return _Plan(title, note, reason, rule, status, claims_now, checked, now, guests, phone)
+    fee = fees.price_dates(tenant, resource, category, checked.dates)  # 422 without a tariff
+    return _Plan(
+        title, note, reason, rule, status, claims_now, checked, now, guests, phone, category, fee
+    )
 
 
 def _checked_request(
@@ -261,6 +264,7 @@ def create_booking(
     override_reason: str | None = None,
     guests: int | None = None,
     contact_phone: str | None = None,
+    category: str | None = None,
     now: datetime | None = None,
     max_occurrences: int = DEFAULT_MAX_OCCURRENCES,
 ) -> BookingResult:
@@ -282,6 +286,7 @@ def create_booking(
         override_reason=override_reason,
         guests=guests,
         contact_phone=contact_phone,
+        category=category,
         now=now,
         max_occurrences=max_occurrences,
     )
@@ -293,7 +298,7 @@ def create_booking(
         title=plan.title,
         note=plan.note,
         status=plan.status,
-        customer_category=_customer_category(organisation),
+        customer_category=plan.category,
         recurrence=plan.rule.as_json() if plan.rule else None,
         guests=plan.guests,
         contact_phone=plan.contact_phone,
@@ -336,7 +341,13 @@ def preview_booking(*args: Any, **kwargs: Any) -> Preview:
     writing anything: the same checks, and conflicts looked for in every
     case (no claim is written for PostgreSQL's constraint to refuse)."""
     plan = _plan_booking(*args, **kwargs, dry_run=True)
-    return Preview(status=plan.status, dates=plan.checked.dates, skipped=plan.checked.skipped)
+    return Preview(
+        status=plan.status,
+        dates=plan.checked.dates,
+        skipped=plan.checked.skipped,
+        fee=plan.fee,
+        category=plan.category,
+    )
 
 
 def _claim_or_skip(

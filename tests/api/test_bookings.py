@@ -49,7 +49,7 @@ def test_create_answers_201_with_the_documented_shape(tenant, make_resource, cit
     assert data["resource_id"] == room.id
     assert data["title"] == "Jahreshauptversammlung"
     assert data["skipped"] == []
-    assert data["fee"] == {"amount_cents": 0, "currency": "EUR"}
+    assert data["fee"] == {"amount_cents": 0, "currency": "EUR", "items": [], "deposit_cents": 0}
     (occ,) = data["occurrences"]
     assert set(occ) == {"id", "start", "end", "status"}
     assert occ["start"] == iso(at(day, "18:00"))
