@@ -21,7 +21,9 @@ CONFIRMED_STATUSES = ("confirmed",)
 TENTATIVE_STATUSES = ("requested", "held")
 # Line breaks (CRLF, CR, LF, and the Unicode ones) and every other control
 # character; a run of them becomes one space.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]+")
+# Bidirectional overrides and isolates (U+202A–202E, U+2066–2069) go too:
+# they would let a title display as something else in a calendar app.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]+")
 
 
 def text_value(value: str | None) -> str:

@@ -29,6 +29,9 @@ from cemetery.models import Cemetery
 
 # Longest plain token we look up (43 characters are issued).
 TOKEN_MAX = 64
+# Live subscriptions one person may hold in one municipality (a phone, a
+# tablet, a computer per calendar, with room to spare; not thousands).
+MAX_FEEDS_PER_PERSON = 20
 
 
 def token_hash(plain: str) -> str:
@@ -66,6 +69,15 @@ def create_feed(
             raise NotFound(_l("Nicht gefunden."))
     if not can_subscribe(actor, tenant, scope, resource=resource, cemetery=cemetery):
         raise Forbidden(_l("Diesen Kalender dürfen Sie nicht abonnieren."))
+    if len(feeds_of(tenant, actor)) >= MAX_FEEDS_PER_PERSON:
+        raise ValidationFailed(
+            _l(
+                "Sie haben schon %(count)d Kalender-Abonnements in dieser Gemeinde. "
+                "Bitte beenden Sie erst eines, das Sie nicht mehr nutzen.",
+                count=MAX_FEEDS_PER_PERSON,
+            ),
+            {"scope": [_l("Zu viele Abonnements.")]},
+        )
     plain = secrets.token_urlsafe(32)
     feed = FeedToken(
         tenant_id=tenant.id,

@@ -244,3 +244,14 @@ def test_nothing_lists_the_token_afterwards(api, tenant, citizen):
     _feed_row, plain = created(response)
     stored = db.session.scalars(select(FeedToken.token_hash)).all()
     assert plain not in stored
+
+
+def test_one_person_holds_at_most_twenty_feeds(api, tenant, citizen):
+    from booking.feeds.tokens import MAX_FEEDS_PER_PERSON
+
+    client = api(citizen, tenant)
+    for _ in range(MAX_FEEDS_PER_PERSON):
+        created(client.post("/feeds", json={"scope": "mine"}))
+    error = assert_error(client.post("/feeds", json={"scope": "mine"}), 422, "validation")
+    assert "scope" in error["details"]["fields"]
+    assert feed_count() == MAX_FEEDS_PER_PERSON

@@ -35,6 +35,8 @@ def start_in(days: int) -> datetime:
         ("a\r\n\r\n b", "a b"),
         ("a\x00b\x1b\x7fc", "a b c"),
         ("a\u2028b", "a b"),
+        ("Miete \u202egnulhaZ\u202c", "Miete gnulhaZ"),  # no right-to-left override
+        ("\u2066isoliert\u2069", "isoliert"),
         ("\tTab  und  Leer ", "Tab und Leer"),
         (None, ""),
         (EVIL, "x ATTENDEE:mailto:evil@example.org"),

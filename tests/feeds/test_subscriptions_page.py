@@ -193,8 +193,16 @@ def test_a_hidden_resource_is_404_for_a_citizen(client, login, tenant, citizen, 
 
 @pytest.mark.parametrize(
     "value",
-    ["", "resource", "resource:", "resource:abc", "resource:0", "alles", "mine:1", "mine\n"]
-    + ["x" * 500],
+    [
+        "",
+        "resource:",
+        "resource:abc",
+        "resource:0",
+        "alles",
+        "mine:1",
+        "mine\n",
+        "x" * 500,
+    ],
 )
 def test_a_malformed_choice_is_a_422_on_the_form(client, login, tenant, clerk, halls, value):
     login(clerk)
