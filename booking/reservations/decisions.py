@@ -13,6 +13,7 @@ from booking.accounts.models import User
 from booking.audit import service as audit
 from booking.core import REASON_MAX, ValidationFailed, checked_text, clean_text, utcnow
 from booking.extensions import db
+from booking.fees import invoices
 from booking.reservations import notifications
 from booking.reservations import service as bookings
 from booking.reservations.access import require_staff
@@ -85,6 +86,7 @@ def decide_dates(
         "status": booking.status,
         "occurrences": sorted(by_id),
     }
+    invoices.follow_cancellation(tenant, booking, refused, now, free=True)
     bookings.end_dates(refused, reason, now, rejected=True)
     booking.updated_at = now
     audit.record(

@@ -36,6 +36,7 @@ from booking.core import (
     utcnow,
 )
 from booking.extensions import db
+from booking.fees import invoices
 from booking.fees import service as fees
 from booking.fees.pricing import NO_FEE, Fee
 from booking.reservations import engine, notifications
@@ -321,6 +322,7 @@ def create_booking(
             reason=plan.reason,
             now=now,
         )
+    invoices.issue_if_charged(tenant, booking, now)  # an open invoice when it costs something
     notifications.booking_created(tenant, booking)
     return BookingResult(booking, skipped, checked.overridden)
 
@@ -451,6 +453,7 @@ def reject_booking(
         booking, ("requested", "held"), _l("Nur angefragte Buchungen können abgelehnt werden.")
     )
     engine.release_claims(booking.occurrences)
+    invoices.cancel_booking_invoice(booking, now)
     _decide(tenant, actor, booking, "rejected", "booking.reject", reason=reason, now=now)
     notifications.booking_rejected(tenant, booking, clean_text(reason))
     return booking
@@ -565,6 +568,7 @@ def _cancel(
         "occurrences": [o.id for o in occurrences],
     }
     why = clean_text(reason)
+    invoices.follow_cancellation(tenant, booking, occurrences, now)  # by the policy
     end_dates(occurrences, why, now)
     if not booking.active_occurrences:
         booking.status = "cancelled"

@@ -1,0 +1,359 @@
+"""Invoices (Gebührenbescheide): issued when a booking with a fee is created,
+following the booking when it is rejected, expires or is cancelled, and
+recording offline and online payments and refunds.
+
+Numbers: ``YYYY-NNNNN`` per tenant and *local* year of issuing, without gap
+and without duplicate. ``next_number`` raises the ``InvoiceCounter`` row of
+(tenant, year) with ``UPDATE … RETURNING``, which holds the row lock until the
+unit of work ends (PostgreSQL; on SQLite every transaction already holds the
+write lock, ``BEGIN IMMEDIATE``). The counter is in the booking's
+transaction: a booking that is rolled back gives its number back.
+
+Amounts: ``total_cents`` is the fee (the items add up to it), the deposit
+(``deposit_cents``) is separate; an invoice is paid when ``paid_cents``
+covers both. A cancellation keeps the issued items and adds a correction
+item (``Stornierung …``, negative), so the history stays on the invoice and
+the items still add up to the total.
+
+Plain functions over ``db.session``: they flush, never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask_babel import force_locale, format_date, ngettext
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from booking.core import Conflict, ValidationFailed
+from booking.extensions import db
+from booking.fees import service as fees
+from booking.fees.cancellation import FREE_CANCELLATION, Cancellation, cancel
+from booking.fees.models import Invoice, InvoiceCounter
+from booking.fees.pricing import NO_FEE, Fee
+from booking.reservations.models import Booking, Occurrence
+from booking.tenants.localtime import tenant_zone
+from booking.tenants.models import Tenant
+
+# Invoice texts are German (the Gebührenbescheid is a German document).
+INVOICE_LOCALE = "de"
+REFERENCE_MAX = Invoice.__table__.c.paid_reference.type.length
+# Invoices that are still to be paid (the staff list, dunning).
+UNPAID_STATUSES = ("open",)
+
+
+def local_date(tenant: Tenant, instant: datetime) -> date:
+    return instant.astimezone(tenant_zone(tenant)).date()
+
+
+def next_number(tenant: Tenant, year: int) -> tuple[int, str]:
+    """The next sequence number of ``tenant`` in ``year`` and its invoice
+    number ``"YYYY-NNNNN"``, taken under the counter row's lock."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(InvoiceCounter)
+        .values(tenant_id=tenant.id, year=year, last_number=0)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "year"])
+    )
+    sequence = db.session.execute(
+        update(InvoiceCounter)
+        .where(InvoiceCounter.tenant_id == tenant.id, InvoiceCounter.year == year)
+        .values(last_number=InvoiceCounter.last_number + 1)
+        .returning(InvoiceCounter.last_number)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    return sequence, f"{year:04d}-{sequence:05d}"
+
+
+def _items(fee: Fee) -> list[dict[str, Any]]:
+    return [
+        {"label": item.label(INVOICE_LOCALE), "amount_cents": item.amount_cents}
+        for item in fee.items
+    ]
+
+
+def owed_cents(invoice: Invoice) -> int:
+    """What the invoice asks for altogether: the fee and the deposit."""
+    return invoice.total_cents + invoice.deposit_cents
+
+
+def outstanding_cents(invoice: Invoice) -> int:
+    """What is still to be paid (0 when paid, cancelled or overpaid)."""
+    if invoice.status == "cancelled":
+        return 0
+    return max(0, owed_cents(invoice) - invoice.paid_cents + invoice.refunded_cents)
+
+
+def is_overdue(invoice: Invoice, today: date) -> bool:
+    return invoice.status in UNPAID_STATUSES and invoice.due_date < today
+
+
+def issue_invoice(tenant: Tenant, booking: Booking, fee: Fee, now: datetime) -> Invoice:
+    """The open invoice of ``booking`` for ``fee``: numbered, items in German,
+    due ``tenant.payment_due_days`` after the local day of issuing."""
+    issued_on = local_date(tenant, now)
+    sequence, number = next_number(tenant, issued_on.year)
+    invoice = Invoice(
+        tenant_id=tenant.id,
+        booking_id=booking.id,
+        number=number,
+        year=issued_on.year,
+        sequence=sequence,
+        status="open",
+        customer_category=booking.customer_category,
+        items=_items(fee),
+        total_cents=fee.amount_cents,
+        deposit_cents=fee.deposit_cents,
+        currency=fee.currency,
+        issued_on=issued_on,
+        due_date=issued_on + timedelta(days=tenant.payment_due_days),
+        payment_reference=f"{number} Buchung {booking.id}",
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(invoice)
+    db.session.flush()
+    return invoice
+
+
+def issue_if_charged(tenant: Tenant, booking: Booking, now: datetime) -> Invoice | None:
+    """The hook at the end of creating a booking: an invoice when the
+    booking costs something (a fee or a deposit)."""
+    fee = fees.booking_fee(tenant, booking)
+    if fee.amount_cents > 0 or fee.deposit_cents > 0:
+        return issue_invoice(tenant, booking, fee, now)
+    return None
+
+
+def invoice_of(booking: Booking) -> Invoice | None:
+    return db.session.scalar(
+        select(Invoice).where(
+            Invoice.tenant_id == booking.tenant_id, Invoice.booking_id == booking.id
+        )
+    )
+
+
+def _settle_status(invoice: Invoice) -> None:
+    if invoice.status == "cancelled":
+        return
+    if invoice.refunded_cents > 0:
+        fully = invoice.refunded_cents >= invoice.paid_cents
+        invoice.status = "refunded" if fully else "partly_refunded"
+    elif invoice.paid_cents >= owed_cents(invoice):
+        invoice.status = "paid"
+    else:
+        invoice.status = "open"
+
+
+def record_payment(
+    invoice: Invoice,
+    amount_cents: int,
+    paid_on: date,
+    reference: str | None,
+    now: datetime,
+) -> Invoice:
+    """Record a payment of ``amount_cents``; the invoice is ``paid`` once the
+    fee and the deposit are covered (a partial payment leaves it open)."""
+    if amount_cents <= 0:
+        raise ValueError("a payment is a positive amount")
+    if invoice.status == "cancelled":
+        raise Conflict(_("Der Bescheid ist storniert."))
+    invoice.paid_cents += amount_cents
+    invoice.paid_on = paid_on
+    if reference is not None:
+        invoice.paid_reference = reference[:REFERENCE_MAX]
+    invoice.updated_at = now
+    _settle_status(invoice)
+    db.session.flush()
+    return invoice
+
+
+def record_refund(invoice: Invoice, amount_cents: int, now: datetime) -> Invoice:
+    """Record money returned: ``refunded`` when all that was paid went back,
+    else ``partly_refunded``."""
+    if amount_cents <= 0:
+        raise ValueError("a refund is a positive amount")
+    if invoice.refunded_cents + amount_cents > invoice.paid_cents:
+        raise ValueError("cannot refund more than was paid")
+    invoice.refunded_cents += amount_cents
+    invoice.updated_at = now
+    was_cancelled = invoice.status == "cancelled"
+    if was_cancelled:
+        invoice.status = "open"
+    _settle_status(invoice)
+    db.session.flush()
+    return invoice
+
+
+def cancel_invoice(invoice: Invoice, now: datetime) -> Invoice:
+    """Cancel the invoice of a booking that never took place (rejected,
+    expired): a correction item takes the total to 0, the deposit is no
+    longer asked for. What was paid stays recorded (to be refunded)."""
+    if invoice.status == "cancelled":
+        return invoice
+    if invoice.total_cents:
+        with force_locale(INVOICE_LOCALE):
+            label = _("Stornierung des Bescheids")
+        invoice.items = [*invoice.items, {"label": label, "amount_cents": -invoice.total_cents}]
+    invoice.total_cents = 0
+    invoice.deposit_cents = 0
+    invoice.updated_at = now
+    if invoice.paid_cents == 0:
+        invoice.status = "cancelled"
+    db.session.flush()
+    return invoice
+
+
+def cancel_booking_invoice(booking: Booking, now: datetime) -> Invoice | None:
+    """The hook for a rejected or expired booking."""
+    invoice = invoice_of(booking)
+    return cancel_invoice(invoice, now) if invoice is not None else None
+
+
+@dataclass(frozen=True)
+class CancellationBill:
+    """What cancelling dates of a booking means for its invoice."""
+
+    invoice: Invoice
+    cancellation: Cancellation
+    # After the cancellation: the fee still owed with the deposit, and what
+    # goes back of what was paid.
+    remaining_cents: int
+    deposit_cents: int
+    refund_cents: int
+    due_cents: int
+
+
+def cancellation_bill(
+    tenant: Tenant,
+    booking: Booking,
+    occurrences: list[Occurrence],
+    now: datetime,
+    *,
+    free: bool = False,
+) -> CancellationBill | None:
+    """What cancelling ``occurrences`` (active dates of ``booking``) at
+    ``now`` would cost, by the resource's cancellation policy; ``None`` when
+    the booking has no invoice (it costs nothing) or it is cancelled.
+    ``free``: the dates cost nothing any more (staff refused them)."""
+    invoice = invoice_of(booking)
+    if invoice is None or invoice.status == "cancelled":
+        return None
+    try:
+        fee = fees.booking_fee(tenant, booking)
+    except ValidationFailed:  # the rules no longer price this category
+        fee = NO_FEE
+    policy = FREE_CANCELLATION if free else fees.cancellation_policy_of(booking.resource)
+    net_paid = max(0, invoice.paid_cents - invoice.refunded_cents)
+    fee_paid = min(net_paid, invoice.total_cents)
+    deposit_paid = min(net_paid - fee_paid, invoice.deposit_cents)
+    known = {(o.start, o.end) for o in fee.occurrences}
+    periods = [(o.start_at, o.end_at) for o in occurrences if (o.start_at, o.end_at) in known]
+    when = now
+    if free and periods:  # before every date: the free policy charges nothing
+        when = min(now, min(start for start, _end in periods) - timedelta(seconds=1))
+    result = cancel(
+        policy,
+        fee,
+        periods,
+        when,
+        tenant_zone(tenant),
+        owed_cents=max(invoice.total_cents, fee.amount_cents),
+        paid_cents=fee_paid,
+        deposit_paid_cents=deposit_paid,
+    )
+    # Earlier cancellations may have left the invoice below the fee of the
+    # dates now (a charge kept); never owe more than the invoice said.
+    remaining = min(result.remaining_cents, invoice.total_cents)
+    everything = {o.id for o in occurrences} >= {o.id for o in booking.active_occurrences}
+    deposit = 0 if everything else invoice.deposit_cents
+    refund = max(0, net_paid - remaining - deposit)
+    return CancellationBill(
+        invoice=invoice,
+        cancellation=result,
+        remaining_cents=remaining,
+        deposit_cents=deposit,
+        refund_cents=refund,
+        due_cents=max(0, remaining + deposit - net_paid),
+    )
+
+
+def follow_cancellation(
+    tenant: Tenant,
+    booking: Booking,
+    occurrences: list[Occurrence],
+    now: datetime,
+    *,
+    free: bool = False,
+) -> Invoice | None:
+    """The hook before dates of a booking are cancelled: the invoice keeps
+    its items and gains a correction item for what the cancelled dates no
+    longer cost (the policy's charge stays owed); the deposit goes when no
+    date is left. An invoice nothing is owed on and nothing was paid of
+    becomes ``cancelled``."""
+    bill = cancellation_bill(tenant, booking, occurrences, now, free=free)
+    if bill is None:
+        return None
+    invoice = bill.invoice
+    released = invoice.total_cents - bill.remaining_cents
+    if released:
+        invoice.items = [
+            *invoice.items,
+            {"label": _correction_label(tenant, bill, now), "amount_cents": -released},
+        ]
+    invoice.total_cents = bill.remaining_cents
+    invoice.deposit_cents = bill.deposit_cents
+    invoice.updated_at = now
+    if owed_cents(invoice) == 0 and invoice.paid_cents == 0:
+        invoice.status = "cancelled"
+    else:
+        _settle_status(invoice)
+    db.session.flush()
+    return invoice
+
+
+def _correction_label(tenant: Tenant, bill: CancellationBill, now: datetime) -> str:
+    zone = tenant_zone(tenant)
+    with force_locale(INVOICE_LOCALE):
+        count = len(bill.cancellation.dates)
+        when = format_date(local_date(tenant, now), format="medium")
+        if count == 1:
+            cancelled = bill.cancellation.dates[0]
+            day = format_date(cancelled.start.astimezone(zone).date(), format="medium")
+            return _(
+                "Stornierung am %(when)s: Termin %(day)s (%(percent)d %% Stornogebühr)",
+                when=when,
+                day=day,
+                percent=cancelled.percent,
+            )
+        return ngettext(
+            "Stornierung am %(when)s: %(num)d Termin",
+            "Stornierung am %(when)s: %(num)d Termine",
+            count,
+            when=when,
+        )
+
+
+def parse_paid_on(value: object, today: date) -> date:
+    """A payment date ``YYYY-MM-DD``, not in the future (422 otherwise)."""
+    if not isinstance(value, str):
+        raise ValidationFailed(
+            _("Bitte prüfen Sie die Eingaben."), {"paid_on": [_("Datum fehlt.")]}
+        )
+    try:
+        paid_on = date.fromisoformat(value)
+    except ValueError:
+        raise ValidationFailed(
+            _("Bitte prüfen Sie die Eingaben."),
+            {"paid_on": [_("Bitte ein Datum im Format JJJJ-MM-TT.")]},
+        ) from None
+    if len(value) != 10 or paid_on > today or paid_on.year < 2000:
+        raise ValidationFailed(
+            _("Bitte prüfen Sie die Eingaben."),
+            {"paid_on": [_("Das Zahlungsdatum darf nicht in der Zukunft liegen.")]},
+        )
+    return paid_on
