@@ -92,6 +92,13 @@ def is_overdue(invoice: Invoice, today: date) -> bool:
     return invoice.status in UNPAID_STATUSES and invoice.due_date < today
 
 
+def payment_reference(tenant: Tenant, number: str, booking: Booking) -> str:
+    """The Verwendungszweck: the invoice number and the booking number the
+    booker knows ("2027-00012 Buchung 2027-0042")."""
+    year = local_date(tenant, booking.created_at).year
+    return f"{number} Buchung {year}-{booking.id:04d}"
+
+
 def issue_invoice(tenant: Tenant, booking: Booking, fee: Fee, now: datetime) -> Invoice:
     """The open invoice of ``booking`` for ``fee``: numbered, items in German,
     due ``tenant.payment_due_days`` after the local day of issuing."""
@@ -111,7 +118,7 @@ def issue_invoice(tenant: Tenant, booking: Booking, fee: Fee, now: datetime) -> 
         currency=fee.currency,
         issued_on=issued_on,
         due_date=issued_on + timedelta(days=tenant.payment_due_days),
-        payment_reference=f"{number} Buchung {booking.id}",
+        payment_reference=payment_reference(tenant, number, booking),
         created_at=now,
         updated_at=now,
     )

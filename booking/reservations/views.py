@@ -32,6 +32,7 @@ from booking.accounts.access import current_actor, is_staff
 from booking.accounts.models import Organisation
 from booking.core import NotFound, ValidationFailed, utcnow
 from booking.feeds import ics
+from booking.fees import invoices
 from booking.forms import show_errors
 from booking.reservations import access, grids, queries
 from booking.reservations import month as months
@@ -554,8 +555,14 @@ def cancel(booking_id: int, occurrence_id: int | None = None):
             message = _("Der Termin ist abgesagt und wieder frei.")
         flash(message, "success")
         return redirect(url_for("reservations.detail", booking_id=booking.id))
+    dates = [occurrence] if occurrence is not None else booking.active_occurrences
+    bill = invoices.cancellation_bill(g.tenant, booking, dates, utcnow())  # before confirming
     return render_template(
-        "booking/reservations/cancel.html", booking=booking, occurrence=occurrence, form=form
+        "booking/reservations/cancel.html",
+        booking=booking,
+        occurrence=occurrence,
+        form=form,
+        bill=bill,
     )
 
 
