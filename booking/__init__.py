@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     from booking.api.busy import public_bp as api_public_bp
     from booking.feeds.subscription_views import bp as subscriptions_bp
     from booking.feeds.views import bp as feeds_bp
+    from booking.fees import views as fees_views  # noqa: F401  (routes on resources_admin)
     from booking.reservations.caretaker_views import caretaker_bp
     from booking.reservations.staff_views import staff_bp
     from booking.reservations.views import bp as reservations_bp

@@ -1,0 +1,59 @@
+"""The "Gebühren" page of a hall under ``resources_admin``
+(``/<tenant>/admin/resources/<id>/fees``): its fee rules per customer
+category and its cancellation bands, for admins. "Beispiel-Gebührenordnung
+übernehmen" fills the form from ``config/fee_schedule.example.json`` for the
+resource's kind and saves nothing. Thin: the rules are ``fees.service``'."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from booking.accounts.access import current_actor, requires
+from booking.core import ValidationFailed
+from booking.fees import service
+from booking.fees.forms import build, field_namer
+from booking.fees.rules import CATEGORIES, CATEGORY_LABELS
+from booking.fees.schedule import load_schedule
+from booking.forms import show_errors
+from booking.resources import service as resources
+from booking.resources.access import can_manage_resources
+from booking.resources.views import admin_bp
+
+
+@admin_bp.route("/<int:resource_id>/fees", methods=["GET", "POST"])
+@requires(can_manage_resources)
+def fees(resource_id: int):
+    resource = resources.get_resource(g.tenant, resource_id)
+    rules, source = service.effective_rules(resource)
+    inherited = source if source is not None and source.id != resource.id else None
+    example = load_schedule().for_kind(resource.kind)
+    form = build()()
+    filled = False
+    if request.method == "GET":
+        form.load(rules, service.cancellation_policy_of(resource))
+    elif "example" in request.form:
+        if example is not None:
+            form.load(example.rules, example.cancellation)
+            filled = True
+    elif form.validate_on_submit():
+        items, rows = form.items()
+        bands, band_rows = form.cancellation()
+        try:
+            service.set_fee_rules(g.tenant, current_actor(), resource, items)
+            service.set_cancellation_policy(g.tenant, current_actor(), resource, bands)
+        except ValidationFailed as error:
+            show_errors(form, error, field_namer(rows, band_rows))
+        else:
+            flash(_("Die Gebühren von „%(name)s“ sind gespeichert.", name=resource.name), "success")
+            return redirect(url_for(".fees", resource_id=resource.id))
+    status = 422 if form.errors else 200
+    return render_template(
+        "booking/fees/rules.html",
+        form=form,
+        resource=resource,
+        categories=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES],
+        inherited=inherited,
+        example=example,
+        filled=filled,
+    ), status
