@@ -50,6 +50,8 @@ def create_app(config: dict | None = None) -> Flask:
     from booking.feeds.subscription_views import bp as subscriptions_bp
     from booking.feeds.views import bp as feeds_bp
     from booking.fees import views as fees_views  # noqa: F401  (routes on resources_admin)
+    from booking.payments.views import admin_bp as payments_admin_bp
+    from booking.payments.views import bp as payments_bp
     from booking.reservations.caretaker_views import caretaker_bp
     from booking.reservations.staff_views import staff_bp
     from booking.reservations.views import bp as reservations_bp
@@ -73,6 +75,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(caretaker_bp)
     app.register_blueprint(subscriptions_bp)
     app.register_blueprint(feeds_bp)
+    app.register_blueprint(payments_bp)
+    app.register_blueprint(payments_admin_bp)
     app.register_blueprint(api_public_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)

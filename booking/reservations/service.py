@@ -39,6 +39,7 @@ from booking.extensions import db
 from booking.fees import invoices
 from booking.fees import service as fees
 from booking.fees.pricing import NO_FEE, Fee
+from booking.payments import service as payments
 from booking.reservations import engine, notifications
 from booking.reservations.access import (
     is_staff,
@@ -268,6 +269,7 @@ def create_booking(
     category: str | None = None,
     now: datetime | None = None,
     max_occurrences: int = DEFAULT_MAX_OCCURRENCES,
+    payment: str = "invoice",
 ) -> BookingResult:
     """Book ``resource`` for ``[start, end)``, or a weekly series starting
     there. ``on_conflict``: ``reject`` (all or nothing, 409) or ``skip`` (book
@@ -292,6 +294,11 @@ def create_booking(
         max_occurrences=max_occurrences,
     )
     now, checked = plan.now, plan.checked
+    # Paid online: held (claims block the slot) until paid or the hold runs out.
+    charged = plan.fee.amount_cents + plan.fee.deposit_cents > 0
+    online = payments.checked_method(payment) == "online" and charged
+    if online:
+        plan.status, plan.claims_now = "held", True
     booking = engine.insert_booking(
         resource,
         user_id=actor.id,
@@ -323,6 +330,8 @@ def create_booking(
             now=now,
         )
     invoices.issue_if_charged(tenant, booking, now)  # an open invoice when it costs something
+    if online:
+        payments.start_online_payment(tenant, booking, invoices.invoice_of(booking), now)
     notifications.booking_created(tenant, booking)
     return BookingResult(booking, skipped, checked.overridden)
 

@@ -1,0 +1,259 @@
+"""Online payment against localstripe: held bookings, the signed webhook,
+reconciliation, expired holds and refunds."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from booking.core import utcnow
+from booking.extensions import db
+from booking.fees.invoices import invoice_of
+from booking.notifications.models import OutboxMessage
+from booking.payments import service
+from booking.payments.models import Payment, Refund, StripeEvent
+from booking.reservations.errors import BookingConflict
+from booking.reservations.models import Claim
+from tests.payments.helpers import (
+    AMOUNT_CENTS,
+    book,
+    book_online,
+    pay_at_stripe,
+    sign,
+    stripe_client,
+    webhook_url,
+)
+
+
+@pytest.fixture
+def held(stripe_app, tenant, citizen, paid_hall, day):
+    booking, payment = book_online(tenant, citizen, paid_hall, day)
+    db.session.commit()
+    return booking, payment
+
+
+def _deliver(client, tenant, body: bytes, signature: str):
+    return client.post(
+        webhook_url(tenant),
+        data=body,
+        headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+    )
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _active_claims(booking) -> int:
+    ids = [o.id for o in booking.occurrences]
+    return db.session.scalar(
+        select(func.count()).where(Claim.occurrence_id.in_(ids), Claim.active.is_(True))
+    )
+
+
+def test_online_booking_is_held_with_one_payment_intent(
+    held, localstripe, tenant, other_citizen, paid_hall, day
+):
+    booking, payment = held
+    assert booking.status == "held"
+    assert payment.amount_cents == AMOUNT_CENTS
+    assert payment.status == "requires_payment_method"
+    assert payment.client_secret.startswith(payment.intent_id)
+    assert timedelta(minutes=29) < payment.expires_at - payment.created_at <= timedelta(minutes=30)
+    intent = stripe_client(localstripe).v1.payment_intents.retrieve(payment.intent_id)
+    assert intent.amount == AMOUNT_CENTS and intent.currency == "eur"
+    assert intent.metadata["booking_id"] == str(booking.id)
+    assert intent.metadata["invoice_id"] == str(invoice_of(booking).id)
+    # The hold blocks the slot.
+    with pytest.raises(BookingConflict):
+        book(tenant, other_citizen, paid_hall, day)
+    db.session.rollback()
+    # Asking again gives the same attempt, not a second PaymentIntent.
+    assert service.ensure_payment(tenant, booking, utcnow()).id == payment.id
+    assert _count(Payment) == 1
+
+
+def test_invoice_booking_is_not_held(stripe_app, tenant, citizen, paid_hall, day):
+    booking = book(tenant, citizen, paid_hall, day)
+    assert booking.status == "confirmed"
+    assert _count(Payment) == 0
+
+
+def test_unknown_payment_method_is_refused_and_nothing_written(
+    stripe_app, tenant, citizen, paid_hall, day
+):
+    from booking.core import ValidationFailed
+    from booking.reservations.models import Booking
+
+    with pytest.raises(ValidationFailed):
+        book(tenant, citizen, paid_hall, day, payment="cash")
+    db.session.rollback()
+    assert _count(Booking) == 0
+
+
+def test_paid_and_signed_webhook_confirms_and_pays_the_invoice(
+    held, localstripe, webhooks, client, tenant
+):
+    booking, payment = held
+    assert pay_at_stripe(localstripe, payment).status == "succeeded"
+    body, signature = webhooks.wait_for("payment_intent.succeeded", payment.intent_id)
+    answer = _deliver(client, tenant, body, signature)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert booking.status == "confirmed"
+    invoice = invoice_of(booking)
+    assert invoice.status == "paid" and invoice.paid_cents == AMOUNT_CENTS
+    assert invoice.paid_reference == payment.intent_id
+    assert payment.status == "succeeded" and payment.succeeded_at is not None
+    mail = db.session.scalars(select(OutboxMessage.key)).all()
+    assert any(key.startswith(f"booking.confirmed:{booking.id}") for key in mail)
+    # The same event again: 200, one payment.
+    again = _deliver(client, tenant, body, signature)
+    assert again.status_code == 200
+    db.session.expire_all()
+    assert invoice_of(booking).paid_cents == AMOUNT_CENTS
+    assert _count(StripeEvent) == 1
+
+
+def test_a_resource_needing_approval_is_requested_once_paid(
+    stripe_app, localstripe, tenant, citizen, paid_hall, day
+):
+    paid_hall.requires_approval = True
+    db.session.commit()
+    booking, payment = book_online(tenant, citizen, paid_hall, day)
+    pay_at_stripe(localstripe, payment)
+    service.settle(tenant, payment.intent_id)
+    assert booking.status == "requested"
+    assert invoice_of(booking).status == "paid"
+
+
+def test_bad_or_missing_signature_is_400_and_changes_nothing(held, client, tenant):
+    booking, payment = held
+    body = json.dumps(
+        {
+            "id": "evt_forged",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "data": {"object": {"id": payment.intent_id, "object": "payment_intent"}},
+        }
+    ).encode()
+    for signature in (sign(body, secret="whsec_wrong"), "", "t=1,v1=00"):
+        answer = _deliver(client, tenant, body, signature)
+        assert answer.status_code == 400
+        assert answer.get_json()["error"]["code"] == "bad_request"
+    empty = _deliver(client, tenant, b"", sign(b""))
+    assert empty.status_code == 400
+    garbage = _deliver(client, tenant, b"not json", sign(b"not json"))
+    assert garbage.status_code == 400
+    db.session.expire_all()
+    assert booking.status == "held"
+    assert _count(StripeEvent) == 0
+    assert invoice_of(booking).paid_cents == 0
+
+
+def test_signed_event_for_an_unpaid_intent_changes_nothing(held, client, tenant):
+    """A correctly signed (forged or stale) body saying "succeeded": the
+    PaymentIntent is re-read from Stripe, which says it is not paid."""
+    booking, payment = held
+    body = json.dumps(
+        {
+            "id": "evt_stale_1",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "created": 1,
+            "livemode": False,
+            "api_version": "2020-08-27",
+            "data": {
+                "object": {
+                    "id": payment.intent_id,
+                    "object": "payment_intent",
+                    "status": "succeeded",
+                    "amount_received": AMOUNT_CENTS,
+                }
+            },
+        }
+    ).encode()
+    answer = _deliver(client, tenant, body, sign(body))
+    assert answer.status_code == 200
+    db.session.expire_all()
+    assert booking.status == "held"
+    assert invoice_of(booking).paid_cents == 0
+    assert payment.succeeded_at is None and payment.status == "requires_payment_method"
+
+
+def test_declined_card_stays_held_with_a_clear_message(
+    held, localstripe, tenant, client, login, citizen
+):
+    from tests.payments.helpers import DECLINED, card_token
+
+    booking, payment = held
+    login(citizen)
+    answer = client.post(
+        f"/{tenant.slug}/bookings/{booking.id}/pay",
+        json={"token": card_token(localstripe, DECLINED)},
+    )
+    assert answer.status_code == 200
+    assert "Karte wurde abgelehnt" in answer.get_json()["message"]
+    db.session.expire_all()
+    assert booking.status == "held"
+    assert payment.status == "requires_payment_method"
+    assert invoice_of(booking).paid_cents == 0
+    page = client.get(f"/{tenant.slug}/bookings/{booking.id}/payment")
+    assert "noch nicht eingegangen" in page.get_data(as_text=True)
+
+
+def test_lost_webhook_is_settled_by_reconcile(held, localstripe, tenant):
+    booking, payment = held
+    pay_at_stripe(localstripe, payment)  # the webhook is never handed to the app
+    assert booking.status == "held"
+    counts = service.reconcile(utcnow())
+    assert counts["succeeded"] == 1
+    db.session.expire_all()
+    assert booking.status == "confirmed"
+    assert invoice_of(booking).status == "paid"
+    assert service.reconcile(utcnow())["checked"] == 0  # nothing pending any more
+
+
+def test_unpaid_hold_expires_and_the_slot_is_bookable_again(
+    held, localstripe, tenant, other_citizen, paid_hall, day
+):
+    booking, payment = held
+    early = service.expire_holds(payment.created_at + timedelta(minutes=29))
+    assert early["expired"] == 0
+    counts = service.expire_holds(payment.created_at + timedelta(minutes=31))
+    assert counts["expired"] == 1
+    db.session.expire_all()
+    assert booking.status == "expired"
+    assert _active_claims(booking) == 0
+    assert invoice_of(booking).status == "cancelled"
+    assert payment.status == "canceled"
+    assert (
+        stripe_client(localstripe).v1.payment_intents.retrieve(payment.intent_id).status
+        == "canceled"
+    )
+    keys = db.session.scalars(select(OutboxMessage.key)).all()
+    assert f"payment.expired:{booking.id}" in keys
+    again = book(tenant, other_citizen, paid_hall, day)
+    assert again.status == "confirmed"
+
+
+def test_refund_goes_through_stripe_and_shows_on_the_invoice(held, localstripe, tenant):
+    booking, payment = held
+    pay_at_stripe(localstripe, payment)
+    service.settle(tenant, payment.intent_id)
+    refund = service.refund(tenant, payment, 10000, "deposit")
+    assert refund.stripe_refund_id.startswith("re_")
+    assert refund.amount_cents == 10000 and refund.status == "succeeded"
+    invoice = invoice_of(booking)
+    assert invoice.refunded_cents == 10000
+    assert invoice.status == "partly_refunded"
+    stripe_refund = stripe_client(localstripe).v1.refunds.retrieve(refund.stripe_refund_id)
+    assert stripe_refund.amount == 10000
+    from booking.core import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        service.refund(tenant, payment, AMOUNT_CENTS, "staff")  # more than is left
+    assert _count(Refund) == 1
