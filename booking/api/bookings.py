@@ -25,6 +25,7 @@ from booking.api import schemas
 from booking.api.base import api_user, bp, json_body, parse
 from booking.core import Forbidden, NotFound, utcnow
 from booking.fees import service as fees
+from booking.payments import service as payments
 from booking.reservations import access, queries
 from booking.reservations import service as bookings
 from booking.reservations.models import Booking, Occurrence
@@ -89,6 +90,27 @@ def booking_json(booking: Booking, skipped: list[Skipped] | None = None) -> dict
         "occurrences": [occurrence_json(o) for o in booking.occurrences],
         "skipped": [skipped_json(s) for s in skipped or ()],
         "fee": fee_json(booking),
+        **payment_json(booking),
+    }
+
+
+def payment_json(booking: Booking) -> dict[str, Any]:
+    """``payment`` while the booking is held for its online payment
+    (API.md); the client secret for the person who pays only."""
+    if booking.status != "held":
+        return {}
+    payment = payments.pending_payment(booking) or payments.payment_of(booking)
+    if payment is None:
+        return {}
+    mine = booking.user_id == api_user().id
+    return {
+        "payment": {
+            "provider": payment.provider,
+            "payment_intent_id": payment.intent_id,
+            "client_secret": payment.client_secret if mine else None,
+            "status": payment.status,
+            "expires_at": isoformat(payment.expires_at, g.tenant) if payment.expires_at else None,
+        }
     }
 
 
@@ -128,7 +150,7 @@ def booking_request(body: schemas.CreateBooking) -> dict[str, Any]:
 @bp.post("/bookings")
 def create_booking():
     body = parse(schemas.CreateBooking, json_body())
-    result = bookings.create_booking(**booking_request(body))
+    result = bookings.create_booking(**booking_request(body), payment=body.payment)
     return booking_json(result.booking, result.skipped), 201
 
 

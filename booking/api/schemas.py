@@ -209,6 +209,8 @@ class CreateBooking(Schema):
     # The customer category; who may choose which is checked by the service
     # (``fees.service.checked_category``, 422 on "category").
     category: StrictStr | None = None
+    # "invoice" (the default) or "online" (held until paid; 422 on "payment").
+    payment: StrictStr | None = None
 
 
 class Decision(Schema):

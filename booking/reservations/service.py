@@ -269,7 +269,7 @@ def create_booking(
     category: str | None = None,
     now: datetime | None = None,
     max_occurrences: int = DEFAULT_MAX_OCCURRENCES,
-    payment: str = "invoice",
+    payment: str | None = "invoice",
 ) -> BookingResult:
     """Book ``resource`` for ``[start, end)``, or a weekly series starting
     there. ``on_conflict``: ``reject`` (all or nothing, 409) or ``skip`` (book
