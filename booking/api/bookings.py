@@ -165,7 +165,8 @@ def list_bookings():
     query = parse(schemas.BookingsQuery, request.args.to_dict())
     if query.mine:
         items = queries.bookings_of_user(g.tenant, user, limit=LIST_LIMIT)
-        return {"items": [booking_json(b) for b in items]}
+        with fees.resources_loaded(g.tenant):  # each fee without a query per hall
+            return {"items": [booking_json(b) for b in items]}
     resource_ids = None
     if query.resource_id is not None:
         resource = get_scoped(Resource, g.tenant, query.resource_id)
@@ -179,7 +180,8 @@ def list_bookings():
     )
     if query.status:
         items = [b for b in items if b.status == query.status]
-    return {"items": [booking_json(b) for b in items]}
+    with fees.resources_loaded(g.tenant):
+        return {"items": [booking_json(b) for b in items]}
 
 
 def _change(booking_id: int, change: Callable[..., Booking]):

@@ -209,3 +209,20 @@ def build() -> type[FeeRulesForm]:
             ),
         )
     return Form
+
+
+AUTOMATIC = _l("automatisch (nach „Buchen für“)")
+
+
+def category_choices(blank: bool = True) -> list[SelectChoice]:
+    """The customer categories for a select; with ``blank`` "automatic" first."""
+    choices = [SelectChoice(c, CATEGORY_LABELS[c]) for c in CATEGORIES]
+    return [SelectChoice("", AUTOMATIC), *choices] if blank else choices
+
+
+class CategoryForm(FlaskForm):
+    """A clerk corrects a booking's customer category (the fee follows)."""
+
+    category = SelectField(
+        _l("Kundengruppe"), choices=category_choices(blank=False), validate_choice=True
+    )

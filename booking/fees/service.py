@@ -5,11 +5,14 @@ here. Services flush, the caller's unit of work commits."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from functools import partial
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from booking.accounts.access import is_staff
 from booking.accounts.models import Organisation, User
@@ -27,12 +30,33 @@ from booking.resources.tree import ancestors
 from booking.tenants.localtime import tenant_zone
 from booking.tenants.models import Tenant
 
+# The resources loaded by ``resources_loaded`` (id → resource), while it runs.
+_LOADED: ContextVar[dict[int, Resource] | None] = ContextVar("fees_resources", default=None)
+
+
+def _chain(resource: Resource) -> list[Resource]:
+    """``resource`` and the resources it is part of, nearest first."""
+    loaded = _LOADED.get()
+    if loaded is None or resource.id not in loaded:
+        return [resource, *ancestors(resource)]
+    chain = [resource]
+    while chain[-1].parent_id is not None and chain[-1].parent_id in loaded:
+        chain.append(loaded[chain[-1].parent_id])
+    return chain
+
+
+def _resource_of(booking: Booking) -> Resource:
+    loaded = _LOADED.get()
+    if loaded is not None and booking.resource_id in loaded:
+        return loaded[booking.resource_id]
+    return booking.resource
+
 
 def _nearest(resource: Resource, attribute: str) -> list | None:
     """The value of ``attribute`` on ``resource`` or, where it has none, on
     the nearest resource it is part of (a hall's halves cost what the hall's
     rules say unless they have rules of their own)."""
-    for candidate in (resource, *ancestors(resource)):
+    for candidate in _chain(resource):
         value = getattr(candidate, attribute)
         if value is not None:
             return value
@@ -72,7 +96,7 @@ def price_dates(
 def booking_fee(tenant: Tenant, booking: Booking) -> Fee:
     """The fee of ``booking``'s dates that still take place."""
     periods = [(o.start_at, o.end_at) for o in booking.active_occurrences]
-    return price_dates(tenant, booking.resource, booking.customer_category, periods)
+    return price_dates(tenant, _resource_of(booking), booking.customer_category, periods)
 
 
 # --- editing (admins) ----------------------------------------------------------------
@@ -81,7 +105,7 @@ def booking_fee(tenant: Tenant, booking: Booking) -> Fee:
 def effective_rules(resource: Resource) -> tuple[tuple[FeeRule, ...], Resource | None]:
     """The rules that apply to ``resource`` and the resource they are stored
     on: ``resource`` itself, the hall it is part of, or None (no rules)."""
-    for candidate in (resource, *ancestors(resource)):
+    for candidate in _chain(resource):
         if candidate.fee_rules is not None:
             return parse_rules(candidate.fee_rules), candidate
     return (), None
@@ -255,3 +279,18 @@ def shown_fee(tenant: Tenant, booking: Booking) -> Fee:
         return booking_fee(tenant, booking)
     except ValidationFailed:
         return NO_FEE
+
+
+@contextmanager
+def resources_loaded(tenant: Tenant) -> Iterator[dict[int, Resource]]:
+    """Every resource of ``tenant`` at hand while the block runs, in one
+    query: pricing a list of bookings then finds each booking's hall and the
+    halls it is part of without a query per hall."""
+    by_id = {
+        r.id: r for r in db.session.scalars(select(Resource).where(Resource.tenant_id == tenant.id))
+    }
+    token = _LOADED.set(by_id)
+    try:
+        yield by_id
+    finally:
+        _LOADED.reset(token)

@@ -2,23 +2,30 @@
 (``/<tenant>/admin/resources/<id>/fees``): its fee rules per customer
 category and its cancellation bands, for admins. "Beispiel-Gebührenordnung
 übernehmen" fills the form from ``config/fee_schedule.example.json`` for the
-resource's kind and saves nothing. Thin: the rules are ``fees.service``'."""
+resource's kind and saves nothing. And, on ``reservations``
+(``POST /<tenant>/bookings/<id>/category``), a clerk's correction of a
+booking's customer category. Thin: the rules are ``fees.service``'."""
 
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import login_required
 
+from booking import transaction
 from booking.accounts.access import current_actor, requires
 from booking.core import ValidationFailed
 from booking.fees import service
-from booking.fees.forms import build, field_namer
-from booking.fees.rules import CATEGORIES, CATEGORY_LABELS
+from booking.fees.forms import CategoryForm, build, field_namer
+from booking.fees.rules import CATEGORIES, CATEGORY_LABELS, category_label
 from booking.fees.schedule import load_schedule
-from booking.forms import show_errors
+from booking.forms import flash_error, show_errors
+from booking.reservations.views import bp as reservations_bp
+from booking.reservations.views import get_booking
 from booking.resources import service as resources
 from booking.resources.access import can_manage_resources
 from booking.resources.views import admin_bp
+from booking.web import money
 
 
 @admin_bp.route("/<int:resource_id>/fees", methods=["GET", "POST"])
@@ -57,3 +64,34 @@ def fees(resource_id: int):
         example=example,
         filled=filled,
     ), status
+
+
+# --- a booking's customer category (clerks correct it on the booking's page) ----------------
+
+reservations_bp.add_app_template_global(category_label, "category_label")
+
+
+@reservations_bp.post("/bookings/<int:booking_id>/category")
+@login_required
+def change_category(booking_id: int):
+    """A clerk corrects the booking's customer category; the fee follows."""
+    booking = get_booking(booking_id)  # 404 when this person may not see it
+    form = CategoryForm()
+    if not form.validate_on_submit():
+        transaction.fail()
+        flash(_("Bitte eine Kundengruppe wählen."), "error")
+    else:
+        try:
+            fee = service.change_category(g.tenant, current_actor(), booking, form.category.data)
+        except ValidationFailed as error:
+            flash_error(error)
+        else:
+            flash(
+                _(
+                    "Die Kundengruppe ist jetzt „%(category)s“; die Gebühr beträgt %(fee)s.",
+                    category=category_label(form.category.data),
+                    fee=money(fee.amount_cents),
+                ),
+                "success",
+            )
+    return redirect(url_for("reservations.detail", booking_id=booking.id))

@@ -33,6 +33,7 @@ from wtforms.validators import (
 )
 
 from booking.core import CLOSURE_REASON_MAX, MAX_YEAR, MIN_YEAR, NOTE_MAX, REASON_MAX, TITLE_MAX
+from booking.fees.forms import category_choices
 from booking.reservations.models import Booking
 
 PHONE_MAX = Booking.__table__.c.contact_phone.type.length
@@ -124,6 +125,16 @@ class BookingForm(TimeRangeForm):
         default="",
         validate_choice=True,
         description=_l("Als Privatperson oder für eine Organisation, der Sie angehören."),
+    )
+    category = SelectField(
+        _l("Kundengruppe"),
+        choices=category_choices(),
+        default="",
+        validate_choice=True,
+        description=_l(
+            "Bestimmt die Gebühr. „Örtlicher Verein“ gilt nur, wenn Sie für einen örtlichen "
+            "Verein buchen; ohne Auswahl: Einwohner/in, für einen Verein örtlicher Verein."
+        ),
     )
     guests = IntegerField(
         _l("Anzahl der Personen"),

@@ -33,6 +33,9 @@ from booking.accounts.models import Organisation
 from booking.core import NotFound, ValidationFailed, utcnow
 from booking.feeds import ics
 from booking.fees import invoices
+from booking.fees import service as fees
+from booking.fees.forms import CategoryForm
+from booking.fees.pricing import Fee
 from booking.forms import show_errors
 from booking.reservations import access, grids, queries
 from booking.reservations import month as months
@@ -79,6 +82,7 @@ FIELD_MAP = {
     "date": "date",
     "guests": "guests",
     "contact_phone": "contact_phone",
+    "category": "category",
 }
 
 
@@ -273,6 +277,7 @@ def _booking_args(
         "note": form.note.data,
         "guests": form.guests.data,
         "contact_phone": form.contact_phone.data,
+        "category": form.category.data or None,
         "override_reason": override,
         "max_occurrences": current_app.config["SERIES_MAX_OCCURRENCES"],
     }
@@ -378,7 +383,7 @@ def book(resource_id: int):
         "staff": is_staff(current_actor(), g.tenant),
         "max_count": current_app.config["SERIES_MAX_OCCURRENCES"],
     }
-    context: dict[str, Any] = {"resource": resource, "fee_cents": 0}
+    context: dict[str, Any] = {"resource": resource}
     if request.method == "GET":
         form = BookingForm(formdata=None, data=prefill_from_args(request.args), **options)
         return render_template("booking/reservations/book.html", form=form, **context)
@@ -462,10 +467,10 @@ def booking_number(booking: Booking) -> str:
     return f"{year}-{booking.id:04d}"
 
 
-def fee_cents(booking: Booking) -> int:
-    """The booking's fee, as the API's ``fee_json``: fee rules arrive with the
-    fees package; until then every booking is free of charge."""
-    return 0
+def booking_fee(booking: Booking) -> Fee:
+    """The booking's fee, as the API's ``fee_json``: its dates that still
+    take place under the resource's rules."""
+    return fees.shown_fee(g.tenant, booking)
 
 
 def _skipped_dates(booking: Booking) -> list[dict[str, Any]]:
@@ -496,7 +501,8 @@ def detail(booking_id: int):
         "booking/reservations/detail.html",
         booking=booking,
         number=booking_number(booking),
-        fee=fee_cents(booking),
+        fee=booking_fee(booking),
+        category_form=CategoryForm(category=booking.customer_category) if staff else None,
         key_handover=policy_of(booking.resource).key_handover,
         offers_ics=booking.status not in queries.ENDED,
         current_dates=[o for o in dates if o.status not in ("cancelled", "rejected")],
