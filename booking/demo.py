@@ -11,6 +11,8 @@ from booking.accounts import service as accounts
 from booking.accounts.models import User
 from booking.core import Conflict, ValidationFailed, utcnow
 from booking.extensions import db
+from booking.fees import service as fees
+from booking.fees.schedule import load_schedule
 from booking.reservations import closures
 from booking.reservations import service as reservations
 from booking.reservations.models import Booking
@@ -113,12 +115,27 @@ def seed_demo_resources(tenant: Tenant, caretaker: User | None) -> dict[str, Res
     resources.set_opening_hours(tenant, None, room, [(day, 8 * 60, 22 * 60) for day in range(5)])
     if caretaker is not None:
         resources.add_caretaker(tenant, None, dgh, caretaker)
+    seed_demo_fees(tenant, [dgh, *parts.values(), sports, room])
     return {
         "Dorfgemeinschaftshaus": dgh,
         **parts,
         "Sporthalle": sports,
         "Mehrzweckraum": room,
     }
+
+
+def seed_demo_fees(tenant: Tenant, halls: list[Resource]) -> None:
+    """Each demo hall gets the example schedule's rules and cancellation
+    bands for its kind (config/fee_schedule.example.json): the house costs
+    a day's rent, its halves and the meeting room go by the hour, the
+    club's training in the sports hall stays free (local clubs use it free)."""
+    schedule = load_schedule()
+    for hall in halls:
+        kind = schedule.for_kind(hall.kind)
+        if kind is None:
+            continue
+        fees.set_fee_rules(tenant, None, hall, [rule.to_dict() for rule in kind.rules])
+        fees.set_cancellation_policy(tenant, None, hall, kind.cancellation.to_list())
 
 
 def _at(tenant: Tenant, day: date, hour: int) -> datetime:
