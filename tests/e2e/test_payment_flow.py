@@ -125,6 +125,7 @@ def test_pay_with_three_d_secure_in_the_browser(stripe_live: LiveServer, page: P
     page.wait_for_url(f"**/{DEMO_SLUG}/bookings/{booking_id}/payment")
     expect(page.locator("#payment-result")).to_contain_text("Ihre Buchung ist bestätigt")
     assert _state(stripe_live, booking_id) == ("confirmed", "paid", AMOUNT_CENTS)
+    visit(page, f"/{DEMO_SLUG}/bookings/{booking_id}/payment")  # axe on the status page
 
 
 def test_declined_card_shows_a_clear_message(stripe_live: LiveServer, page: Page) -> None:
@@ -151,3 +152,20 @@ def test_the_signed_webhook_confirms_without_the_browser(
     while _state(stripe_live, booking_id)[0] == "held" and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _state(stripe_live, booking_id) == ("confirmed", "paid", AMOUNT_CENTS)
+
+
+def test_admin_sets_the_stripe_keys(stripe_live: LiveServer, page: Page) -> None:
+    login(page, "admin@musterhausen.example", DEMO_PASSWORD)
+    visit(page, f"/{DEMO_SLUG}/admin/payments/stripe")
+    expect(page.locator("#secret-state")).to_have_text("nicht gesetzt")
+    page.get_by_label("Geheimer Schlüssel", exact=True).fill("sk_test_e2e_geheim")
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.locator("#secret-state")).to_have_text("gesetzt")
+    assert "sk_test_e2e_geheim" not in page.content()
+    with stripe_live.app.app_context():
+        try:
+            tenant = db.session.scalar(select(Tenant).where(Tenant.slug == DEMO_SLUG))
+            tenant.stripe_secret_key_encrypted = None  # the other tests use the defaults
+            db.session.commit()
+        finally:
+            db.session.remove()
