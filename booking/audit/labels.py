@@ -15,6 +15,8 @@ ACTION_LABELS = {
     "resource.opening_hours": _l("Öffnungszeiten geändert"),
     "resource.caretaker_add": _l("Hausmeister zugeordnet"),
     "resource.caretaker_remove": _l("Hausmeister-Zuordnung aufgehoben"),
+    "resource.fee_rules": _l("Gebühren geändert"),
+    "resource.cancellation_policy": _l("Stornobedingungen geändert"),
     "closure.create": _l("Sperrzeit eingetragen"),
     "closure.delete": _l("Sperrzeit gelöscht"),
     "booking.override": _l("Ausnahme genehmigt"),
@@ -24,6 +26,7 @@ ACTION_LABELS = {
     "booking.cancel_from": _l("Restliche Termine storniert"),
     "occurrence.cancel": _l("Termin abgesagt"),
     "occurrence.move": _l("Termin verlegt"),
+    "booking.category": _l("Kundengruppe geändert"),
 }
 
 OBJECT_LABELS = {
