@@ -181,3 +181,19 @@ def test_admin_keys_screen_refuses_others_and_bad_input(
     assert "geheim ohne" not in bad.get_data(as_text=True)
     db.session.expire_all()
     assert tenant.stripe_secret_key_encrypted is None
+
+
+def test_booking_page_links_the_payer_to_the_payment(held, client, login, citizen, clerk, tenant):
+    booking, _payment = held
+    pay = f"/{tenant.slug}/bookings/{booking.id}/pay"
+    login(citizen)
+    assert pay in client.get(f"/{tenant.slug}/bookings/{booking.id}").get_data(as_text=True)
+    client.get("/account/logout")
+    login(clerk)
+    assert pay not in client.get(f"/{tenant.slug}/bookings/{booking.id}").get_data(as_text=True)
+
+
+def test_admin_index_links_the_stripe_screen(app, client, login, admin, tenant):
+    login(admin)
+    html = client.get(f"/{tenant.slug}/admin/").get_data(as_text=True)
+    assert f"/{tenant.slug}/admin/payments/stripe" in html
