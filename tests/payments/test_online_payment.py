@@ -257,3 +257,72 @@ def test_refund_goes_through_stripe_and_shows_on_the_invoice(held, localstripe, 
     with pytest.raises(ValidationFailed):
         service.refund(tenant, payment, AMOUNT_CENTS, "staff")  # more than is left
     assert _count(Refund) == 1
+
+
+def test_failed_event_after_success_changes_nothing(held, localstripe, webhooks, client, tenant):
+    """Events in any order: a late payment_failed for a paid intent."""
+    booking, payment = held
+    pay_at_stripe(localstripe, payment)
+    body, signature = webhooks.wait_for("payment_intent.succeeded", payment.intent_id)
+    assert _deliver(client, tenant, body, signature).status_code == 200
+    late = json.dumps(
+        {
+            "id": "evt_late_failure",
+            "object": "event",
+            "type": "payment_intent.payment_failed",
+            "data": {"object": {"id": payment.intent_id, "object": "payment_intent"}},
+        }
+    ).encode()
+    assert _deliver(client, tenant, late, sign(late)).status_code == 200
+    db.session.expire_all()
+    assert booking.status == "confirmed"
+    assert invoice_of(booking).paid_cents == AMOUNT_CENTS
+
+
+def test_payment_at_the_last_minute_is_not_expired(held, localstripe, tenant):
+    booking, payment = held
+    pay_at_stripe(localstripe, payment)  # no webhook reached us yet
+    counts = service.expire_holds(payment.created_at + timedelta(minutes=31))
+    assert counts == {"expired": 0, "paid": 1}
+    db.session.expire_all()
+    assert booking.status == "confirmed"
+    assert _active_claims(booking) == 1
+
+
+def test_webhook_of_another_tenant_changes_nothing(held, localstripe, client, make_tenant):
+    """Tenant B's URL with B's secret naming tenant A's intent: unknown there."""
+    from booking.payments import secrets
+
+    booking, payment = held
+    pay_at_stripe(localstripe, payment)
+    other = make_tenant("andere")
+    other.stripe_webhook_secret_encrypted = secrets.encrypt("whsec_andere")
+    db.session.commit()
+    body = json.dumps(
+        {
+            "id": "evt_cross",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "data": {"object": {"id": payment.intent_id, "object": "payment_intent"}},
+        }
+    ).encode()
+    # Signed with the default secret: B has its own, so it is refused.
+    assert _deliver(client, other, body, sign(body)).status_code == 400
+    answer = _deliver(client, other, body, sign(body, secret="whsec_andere"))
+    assert answer.status_code == 200
+    db.session.expire_all()
+    assert booking.status == "held"
+    assert invoice_of(booking).paid_cents == 0
+
+
+def test_unknown_tenant_webhook_is_404(stripe_app, client):
+    assert client.post("/gibt-es-nicht/payments/stripe/webhook", data=b"{}").status_code == 404
+
+
+def test_zero_hold_minutes_expire_at_the_next_run(stripe_app, tenant, citizen, paid_hall, day):
+    tenant.payment_hold_minutes = 0
+    db.session.commit()
+    booking, payment = book_online(tenant, citizen, paid_hall, day)
+    assert payment.expires_at == payment.created_at
+    assert service.expire_holds(payment.created_at)["expired"] == 1
+    assert booking.status == "expired"
