@@ -9,7 +9,8 @@
   municipality (before the role is looked at), 403 without the admin role,
   400 for a body that is not a JSON object, 422 naming ``items[2].amount_cents``.
 - ``POST /bookings/quote``: the body of ``POST /bookings``; 200 ``{"fee"}``
-  as the booking would get it, with the same errors, writing nothing.
+  as the booking would get it, with the same errors, writing nothing and
+  starting no payment (``payment`` is only checked).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from booking.api.base import api_user, bp, json_body, parse
 from booking.api.bookings import booking_request, visible_resource
 from booking.core import Forbidden
 from booking.fees import service as fees
+from booking.payments import service as payments
 from booking.reservations import service as bookings
 from booking.resources.access import can_manage_resources
 
@@ -54,4 +56,5 @@ def put_fee_rules(resource_id: int):
 def quote_booking():
     body = parse(schemas.CreateBooking, json_body())
     preview = bookings.preview_booking(**booking_request(body))
+    payments.checked_method(body.payment)  # a bad one is a 422, as POST /bookings says
     return {"fee": preview.fee.to_dict()}

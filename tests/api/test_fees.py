@@ -10,7 +10,9 @@ from booking.accounts import service as accounts
 from booking.audit.models import AuditEntry
 from booking.extensions import db
 from booking.fees import service as fees
+from booking.fees.models import Invoice
 from booking.fees.schedule import load_schedule
+from booking.payments.models import Payment
 from booking.reservations.models import Booking, Claim, Occurrence
 from tests.api.helpers import assert_error, booking_body
 
@@ -41,7 +43,7 @@ def put(client_api, path, **kwargs):
 def counts() -> tuple[int, ...]:
     return tuple(
         db.session.scalar(select(func.count()).select_from(model))
-        for model in (Booking, Occurrence, Claim, AuditEntry)
+        for model in (Booking, Occurrence, Claim, AuditEntry, Invoice, Payment)
     )
 
 
@@ -156,6 +158,18 @@ def test_quote_gives_the_errors_of_post_bookings(api, tenant, citizen, hall):
     assert {"guests", "contact_phone"} <= set(quoted["details"]["fields"])
     bad = booking_body(hall, start="morgen")
     assert_error(client_api.post("/bookings/quote", json=bad), 400, "bad_request")
+
+
+def test_quote_checks_the_payment_and_starts_none(api, tenant, citizen, hall):
+    client_api = api(citizen, tenant)
+    bad = client_api.post("/bookings/quote", json=booking_body(hall, payment="bitcoin"))
+    assert "payment" in assert_error(bad, 422, "validation")["details"]["fields"]
+    before = counts()
+    online = client_api.post("/bookings/quote", json=booking_body(hall, payment="online"))
+    assert online.status_code == 200
+    assert set(online.get_json()) == {"fee"}
+    assert counts() == before
+    assert db.session.scalar(select(func.count()).select_from(Payment)) == 0
 
 
 def test_quote_of_a_taken_slot_is_a_conflict(api, tenant, citizen, other_citizen, hall):
