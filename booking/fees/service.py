@@ -174,6 +174,28 @@ def set_cancellation_policy(
     return policy
 
 
+def inherit_fees(
+    tenant: Tenant, actor: User | None, resource: Resource, now: datetime | None = None
+) -> None:
+    """Drop ``resource``'s own fee rules and cancellation policy: from now on
+    those of the hall it is part of apply (a resource on its own: free).
+    Admins only; audited with what was dropped."""
+    _require_admin(tenant, actor, resource)
+    before = {"items": resource.fee_rules, "cancellation": resource.cancellation_policy}
+    resource.fee_rules = None
+    resource.cancellation_policy = None
+    audit.record(
+        tenant,
+        actor,
+        "resource.fee_rules",
+        resource,
+        before=before,
+        after={"items": None, "cancellation": None},
+        now=now or utcnow(),
+    )
+    db.session.flush()
+
+
 # --- the customer category of a booking ------------------------------------------------
 
 

@@ -8,7 +8,7 @@ booking's customer category. Thin: the rules are ``fees.service``'."""
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -39,6 +39,18 @@ def fees(resource_id: int):
     filled = False
     if request.method == "GET":
         form.load(rules, service.cancellation_policy_of(resource))
+    elif "inherit" in request.form:
+        if resource.parent_id is None:
+            abort(400)
+        service.inherit_fees(g.tenant, current_actor(), resource)
+        flash(
+            _(
+                "Für „%(name)s“ gelten jetzt die Gebühren der Halle, zu der es gehört.",
+                name=resource.name,
+            ),
+            "success",
+        )
+        return redirect(url_for(".fees", resource_id=resource.id))
     elif "example" in request.form:
         if example is not None:
             form.load(example.rules, example.cancellation)
@@ -61,6 +73,7 @@ def fees(resource_id: int):
         resource=resource,
         categories=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES],
         inherited=inherited,
+        own_part=resource.parent_id is not None and resource.fee_rules is not None,
         example=example,
         filled=filled,
     ), status

@@ -188,3 +188,41 @@ def test_the_hall_admin_page_links_to_the_fees(client, login, tenant, admin, hal
     login(admin)
     page = page_text(client.get(f"/{tenant.slug}/admin/resources/{hall.id}"))
     assert f'href="/{tenant.slug}/admin/resources/{hall.id}/fees"' in page
+
+
+def test_a_part_drops_its_own_rules_to_inherit_again(
+    client, login, tenant, admin, hall, make_resource
+):
+    part = make_resource("Saal A", "room", parent=hall)
+    fees.set_fee_rules(
+        tenant, admin, hall, [{"category": "resident", "unit": "day", "amount_cents": 9900}]
+    )
+    fees.set_fee_rules(
+        tenant, admin, part, [{"category": "resident", "unit": "hour", "amount_cents": 500}]
+    )
+    db.session.commit()
+    login(admin)
+    assert "Eigene Gebühren löschen" in page_text(client.get(url(tenant, part)))
+    response = client.post(url(tenant, part), data={"inherit": "1"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert part.fee_rules is None and part.cancellation_policy is None
+    assert fees.rules_of(part)[0].amount_cents == 9900
+    entry = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.action == "resource.fee_rules")
+        .order_by(AuditEntry.id.desc())
+    ).first()
+    assert entry.object_id == part.id and entry.after == {"items": None, "cancellation": None}
+
+
+def test_a_hall_on_its_own_cannot_inherit(client, login, tenant, admin, hall):
+    fees.set_fee_rules(
+        tenant, admin, hall, [{"category": "resident", "unit": "day", "amount_cents": 9900}]
+    )
+    db.session.commit()
+    login(admin)
+    assert "Eigene Gebühren löschen" not in page_text(client.get(url(tenant, hall)))
+    assert client.post(url(tenant, hall), data={"inherit": "1"}).status_code == 400
+    db.session.expire_all()
+    assert hall.fee_rules is not None
