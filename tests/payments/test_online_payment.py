@@ -326,3 +326,40 @@ def test_zero_hold_minutes_expire_at_the_next_run(stripe_app, tenant, citizen, p
     assert payment.expires_at == payment.created_at
     assert service.expire_holds(payment.created_at)["expired"] == 1
     assert booking.status == "expired"
+
+
+def test_online_without_stripe_keys_is_422_and_nothing_written(
+    app, tenant, citizen, paid_hall, day
+):
+    from booking.core import ValidationFailed
+    from booking.reservations.models import Booking
+
+    app.config.update(STRIPE_SECRET_KEY="", STRIPE_WEBHOOK_SECRET="")
+    with pytest.raises(ValidationFailed) as raised:
+        book_online(tenant, citizen, paid_hall, day)
+    assert "payment" in raised.value.details["fields"]
+    db.session.rollback()
+    assert _count(Booking) == 0
+    body = b'{"id": "evt_1"}'
+    answer = app.test_client().post(
+        webhook_url(tenant), data=body, headers={"Stripe-Signature": sign(body)}
+    )
+    assert answer.status_code == 400
+
+
+def test_webhook_logs_neither_secret_nor_signature(
+    held, localstripe, webhooks, client, tenant, caplog
+):
+    import logging
+
+    from tests.payments.conftest import WEBHOOK_SECRET
+
+    _booking, payment = held
+    pay_at_stripe(localstripe, payment)
+    body, signature = webhooks.wait_for("payment_intent.succeeded", payment.intent_id)
+    with caplog.at_level(logging.DEBUG):
+        assert _deliver(client, tenant, body, signature).status_code == 200
+        _deliver(client, tenant, body, sign(body, secret="whsec_wrong"))
+    assert WEBHOOK_SECRET not in caplog.text
+    assert signature.split("v1=")[1] not in caplog.text
+    assert "settled: succeeded" in caplog.text
