@@ -315,12 +315,15 @@ def settle(tenant: Tenant, intent_id: str, now: datetime | None = None) -> Payme
     invoice = payment.invoice
     booking = _booking_of(payment)
     if invoice.status == "cancelled" or booking is None or booking.status != "held":
-        # Paid after the hold ran out (or the booking ended): the money is
-        # recorded on the payment; staff refund it (no silent double booking).
+        # Paid after the hold ran out (or the booking ended, its slot maybe
+        # someone else's): the money goes back through Stripe at once.
         log.warning(
-            "tenant %s: payment %s succeeded for a booking no longer held", tenant.slug, payment.id
+            "tenant %s: payment %s succeeded for a booking no longer held; refunded",
+            tenant.slug,
+            payment.id,
         )
         db.session.flush()
+        _refund_at_stripe(tenant, payment, received, "late_payment", now)
         return payment
     invoices.record_payment(invoice, received, invoices.local_date(tenant, now), intent_id, now)
     before = {"status": booking.status}
@@ -485,6 +488,34 @@ def expire_booking(tenant: Tenant, booking: Booking, now: datetime) -> None:
 # --- refunds --------------------------------------------------------------------------
 
 
+def _refund_at_stripe(
+    tenant: Tenant, payment: Payment, amount_cents: int, reason: str, now: datetime
+) -> Refund:
+    """Stripe refunds ``amount_cents`` of ``payment``; the row is Stripe's answer."""
+    try:
+        answer = _client(tenant).v1.refunds.create(
+            params={
+                "payment_intent": payment.intent_id,
+                "amount": amount_cents,
+                "metadata": {"tenant": tenant.slug, "reason": reason[:40]},
+            }
+        )
+    except stripe.StripeError as error:
+        raise _stripe_failed(error) from None
+    row = Refund(
+        tenant_id=tenant.id,
+        payment_id=payment.id,
+        stripe_refund_id=answer.id,
+        amount_cents=int(answer.amount),
+        status=answer.status or "pending",
+        reason=reason[:40],
+        created_at=now,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
 def refund(
     tenant: Tenant, payment: Payment, amount_cents: int, reason: str, now: datetime | None = None
 ) -> Refund:
@@ -509,27 +540,7 @@ def refund(
                 ]
             },
         )
-    try:
-        answer = _client(tenant).v1.refunds.create(
-            params={
-                "payment_intent": payment.intent_id,
-                "amount": amount_cents,
-                "metadata": {"tenant": tenant.slug, "reason": reason[:40]},
-            }
-        )
-    except stripe.StripeError as error:
-        raise _stripe_failed(error) from None
-    row = Refund(
-        tenant_id=tenant.id,
-        payment_id=payment.id,
-        stripe_refund_id=answer.id,
-        amount_cents=int(answer.amount),
-        status=answer.status or "pending",
-        reason=reason[:40],
-        created_at=now,
-    )
-    db.session.add(row)
+    row = _refund_at_stripe(tenant, payment, amount_cents, reason, now)
     if row.status != "failed":
         invoices.record_refund(payment.invoice, row.amount_cents, now)
-    db.session.flush()
     return row

@@ -363,3 +363,20 @@ def test_webhook_logs_neither_secret_nor_signature(
     assert WEBHOOK_SECRET not in caplog.text
     assert signature.split("v1=")[1] not in caplog.text
     assert "settled: succeeded" in caplog.text
+
+
+def test_payment_for_a_booking_no_longer_held_is_refunded(held, localstripe, tenant):
+    """Paid after the hold was released (the Stripe cancel had failed): the
+    slot may be someone else's, so the money goes back through Stripe."""
+    booking, payment = held
+    pay_at_stripe(localstripe, payment)
+    service.expire_booking(tenant, booking, utcnow())  # released, intent not cancelled
+    service.settle(tenant, payment.intent_id)
+    assert booking.status == "expired"
+    refund = db.session.scalars(select(Refund)).one()
+    assert refund.amount_cents == AMOUNT_CENTS and refund.reason == "late_payment"
+    assert stripe_client(localstripe).v1.refunds.retrieve(refund.stripe_refund_id).amount == (
+        AMOUNT_CENTS
+    )
+    service.settle(tenant, payment.intent_id)  # again: nothing more
+    assert _count(Refund) == 1
