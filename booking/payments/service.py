@@ -488,6 +488,46 @@ def expire_booking(tenant: Tenant, booking: Booking, now: datetime) -> None:
 # --- refunds --------------------------------------------------------------------------
 
 
+def _refunded_cents(payment: Payment) -> int:
+    return sum(
+        r.amount_cents
+        for r in db.session.scalars(select(Refund).where(Refund.payment_id == payment.id))
+        if r.status != "failed"
+    )
+
+
+def follow_cancellation(
+    tenant: Tenant, booking: Booking, refund_cents: int, now: datetime
+) -> Refund | None:
+    """The hook after dates of a booking paid online were cancelled: what the
+    cancellation policy gives back (``CancellationBill.refund_cents``) goes
+    back through Stripe; a booking cancelled while still held has its
+    PaymentIntent cancelled instead."""
+    if booking.payment_method != "online":
+        return None
+    pending = pending_payment(booking)
+    if booking.status == "cancelled" and pending is not None and pending.succeeded_at is None:
+        _cancel_intent(tenant, pending)
+    if refund_cents <= 0:
+        return None
+    paid = db.session.scalar(
+        select(Payment)
+        .where(
+            Payment.tenant_id == tenant.id,
+            Payment.booking_id == booking.id,
+            Payment.succeeded_at.is_not(None),
+        )
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+    if paid is None:
+        return None
+    amount = min(refund_cents, paid.amount_cents - _refunded_cents(paid))
+    if amount <= 0:
+        return None
+    return refund(tenant, paid, amount, "cancellation", now)
+
+
 def _refund_at_stripe(
     tenant: Tenant, payment: Payment, amount_cents: int, reason: str, now: datetime
 ) -> Refund:
@@ -526,11 +566,7 @@ def refund(
         raise ValidationFailed(_l("Unbekannte Zahlung."))
     if payment.succeeded_at is None:
         raise Conflict(_l("Die Zahlung ist nicht eingegangen; es gibt nichts zu erstatten."))
-    refunded = sum(
-        r.amount_cents
-        for r in db.session.scalars(select(Refund).where(Refund.payment_id == payment.id))
-        if r.status != "failed"
-    )
+    refunded = _refunded_cents(payment)
     if amount_cents <= 0 or refunded + amount_cents > payment.amount_cents:
         raise ValidationFailed(
             _l("Der Betrag ist höher als das, was noch erstattet werden kann."),

@@ -577,10 +577,13 @@ def _cancel(
         "occurrences": [o.id for o in occurrences],
     }
     why = clean_text(reason)
+    bill = invoices.cancellation_bill(tenant, booking, occurrences, now)  # before it follows
     invoices.follow_cancellation(tenant, booking, occurrences, now)  # by the policy
     end_dates(occurrences, why, now)
     if not booking.active_occurrences:
         booking.status = "cancelled"
+    # Paid online: what goes back goes back through Stripe.
+    payments.follow_cancellation(tenant, booking, bill.refund_cents if bill else 0, now)
     booking.updated_at = now
     staff = is_staff(actor, tenant)
     if staff:

@@ -380,3 +380,56 @@ def test_payment_for_a_booking_no_longer_held_is_refunded(held, localstripe, ten
     )
     service.settle(tenant, payment.intent_id)  # again: nothing more
     assert _count(Refund) == 1
+
+
+def _paid(localstripe, tenant, citizen, hall, day):
+    booking, payment = book_online(tenant, citizen, hall, day)
+    pay_at_stripe(localstripe, payment)
+    service.settle(tenant, payment.intent_id)
+    assert booking.status == "confirmed"
+    return booking, payment
+
+
+def test_cancelling_a_paid_booking_refunds_through_stripe(
+    stripe_app, localstripe, tenant, citizen, paid_hall, day
+):
+    from booking.reservations import service as reservations
+
+    booking, _payment = _paid(localstripe, tenant, citizen, paid_hall, day)
+    reservations.cancel_booking(tenant, citizen, booking)
+    refund = db.session.scalars(select(Refund)).one()
+    assert refund.amount_cents == AMOUNT_CENTS and refund.reason == "cancellation"
+    assert stripe_client(localstripe).v1.refunds.retrieve(refund.stripe_refund_id).amount == (
+        AMOUNT_CENTS
+    )
+    invoice = invoice_of(booking)
+    assert invoice.refunded_cents == AMOUNT_CENTS and invoice.status == "refunded"
+
+
+def test_cancellation_charge_is_kept_and_the_rest_refunded(
+    stripe_app, localstripe, tenant, citizen, paid_hall, day
+):
+    from booking.reservations import service as reservations
+    from tests.payments.helpers import DEPOSIT_CENTS, FEE_CENTS
+
+    paid_hall.cancellation_policy = [{"days_before": 0, "percent": 50}]
+    db.session.commit()
+    booking, _payment = _paid(localstripe, tenant, citizen, paid_hall, day)
+    reservations.cancel_booking(tenant, citizen, booking)
+    refund = db.session.scalars(select(Refund)).one()
+    assert refund.amount_cents == FEE_CENTS // 2 + DEPOSIT_CENTS
+    assert invoice_of(booking).status == "partly_refunded"
+
+
+def test_cancelling_a_held_booking_cancels_its_payment_intent(held, localstripe, tenant, citizen):
+    from booking.reservations import service as reservations
+
+    booking, payment = held
+    reservations.cancel_booking(tenant, citizen, booking)
+    assert booking.status == "cancelled"
+    assert payment.status == "canceled"
+    assert (
+        stripe_client(localstripe).v1.payment_intents.retrieve(payment.intent_id).status
+        == "canceled"
+    )
+    assert _count(Refund) == 0
