@@ -38,7 +38,7 @@ from booking.payments.models import Payment, Refund, StripeEvent
 from booking.payments.stripe_client import NotConfigured, client_for
 from booking.reservations import engine
 from booking.reservations import notifications as booking_mail
-from booking.reservations.models import Booking
+from booking.reservations.models import CLAIMING_STATUSES, Booking
 from booking.resources.policy import policy_of
 from booking.tenants.models import Tenant
 
@@ -501,12 +501,13 @@ def follow_cancellation(
 ) -> Refund | None:
     """The hook after dates of a booking paid online were cancelled: what the
     cancellation policy gives back (``CancellationBill.refund_cents``) goes
-    back through Stripe; a booking cancelled while still held has its
-    PaymentIntent cancelled instead."""
+    back through Stripe; a booking cancelled or rejected while still held
+    has its PaymentIntent cancelled instead."""
     if booking.payment_method != "online":
         return None
     pending = pending_payment(booking)
-    if booking.status == "cancelled" and pending is not None and pending.succeeded_at is None:
+    ended = booking.status not in CLAIMING_STATUSES  # cancelled or rejected
+    if ended and pending is not None and pending.succeeded_at is None:
         _cancel_intent(tenant, pending)
     if refund_cents <= 0:
         return None

@@ -464,6 +464,7 @@ def reject_booking(
     engine.release_claims(booking.occurrences)
     invoices.cancel_booking_invoice(booking, now)
     _decide(tenant, actor, booking, "rejected", "booking.reject", reason=reason, now=now)
+    payments.follow_cancellation(tenant, booking, 0, now)  # a held one's intent cancelled
     notifications.booking_rejected(tenant, booking, clean_text(reason))
     return booking
 

@@ -433,3 +433,14 @@ def test_cancelling_a_held_booking_cancels_its_payment_intent(held, localstripe,
         == "canceled"
     )
     assert _count(Refund) == 0
+
+
+def test_rejecting_a_held_booking_cancels_its_payment_intent(held, localstripe, tenant, clerk):
+    from booking.reservations import service as reservations
+
+    booking, payment = held
+    reservations.reject_booking(tenant, clerk, booking, reason="Doppelt")
+    assert booking.status == "rejected"
+    assert payment.status == "canceled"
+    assert _active_claims(booking) == 0
+    assert invoice_of(booking).status == "cancelled"
