@@ -27,6 +27,10 @@ ACTION_LABELS = {
     "occurrence.cancel": _l("Termin abgesagt"),
     "occurrence.move": _l("Termin verlegt"),
     "booking.category": _l("Kundengruppe geändert"),
+    "booking.paid": _l("Online bezahlt"),
+    "booking.expire": _l("Reservierung aufgehoben (nicht bezahlt)"),
+    "payment.refund": _l("Über Stripe erstattet"),
+    "tenant.stripe_keys": _l("Schlüssel für Online-Zahlung geändert"),
 }
 
 OBJECT_LABELS = {
@@ -37,6 +41,7 @@ OBJECT_LABELS = {
     "Closure": _l("Sperrzeit"),
     "Booking": _l("Buchung"),
     "Occurrence": _l("Termin"),
+    "Payment": _l("Zahlung"),
 }
 
 

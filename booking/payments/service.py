@@ -554,6 +554,21 @@ def _refund_at_stripe(
     )
     db.session.add(row)
     db.session.flush()
+    booking = _booking_of(payment)
+    audit.record(
+        tenant,
+        None,
+        "payment.refund",
+        booking if booking is not None else payment,
+        after={
+            "payment": payment.intent_id,
+            "refund": row.stripe_refund_id,
+            "amount_cents": row.amount_cents,
+            "status": row.status,
+            "reason": row.reason,
+        },
+        now=now,
+    )
     return row
 
 

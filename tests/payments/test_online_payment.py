@@ -444,3 +444,25 @@ def test_rejecting_a_held_booking_cancels_its_payment_intent(held, localstripe, 
     assert payment.status == "canceled"
     assert _active_claims(booking) == 0
     assert invoice_of(booking).status == "cancelled"
+
+
+def test_payment_actions_are_audited_with_labels(held, localstripe, tenant, citizen):
+    from booking.audit.labels import ACTION_LABELS, OBJECT_LABELS
+    from booking.audit.models import AuditEntry
+
+    booking, payment = held
+    pay_at_stripe(localstripe, payment)
+    service.settle(tenant, payment.intent_id)
+    service.refund(tenant, payment, 5000, "deposit")
+    other, unpaid = book_online(
+        tenant,
+        citizen,
+        booking.resource,
+        booking.occurrences[0].start_at.date() + timedelta(days=7),
+    )
+    service.expire_holds(unpaid.expires_at + timedelta(seconds=1))
+    recorded = db.session.execute(select(AuditEntry.action, AuditEntry.object_type)).all()
+    assert {"booking.paid", "payment.refund", "booking.expire"} <= {a for a, _ in recorded}
+    assert all(action in ACTION_LABELS for action, _ in recorded)
+    assert all(kind in OBJECT_LABELS for _, kind in recorded)
+    assert other.status == "expired"
