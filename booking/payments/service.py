@@ -199,6 +199,8 @@ def booking_payment_json(booking: Booking) -> dict[str, Any] | None:
 def ensure_payment(tenant: Tenant, booking: Booking, now: datetime) -> Payment:
     """The held booking's pending payment; a new attempt (PaymentIntent)
     only when the last one can no longer succeed (cancelled at Stripe)."""
+    # Two tabs at once: the booking's row lock lets one create the attempt.
+    db.session.execute(select(Booking.id).where(Booking.id == booking.id).with_for_update())
     payment = pending_payment(booking)
     if payment is not None:
         return payment
@@ -262,6 +264,13 @@ def status_message(payment: Payment | None, booking: Booking) -> str:
         return str(_l("Die Zahlung wird bearbeitet. Bitte laden Sie die Seite gleich neu."))
     if payment.status == "requires_action":
         return str(_l("Die Zahlung wartet auf Ihre Bestätigung (3-D Secure)."))
+    if getattr(payment, "declined", False):
+        return str(
+            _l(
+                "Die letzte Zahlung wurde abgelehnt. Bitte versuchen Sie es mit einer "
+                "anderen Karte erneut."
+            )
+        )
     return str(_l("Die Zahlung ist noch nicht eingegangen."))
 
 
@@ -307,6 +316,8 @@ def settle(tenant: Tenant, intent_id: str, now: datetime | None = None) -> Payme
         raise _stripe_failed(error) from None
     payment.status = intent.status
     payment.updated_at = now
+    # Not stored (no column): whether Stripe refused the last attempt, for the status page.
+    payment.declined = getattr(intent, "last_payment_error", None) is not None
     if intent.status != "succeeded":
         db.session.flush()
         return payment

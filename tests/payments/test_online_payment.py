@@ -202,7 +202,7 @@ def test_declined_card_stays_held_with_a_clear_message(
     assert payment.status == "requires_payment_method"
     assert invoice_of(booking).paid_cents == 0
     page = client.get(f"/{tenant.slug}/bookings/{booking.id}/payment")
-    assert "noch nicht eingegangen" in page.get_data(as_text=True)
+    assert "Die letzte Zahlung wurde abgelehnt" in page.get_data(as_text=True)
 
 
 def test_lost_webhook_is_settled_by_reconcile(held, localstripe, tenant):

@@ -197,3 +197,12 @@ def test_admin_index_links_the_stripe_screen(app, client, login, admin, tenant):
     login(admin)
     html = client.get(f"/{tenant.slug}/admin/").get_data(as_text=True)
     assert f"/{tenant.slug}/admin/payments/stripe" in html
+
+
+def test_status_page_before_any_attempt_says_not_yet_paid(held, client, login, citizen, tenant):
+    booking, _payment = held
+    login(citizen)
+    html = client.get(f"/{tenant.slug}/bookings/{booking.id}/payment").get_data(as_text=True)
+    assert "Die Zahlung ist noch nicht eingegangen" in html
+    assert "abgelehnt" not in html
+    assert f"/{tenant.slug}/bookings/{booking.id}/pay" in html  # back to paying
