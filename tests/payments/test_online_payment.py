@@ -466,3 +466,18 @@ def test_payment_actions_are_audited_with_labels(held, localstripe, tenant, citi
     assert all(action in ACTION_LABELS for action, _ in recorded)
     assert all(kind in OBJECT_LABELS for _, kind in recorded)
     assert other.status == "expired"
+
+
+def test_jobs_run_through_the_runner(held, localstripe, tenant):
+    """Both jobs are registered under API.md's ids and run as jobs do."""
+    from booking.jobs import registry, runner
+
+    booking, payment = held
+    pay_at_stripe(localstripe, payment)
+    run = runner.run_job(registry.get("payments.reconcile"))
+    assert run.outcome == "ok", run.error
+    assert run.counts["succeeded"] == 1
+    db.session.expire_all()
+    assert booking.status == "confirmed"
+    expire = runner.run_job(registry.get("payments.expire_holds"))
+    assert expire.outcome == "ok", expire.error
