@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     from booking.api.busy import public_bp as api_public_bp
     from booking.feeds.subscription_views import bp as subscriptions_bp
     from booking.feeds.views import bp as feeds_bp
+    from booking.fees import invoice_views  # noqa: F401  (routes on reservations, staff, admin)
     from booking.fees import views as fees_views  # noqa: F401  (routes on resources_admin)
     from booking.payments.views import admin_bp as payments_admin_bp
     from booking.payments.views import bp as payments_bp

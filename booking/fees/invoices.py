@@ -19,6 +19,9 @@ Plain functions over ``db.session``: they flush, never commit."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,16 +30,29 @@ from flask_babel import force_locale, format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
 
-from booking.core import Conflict, ValidationFailed
+from booking.accounts.access import is_staff
+from booking.accounts.models import User
+from booking.audit import service as audit
+from booking.core import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    checked_text,
+    clean_text,
+)
 from booking.extensions import db
 from booking.fees import service as fees
 from booking.fees.cancellation import FREE_CANCELLATION, Cancellation, cancel
 from booking.fees.models import Invoice, InvoiceCounter
 from booking.fees.pricing import NO_FEE, Fee
+from booking.reservations.access import can_manage_booking
 from booking.reservations.models import Booking, Occurrence
 from booking.tenants.localtime import tenant_zone
 from booking.tenants.models import Tenant
+from booking.tenants.service import get_scoped
 
 # Invoice texts are German (the Gebührenbescheid is a German document).
 INVOICE_LOCALE = "de"
@@ -364,3 +380,235 @@ def parse_paid_on(value: object, today: date) -> date:
             {"paid_on": [_("Das Zahlungsdatum darf nicht in der Zukunft liegen.")]},
         )
     return paid_on
+
+
+# --- staff: offline payment, lists, the cash office's export, bank details ------------
+
+
+def can_view_invoice(user: User | None, booking: Booking) -> bool:
+    """Its booker (or their organisation's manager), clerks and admins — not
+    caretakers, who see the booking but not what it costs."""
+    return can_manage_booking(user, booking)
+
+
+def can_manage_invoices(user: User | None, tenant: Tenant) -> bool:
+    return is_staff(user, tenant)
+
+
+def _payment_snapshot(invoice: Invoice) -> dict[str, Any]:
+    return {
+        "status": invoice.status,
+        "paid_cents": invoice.paid_cents,
+        "paid_on": invoice.paid_on.isoformat() if invoice.paid_on else None,
+        "paid_reference": invoice.paid_reference,
+    }
+
+
+def mark_paid(
+    tenant: Tenant,
+    actor: User,
+    invoice: Invoice,
+    paid_on: date,
+    reference: str | None,
+    now: datetime,
+) -> Invoice:
+    """A clerk records an offline payment (bank transfer, cash office) of
+    what is still outstanding: the invoice is paid in full (audited).
+    ``Conflict`` when it is already paid or cancelled."""
+    if invoice.tenant_id != tenant.id:
+        raise NotFound(_("Nicht gefunden."))
+    if not can_manage_invoices(actor, tenant):
+        raise Forbidden(_("Nur die Verwaltung kann Zahlungen erfassen."))
+    reference = checked_text("reference", reference, REFERENCE_MAX)
+    if invoice.status != "open":
+        raise Conflict(_("Der Bescheid ist nicht mehr offen."))
+    outstanding = outstanding_cents(invoice)
+    if outstanding <= 0:
+        raise Conflict(_("Auf diesen Bescheid ist nichts mehr zu zahlen."))
+    before = _payment_snapshot(invoice)
+    record_payment(invoice, outstanding, paid_on, clean_text(reference), now)
+    audit.record(
+        tenant,
+        actor,
+        "invoice.mark_paid",
+        invoice,
+        before=before,
+        after={**_payment_snapshot(invoice), "amount_cents": outstanding},
+        now=now,
+    )
+    db.session.flush()
+    return invoice
+
+
+LIST_FILTERS = ("unpaid", "overdue", "open", "paid", "cancelled", "refunded", "partly_refunded")
+
+
+def list_invoices(tenant: Tenant, status: str, today: date) -> list[Invoice]:
+    """The municipality's invoices by filter: ``unpaid`` (open, the
+    default), ``overdue`` (open and past the due date), or a status;
+    earliest due first."""
+    query = select(Invoice).where(Invoice.tenant_id == tenant.id)
+    if status in ("unpaid", "open"):
+        query = query.where(Invoice.status == "open")
+    elif status == "overdue":
+        query = query.where(Invoice.status == "open", Invoice.due_date < today)
+    else:
+        query = query.where(Invoice.status == status)
+    query = query.order_by(Invoice.due_date, Invoice.sequence, Invoice.id)
+    return list(db.session.scalars(query.options(selectinload(Invoice.booking))))
+
+
+@dataclass(frozen=True)
+class Sums:
+    count: int
+    owed_cents: int
+    outstanding_cents: int
+    overdue_count: int
+    overdue_cents: int
+
+
+def sums(items: list[Invoice], today: date) -> Sums:
+    overdue = [i for i in items if is_overdue(i, today)]
+    return Sums(
+        count=len(items),
+        owed_cents=sum(owed_cents(i) for i in items),
+        outstanding_cents=sum(outstanding_cents(i) for i in items),
+        overdue_count=len(overdue),
+        overdue_cents=sum(outstanding_cents(i) for i in overdue),
+    )
+
+
+def recipient_of(booking: Booking | None) -> str:
+    """Whom the invoice is addressed to: the organisation, else the person."""
+    if booking is None:
+        return ""
+    if booking.organisation is not None:
+        return booking.organisation.name
+    user = booking.user
+    if user is None:
+        return ""
+    return user.name or user.email
+
+
+# Spreadsheet programs run a cell starting with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """``value`` safe for a spreadsheet: a leading formula character is
+    neutralised with an apostrophe."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def german_amount(cents: int) -> str:
+    """Cents as the cash office's spreadsheet reads them: ``1234,50``."""
+    sign = "-" if cents < 0 else ""
+    cents = abs(cents)
+    return f"{sign}{cents // 100},{cents % 100:02d}"
+
+
+CSV_HEADER = (
+    "Bescheidnummer",
+    "Bescheiddatum",
+    "Fällig am",
+    "Status",
+    "Empfänger",
+    "Buchung",
+    "Gebühr (EUR)",
+    "Kaution (EUR)",
+    "Bezahlt (EUR)",
+    "Erstattet (EUR)",
+    "Offen (EUR)",
+    "Verwendungszweck",
+    "Bezahlt am",
+    "Zahlungsreferenz",
+)
+STATUS_WORDS = {
+    "open": "offen",
+    "paid": "bezahlt",
+    "cancelled": "storniert",
+    "refunded": "erstattet",
+    "partly_refunded": "teilweise erstattet",
+}
+
+
+def csv_export(items: list[Invoice], today: date) -> bytes:
+    """The list for the municipal cash office: ``;``-separated, UTF-8 with
+    a BOM (Excel opens it right), decimal comma, a header row, every text
+    cell guarded against formula injection."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for invoice in items:
+        status = STATUS_WORDS.get(invoice.status, invoice.status)
+        if is_overdue(invoice, today):
+            status = "überfällig"
+        writer.writerow(
+            [
+                csv_cell(invoice.number),
+                invoice.issued_on.strftime("%d.%m.%Y"),
+                invoice.due_date.strftime("%d.%m.%Y"),
+                status,
+                csv_cell(recipient_of(invoice.booking)),
+                csv_cell(invoice.booking.title if invoice.booking else ""),
+                german_amount(invoice.total_cents),
+                german_amount(invoice.deposit_cents),
+                german_amount(invoice.paid_cents),
+                german_amount(invoice.refunded_cents),
+                german_amount(outstanding_cents(invoice)),
+                csv_cell(invoice.payment_reference),
+                invoice.paid_on.strftime("%d.%m.%Y") if invoice.paid_on else "",
+                csv_cell(invoice.paid_reference),
+            ]
+        )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def get_invoice(tenant: Tenant, invoice_id: object) -> Invoice:
+    return get_scoped(Invoice, tenant, invoice_id)
+
+
+def iban_is_valid(iban: str) -> bool:
+    """ISO 13616: two letters, two check digits, up to 30 alphanumerics,
+    and the mod-97 check."""
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", iban):
+        return False
+    moved = iban[4:] + iban[:4]
+    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
+
+
+def set_bank_details(
+    tenant: Tenant,
+    *,
+    holder: str | None,
+    iban: str | None,
+    bic: str | None,
+    bank_name: str | None,
+    due_days: int,
+) -> Tenant:
+    """Where bank transfers go and how many days invoices give; the IBAN
+    and BIC are stored compact and upper case. ``ValidationFailed`` names
+    the field."""
+    errors: dict[str, list[Any]] = {}
+    iban = (iban or "").replace(" ", "").upper() or None
+    bic = (bic or "").replace(" ", "").upper() or None
+    if iban is not None and not iban_is_valid(iban):
+        errors["iban"] = [_("Diese IBAN ist nicht gültig.")]
+    if bic is not None and not re.fullmatch(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?", bic):
+        errors["bic"] = [_("Eine BIC hat 8 oder 11 Zeichen.")]
+    if not isinstance(due_days, int) or not 0 <= due_days <= 365:
+        errors["payment_due_days"] = [_("Zwischen 0 und 365 Tagen.")]
+    holder = checked_text("bank_account_holder", holder, 200)
+    bank_name = checked_text("bank_name", bank_name, 200)
+    if errors:
+        raise ValidationFailed(_("Bitte prüfen Sie die Angaben."), errors)
+    tenant.bank_account_holder = clean_text(holder)
+    tenant.iban = iban
+    tenant.bic = bic
+    tenant.bank_name = clean_text(bank_name)
+    tenant.payment_due_days = due_days
+    db.session.flush()
+    return tenant

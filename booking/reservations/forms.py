@@ -136,6 +136,19 @@ class BookingForm(TimeRangeForm):
             "Verein buchen; ohne Auswahl: Einwohner/in, für einen Verein örtlicher Verein."
         ),
     )
+    payment = RadioField(
+        _l("Bezahlung"),
+        choices=[
+            SelectChoice("invoice", _l("Per Rechnung (Überweisung)")),
+            SelectChoice("online", _l("Sofort online mit Karte")),
+        ],
+        default="invoice",
+        validate_choice=True,
+        description=_l(
+            "Online: der Termin ist für Sie reserviert, bis die Zahlung eingeht "
+            "(höchstens die angegebene Zeit), danach wird er wieder frei."
+        ),
+    )
     guests = IntegerField(
         _l("Anzahl der Personen"),
         validators=[
@@ -206,8 +219,18 @@ class BookingForm(TimeRangeForm):
         ),
     )
 
-    def __init__(self, *args, organisations=(), staff: bool = False, max_count: int = 60, **kw):
+    def __init__(
+        self,
+        *args,
+        organisations=(),
+        staff: bool = False,
+        max_count: int = 60,
+        online_payment: bool = False,
+        **kw,
+    ):
         super().__init__(*args, **kw)
+        if not online_payment:  # the municipality has no Stripe keys
+            del self.payment
         self.organisation.choices = [SelectChoice("", _l("Privat (als Person)"))] + [
             SelectChoice(str(o.id), o.name) for o in organisations
         ]

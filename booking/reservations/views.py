@@ -37,6 +37,7 @@ from booking.fees import service as fees
 from booking.fees.forms import CategoryForm
 from booking.fees.pricing import Fee
 from booking.forms import show_errors
+from booking.payments.stripe_client import keys_of as payment_keys_of
 from booking.reservations import access, grids, queries
 from booking.reservations import month as months
 from booking.reservations import service as bookings
@@ -83,6 +84,7 @@ FIELD_MAP = {
     "guests": "guests",
     "contact_phone": "contact_phone",
     "category": "category",
+    "payment": "payment",
 }
 
 
@@ -382,6 +384,7 @@ def book(resource_id: int):
         "organisations": organisations,
         "staff": is_staff(current_actor(), g.tenant),
         "max_count": current_app.config["SERIES_MAX_OCCURRENCES"],
+        "online_payment": payment_keys_of(g.tenant).configured,
     }
     context: dict[str, Any] = {"resource": resource}
     if request.method == "GET":
@@ -402,7 +405,8 @@ def book(resource_id: int):
     args = _booking_args(form, resource, organisations)
     try:
         if action == "confirm":
-            result = bookings.create_booking(**args)
+            payment = form.payment.data if "payment" in form else "invoice"
+            result = bookings.create_booking(**args, payment=payment)
         else:
             preview = bookings.preview_booking(**args)
             return render_template(
@@ -426,6 +430,9 @@ def book(resource_id: int):
         show_errors(form, error, _booking_field(error))
         return render_template("booking/reservations/book.html", form=form, **context), 422
 
+    if result.booking.status == "held":
+        flash(_("Der Termin ist für Sie reserviert. Bitte bezahlen Sie jetzt."), "success")
+        return redirect(url_for("payments.pay", booking_id=result.booking.id))
     if result.booking.status == "requested":
         flash(_("Ihre Anfrage ist eingegangen. Die Verwaltung prüft sie."), "success")
     else:
