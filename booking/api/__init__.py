@@ -5,6 +5,7 @@ from booking.api import (
     busy,  # noqa: F401
     feeds,  # noqa: F401
     fees,  # noqa: F401
+    invoices,  # noqa: F401
     me,  # noqa: F401  (registers routes on bp)
     resources,  # noqa: F401
 )
