@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from booking.feeds.jobs import JOBS as FEED_JOBS
+from booking.fees.jobs import JOBS as INVOICE_JOBS
 from booking.jobs import Job
 from booking.notifications.jobs import JOBS as NOTIFICATION_JOBS
 from booking.payments.jobs import JOBS as PAYMENT_JOBS
@@ -10,7 +11,8 @@ from booking.reservations.jobs import JOBS as BOOKING_JOBS
 
 # A package with scheduled work adds its ``JOBS`` here.
 JOBS: dict[str, Job] = {
-    job.id: job for job in (*NOTIFICATION_JOBS, *BOOKING_JOBS, *FEED_JOBS, *PAYMENT_JOBS)
+    job.id: job
+    for job in (*NOTIFICATION_JOBS, *BOOKING_JOBS, *FEED_JOBS, *PAYMENT_JOBS, *INVOICE_JOBS)
 }
 
 
