@@ -224,3 +224,12 @@ STATUS_LABELS = {
 @reservations_bp.app_template_global("invoice_status_label")
 def invoice_status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
+
+
+@reservations_bp.app_template_global("visible_invoice")
+def visible_invoice(booking: Booking) -> Invoice | None:
+    """The booking's invoice for a page that links to it, when the signed-in
+    person may see it."""
+    if not invoices.can_view_invoice(current_actor(), booking):
+        return None
+    return invoices.invoice_of(booking)

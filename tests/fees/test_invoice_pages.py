@@ -253,3 +253,30 @@ def test_a_bad_iban_is_refused(client, login, tenant, admin):
 def test_the_bank_screen_is_for_admins(client, login, tenant, clerk):
     login(clerk)
     assert client.get(f"/{tenant.slug}/admin/bank").status_code == 403
+
+
+def test_the_booking_page_links_the_invoice(client, login, tenant, citizen, booked):
+    login(citizen)
+    page = client.get(f"/{tenant.slug}/bookings/{booked.id}").get_data(as_text=True)
+    assert f"/{tenant.slug}/bookings/{booked.id}/invoice" in page
+    assert invoice(booked).number in page
+
+
+def test_a_caretaker_sees_the_booking_but_not_the_invoice(client, login, tenant, make_user, booked):
+    from booking.resources import service as resources
+
+    caretaker = make_user(tenant=tenant, roles=("caretaker",))
+    resources.add_caretaker(tenant, None, booked.resource, caretaker)
+    db.session.commit()
+    login(caretaker)
+    page = client.get(f"/{tenant.slug}/bookings/{booked.id}")
+    assert page.status_code == 200
+    assert "/invoice" not in page.get_data(as_text=True)
+    assert client.get(f"/{tenant.slug}/bookings/{booked.id}/invoice").status_code == 404
+
+
+def test_staff_find_the_screens_in_the_administration(client, login, tenant, admin):
+    login(admin)
+    page = client.get(f"/{tenant.slug}/admin/").get_data(as_text=True)
+    assert f"/{tenant.slug}/admin/bank" in page
+    assert f"/{tenant.slug}/staff/invoices" in page
