@@ -48,6 +48,7 @@ from booking.fees import service as fees
 from booking.fees.cancellation import FREE_CANCELLATION, Cancellation, cancel
 from booking.fees.models import Invoice, InvoiceCounter
 from booking.fees.pricing import NO_FEE, Fee
+from booking.fees.rules import category_label
 from booking.reservations.access import can_manage_booking
 from booking.reservations.models import Booking, Occurrence
 from booking.tenants.localtime import tenant_zone
@@ -612,3 +613,44 @@ def set_bank_details(
     tenant.payment_due_days = due_days
     db.session.flush()
     return tenant
+
+
+def follow_fee_change(
+    tenant: Tenant,
+    booking: Booking,
+    before_cents: int | None,
+    after: Fee,
+    now: datetime,
+) -> Invoice | None:
+    """The invoice follows a corrected fee (a clerk changed the customer
+    category: ``fees.service.change_category`` gives the fee before, in
+    cents, and after). A booking without an invoice gets one when it costs
+    something now; otherwise a correction item (``Berichtigung …``) takes
+    the total to the new fee, and the deposit becomes the new one. A
+    cancelled invoice stays cancelled."""
+    invoice = invoice_of(booking)
+    if invoice is None:
+        if after.amount_cents > 0 or after.deposit_cents > 0:
+            return issue_invoice(tenant, booking, after, now)
+        return None
+    if invoice.status == "cancelled":
+        return invoice
+    before = invoice.total_cents if before_cents is None else before_cents
+    delta = max(after.amount_cents - before, -invoice.total_cents)
+    if delta:
+        with force_locale(INVOICE_LOCALE):
+            label = _(
+                "Berichtigung: Kundengruppe „%(category)s“",
+                category=category_label(booking.customer_category),
+            )
+        invoice.items = [*invoice.items, {"label": label, "amount_cents": delta}]
+        invoice.total_cents += delta
+    invoice.deposit_cents = after.deposit_cents
+    invoice.customer_category = booking.customer_category
+    invoice.updated_at = now
+    if owed_cents(invoice) == 0 and invoice.paid_cents == 0:
+        invoice.status = "cancelled"
+    else:
+        _settle_status(invoice)
+    db.session.flush()
+    return invoice

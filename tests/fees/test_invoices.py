@@ -269,3 +269,40 @@ def test_cancelling_a_free_booking_touches_no_invoice(app, tenant, citizen, make
     service.cancel_booking(tenant, citizen, booking)
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Invoice)) == 0
+
+
+def test_the_invoice_follows_a_corrected_category(app, tenant, citizen, clerk, paid_hall, day):
+    from booking.fees import service as fees
+
+    booking = book(tenant, citizen, paid_hall, day)
+    inv = invoice(booking)
+    before = fees.booking_fee(tenant, booking).amount_cents
+    after = fees.change_category(tenant, clerk, booking, "local_club")  # free for clubs
+    invoices.follow_fee_change(tenant, booking, before, after, datetime.now(UTC))
+    db.session.commit()
+    assert inv.total_cents == 0
+    assert inv.deposit_cents == 0
+    assert inv.status == "cancelled"
+    assert items_sum(inv) == 0
+    assert inv.items[-1]["label"].startswith("Berichtigung: Kundengruppe")
+    assert inv.items[-1]["amount_cents"] == -FEE_CENTS
+
+
+def test_a_booking_that_costs_something_after_a_correction_gets_an_invoice(
+    app, tenant, citizen, clerk, make_resource, day
+):
+    from booking.fees import service as fees
+
+    hall = make_resource("Vereinsheim")
+    hall.fee_rules = [
+        {"category": "resident", "unit": "booking", "amount_cents": 0, "free": True},
+        {"category": "commercial", "unit": "booking", "amount_cents": 20000},
+    ]
+    db.session.commit()
+    booking = book(tenant, citizen, hall, day)
+    assert invoices.invoice_of(booking) is None
+    after = fees.change_category(tenant, clerk, booking, "commercial")
+    inv = invoices.follow_fee_change(tenant, booking, 0, after, datetime.now(UTC))
+    db.session.commit()
+    assert inv.total_cents == 20000
+    assert inv.status == "open"
