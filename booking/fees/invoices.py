@@ -615,6 +615,16 @@ def set_bank_details(
     return tenant
 
 
+def change_category(
+    tenant: Tenant, actor: User | None, booking: Booking, category: str, now: datetime
+) -> Fee:
+    """A clerk corrects the customer category (``fees.service.change_category``,
+    audited) and the invoice follows (``follow_fee_change``)."""
+    fee = fees.change_category(tenant, actor, booking, category, now)
+    follow_fee_change(tenant, booking, None, fee, now)
+    return fee
+
+
 def follow_fee_change(
     tenant: Tenant,
     booking: Booking,

@@ -14,8 +14,8 @@ from flask_login import login_required
 
 from booking import transaction
 from booking.accounts.access import current_actor, requires
-from booking.core import ValidationFailed
-from booking.fees import service
+from booking.core import ValidationFailed, utcnow
+from booking.fees import invoices, service
 from booking.fees.forms import CategoryForm, build, field_namer
 from booking.fees.rules import CATEGORIES, CATEGORY_LABELS, category_label
 from booking.fees.schedule import load_schedule
@@ -95,7 +95,9 @@ def change_category(booking_id: int):
         flash(_("Bitte eine Kundengruppe wählen."), "error")
     else:
         try:
-            fee = service.change_category(g.tenant, current_actor(), booking, form.category.data)
+            fee = invoices.change_category(
+                g.tenant, current_actor(), booking, form.category.data, utcnow()
+            )
         except ValidationFailed as error:
             flash_error(error)
         else:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from booking.accounts import service as accounts
 from booking.audit.models import AuditEntry
 from booking.extensions import db
+from booking.fees import invoices
 from booking.fees import service as fees
 from booking.fees.schedule import load_schedule
 from booking.reservations import service as bookings
@@ -131,6 +132,11 @@ def test_clerk_corrects_the_category_and_the_fee_follows(client, login, tenant, 
     assert "530,00 €" in page  # 450 € a day and 80 € cleaning
     (entry,) = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "booking.category"))
     assert entry.before["category"] == "resident" and entry.after["category"] == "commercial"
+    # The fee notice follows: a correction item takes it to the new fee.
+    invoice = invoices.invoice_of(db.session.get(Booking, booking.id))
+    assert invoice.total_cents == 53000 and invoice.customer_category == "commercial"
+    assert sum(item["amount_cents"] for item in invoice.items) == 53000
+    assert invoice.items[-1]["label"].startswith("Berichtigung")
 
 
 def test_the_applicant_cannot_correct_the_category(client, login, tenant, citizen, booking):
