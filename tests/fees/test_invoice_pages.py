@@ -7,6 +7,7 @@ import csv
 import html
 import io
 import re
+import shutil
 import subprocess
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from booking.audit.models import AuditEntry
 from booking.extensions import db
 from booking.fees import invoices
+from tests.conftest import CI
 from tests.fees.invoicing import FEE_CENTS, book, invoice, make_paid_hall
 
 IBAN = "DE02120300000000202051"
@@ -65,9 +67,12 @@ def test_the_pdf_has_the_invoice(client, login, tenant, clerk, booked, tmp_path)
     assert body.startswith(b"%PDF")
     path = Path(tmp_path / "invoice.pdf")
     path.write_bytes(body)
-    pdftotext = subprocess.run(["which", "pdftotext"], capture_output=True).stdout.strip()
+    pdftotext = shutil.which("pdftotext")
     if not pdftotext:
-        pytest.skip("poppler-utils not installed: the text of the PDF is not checked")
+        missing = "poppler-utils not installed (apt-get install -y poppler-utils)"
+        if CI:
+            pytest.fail(missing + ": CI checks the text of the PDF")
+        pytest.skip(missing + ": the text of the PDF is not checked")
     text = subprocess.run(
         [pdftotext, "-layout", str(path), "-"], capture_output=True, check=True
     ).stdout.decode()
