@@ -324,13 +324,19 @@ def follow_cancellation(
         return None
     invoice = bill.invoice
     released = invoice.total_cents - bill.remaining_cents
-    if released:
-        invoice.items = [
-            *invoice.items,
-            {"label": _correction_label(tenant, bill, now), "amount_cents": -released},
-        ]
-    invoice.total_cents = bill.remaining_cents
-    invoice.deposit_cents = bill.deposit_cents
+    label = _correction_label(tenant, bill, now) if released else ""
+    return _correct(invoice, label, -released, bill.deposit_cents, now)
+
+
+def _correct(
+    invoice: Invoice, label: str, delta: int, deposit_cents: int, now: datetime
+) -> Invoice:
+    """Add a correction item of ``delta`` cents (none when 0) and the new
+    deposit; an invoice left with nothing owed and nothing paid is cancelled."""
+    if delta:
+        invoice.items = [*invoice.items, {"label": label, "amount_cents": delta}]
+        invoice.total_cents += delta
+    invoice.deposit_cents = deposit_cents
     invoice.updated_at = now
     if owed_cents(invoice) == 0 and invoice.paid_cents == 0:
         invoice.status = "cancelled"
@@ -647,20 +653,10 @@ def follow_fee_change(
         return invoice
     before = invoice.total_cents if before_cents is None else before_cents
     delta = max(after.amount_cents - before, -invoice.total_cents)
-    if delta:
-        with force_locale(INVOICE_LOCALE):
-            label = _(
-                "Berichtigung: Kundengruppe „%(category)s“",
-                category=category_label(booking.customer_category),
-            )
-        invoice.items = [*invoice.items, {"label": label, "amount_cents": delta}]
-        invoice.total_cents += delta
-    invoice.deposit_cents = after.deposit_cents
+    with force_locale(INVOICE_LOCALE):
+        label = _(
+            "Berichtigung: Kundengruppe „%(category)s“",
+            category=category_label(booking.customer_category),
+        )
     invoice.customer_category = booking.customer_category
-    invoice.updated_at = now
-    if owed_cents(invoice) == 0 and invoice.paid_cents == 0:
-        invoice.status = "cancelled"
-    else:
-        _settle_status(invoice)
-    db.session.flush()
-    return invoice
+    return _correct(invoice, label, delta, after.deposit_cents, now)
