@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "booking.paid": _l("Online bezahlt"),
     "booking.expire": _l("Reservierung aufgehoben (nicht bezahlt)"),
     "payment.refund": _l("Über Stripe erstattet"),
+    "invoice.refund": _l("Erstattung erfasst"),
     "tenant.stripe_keys": _l("Schlüssel für Online-Zahlung geändert"),
 }
 

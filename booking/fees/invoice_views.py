@@ -32,9 +32,10 @@ from booking.admin.views import bp as admin_bp
 from booking.audit import service as audit
 from booking.core import Conflict, NotFound, ValidationFailed, utcnow
 from booking.fees import invoices, pdf
-from booking.fees.invoice_forms import BankDetailsForm, MarkPaidForm
+from booking.fees.invoice_forms import BankDetailsForm, MarkPaidForm, RefundForm
 from booking.fees.models import Invoice
 from booking.forms import flash_error, show_errors
+from booking.payments import service as payments
 from booking.reservations.models import Booking
 from booking.reservations.staff_views import staff_bp
 from booking.reservations.views import booking_number, get_booking
@@ -80,6 +81,7 @@ def invoice_page(booking_id: int):
             overdue=invoices.is_overdue(invoice, _today()),
             recipient=invoices.recipient_of(booking),
             iban=pdf.grouped_iban(g.tenant.iban) if g.tenant.iban else None,
+            refund_form=_refund_form(invoice),
         )
     )
     response.headers["Cache-Control"] = "private, no-store"
@@ -144,6 +146,45 @@ def invoice_csv():
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _refund_form(invoice: Invoice) -> RefundForm | None:
+    """For staff, while something paid can still be given back; the deposit
+    is proposed."""
+    refundable = invoice.paid_cents - invoice.refunded_cents
+    if refundable <= 0 or not invoices.can_manage_invoices(current_actor(), g.tenant):
+        return None
+    form = RefundForm()
+    if not form.amount.data:
+        form.amount.set_cents(min(invoice.deposit_cents, refundable) or refundable)
+    return form
+
+
+@staff_bp.route("/invoices/<int:invoice_id>/refund", methods=["POST"])
+@role_required("clerk", "admin")
+def invoice_refund(invoice_id: int):
+    invoice = invoices.get_invoice(g.tenant, invoice_id)
+    form = RefundForm()
+    back = url_for("reservations.invoice_page", booking_id=invoice.booking_id)
+    if not form.validate() or form.amount.cents is None:
+        transaction.fail()
+        flash(_("Bitte einen Betrag in Euro angeben, z. B. 12,50."), "error")
+        return redirect(back)
+    try:
+        payments.refund_invoice(
+            g.tenant,
+            current_actor(),
+            invoice,
+            form.amount.cents,
+            form.reason.data,
+            form.reference.data or None,
+            utcnow(),
+        )
+    except (ValidationFailed, Conflict) as error:
+        flash_error(error)
+        return redirect(back)
+    flash(_("Die Erstattung ist erfasst."), "success")
+    return redirect(back)
 
 
 @staff_bp.route("/invoices/<int:invoice_id>/mark-paid", methods=["POST"])

@@ -28,8 +28,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from booking.accounts.access import is_staff
+from booking.accounts.models import User
 from booking.audit import service as audit
-from booking.core import Conflict, ValidationFailed, utcnow
+from booking.core import Conflict, Forbidden, NotFound, ValidationFailed, utcnow
 from booking.extensions import db
 from booking.fees import invoices
 from booking.fees.models import Invoice
@@ -607,3 +609,65 @@ def refund(
     if row.status != "failed":
         invoices.record_refund(payment.invoice, row.amount_cents, now)
     return row
+
+
+REFUND_REASONS = ("deposit", "staff")
+
+
+def refund_invoice(
+    tenant: Tenant,
+    actor: User,
+    invoice: Invoice,
+    amount_cents: int,
+    reason: str,
+    reference: str | None,
+    now: datetime | None = None,
+) -> Invoice:
+    """Staff give money back on ``invoice``: the deposit after the event
+    (``reason="deposit"``) or part of what was paid (``"staff"``). Paid
+    online: through Stripe, recorded from its answer. Paid by transfer: the
+    clerk records the transfer back (``reference``). Never more than was paid
+    and not yet given back. Audited."""
+    now = now or utcnow()
+    if invoice.tenant_id != tenant.id:
+        raise NotFound(_l("Nicht gefunden."))
+    if not is_staff(actor, tenant):
+        raise Forbidden(_l("Nur die Verwaltung kann Erstattungen erfassen."))
+    if reason not in REFUND_REASONS:
+        raise ValidationFailed(
+            _l("Bitte prüfen Sie die Angaben."), {"reason": [_l("Unbekannter Anlass.")]}
+        )
+    refundable = invoice.paid_cents - invoice.refunded_cents
+    if amount_cents <= 0 or amount_cents > refundable:
+        raise ValidationFailed(
+            _l("Erstattet werden kann höchstens, was bezahlt und noch nicht erstattet ist."),
+            {"amount": [_l("Höchstens %(cents)s Cent.", cents=max(refundable, 0))]},
+        )
+    before = {"refunded_cents": invoice.refunded_cents, "status": invoice.status}
+    paid_online = db.session.scalar(
+        select(Payment)
+        .where(Payment.invoice_id == invoice.id, Payment.succeeded_at.is_not(None))
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+    if paid_online is not None:
+        refund(tenant, paid_online, amount_cents, reason, now)
+    else:
+        invoices.record_refund(invoice, amount_cents, now)
+    audit.record(
+        tenant,
+        actor,
+        "invoice.refund",
+        invoice.booking if invoice.booking is not None else invoice,
+        before=before,
+        after={
+            "refunded_cents": invoice.refunded_cents,
+            "status": invoice.status,
+            "amount_cents": amount_cents,
+            "reason": reason,
+            "via": "stripe" if paid_online is not None else "transfer",
+        },
+        reason=reference,
+        now=now,
+    )
+    return invoice

@@ -259,6 +259,20 @@ def test_refund_goes_through_stripe_and_shows_on_the_invoice(held, localstripe, 
     assert _count(Refund) == 1
 
 
+def test_staff_return_the_deposit_of_an_online_payment_through_stripe(
+    held, localstripe, tenant, clerk
+):
+    booking, payment = held
+    pay_at_stripe(localstripe, payment)
+    service.settle(tenant, payment.intent_id)
+    invoice = invoice_of(booking)
+    service.refund_invoice(tenant, clerk, invoice, 10000, "deposit", None)
+    (refund,) = db.session.scalars(select(Refund)).all()
+    assert (refund.amount_cents, refund.reason, refund.status) == (10000, "deposit", "succeeded")
+    assert stripe_client(localstripe).v1.refunds.retrieve(refund.stripe_refund_id).amount == 10000
+    assert invoice.refunded_cents == 10000
+
+
 def test_failed_event_after_success_changes_nothing(held, localstripe, webhooks, client, tenant):
     """Events in any order: a late payment_failed for a paid intent."""
     booking, payment = held
