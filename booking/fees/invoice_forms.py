@@ -39,7 +39,7 @@ class RefundForm(FlaskForm):
         _l("Betrag in €"), validators=[InputRequired(_l("Bitte einen Betrag angeben."))]
     )
     reason = SelectField(
-        _l("Anlass"),
+        _l("Art der Erstattung"),
         choices=[
             SelectChoice("deposit", _l("Kaution zurück")),
             SelectChoice("staff", _l("Teilerstattung")),
