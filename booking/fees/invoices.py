@@ -626,9 +626,31 @@ def change_category(
 ) -> Fee:
     """A clerk corrects the customer category (``fees.service.change_category``,
     audited) and the invoice follows (``follow_fee_change``)."""
+    before = current_fee_cents(tenant, booking)
     fee = fees.change_category(tenant, actor, booking, category, now)
-    follow_fee_change(tenant, booking, None, fee, now)
+    follow_fee_change(tenant, booking, before, fee, now)
     return fee
+
+
+def current_fee_cents(tenant: Tenant, booking: Booking) -> int | None:
+    """What the booking's dates cost now (None: no tariff for its category);
+    taken before a change, it is the ``before_cents`` of ``follow_move``."""
+    try:
+        return fees.booking_fee(tenant, booking).amount_cents
+    except ValidationFailed:
+        return None
+
+
+def follow_move(tenant: Tenant, booking: Booking, before_cents: int | None, now: datetime) -> None:
+    """A moved date may cost otherwise (a weekend surcharge, more hours): the
+    invoice gains a correction item for the difference. ``before_cents`` is
+    the fee of the dates before the move (``current_fee_cents``)."""
+    after_cents = current_fee_cents(tenant, booking)
+    if before_cents is None or after_cents is None or after_cents == before_cents:
+        return
+    with force_locale(INVOICE_LOCALE):
+        label = _("Berichtigung: Termin verlegt")
+    follow_fee_change(tenant, booking, before_cents, fees.booking_fee(tenant, booking), now, label)
 
 
 def follow_fee_change(
@@ -637,6 +659,7 @@ def follow_fee_change(
     before_cents: int | None,
     after: Fee,
     now: datetime,
+    label: str | None = None,
 ) -> Invoice | None:
     """The invoice follows a corrected fee (a clerk changed the customer
     category: ``fees.service.change_category`` gives the fee before, in
@@ -653,10 +676,11 @@ def follow_fee_change(
         return invoice
     before = invoice.total_cents if before_cents is None else before_cents
     delta = max(after.amount_cents - before, -invoice.total_cents)
-    with force_locale(INVOICE_LOCALE):
-        label = _(
-            "Berichtigung: Kundengruppe „%(category)s“",
-            category=category_label(booking.customer_category),
-        )
+    if label is None:
+        with force_locale(INVOICE_LOCALE):
+            label = _(
+                "Berichtigung: Kundengruppe „%(category)s“",
+                category=category_label(booking.customer_category),
+            )
     invoice.customer_category = booking.customer_category
     return _correct(invoice, label, delta, after.deposit_cents, now)

@@ -773,6 +773,7 @@ def move_occurrence(
     if not staff and policy.requires_approval and status == "confirmed":
         status = "requested"
     before = _move_snapshot(occurrence)
+    fee_before = invoices.current_fee_cents(tenant, booking)
     old_start = occurrence.start_at
     occurrence.start_at, occurrence.end_at = start, end
     if status != booking.status:
@@ -803,6 +804,7 @@ def move_occurrence(
         reason=override or note,
         now=now,
     )
+    invoices.follow_move(tenant, booking, fee_before, now)  # another day may cost otherwise
     db.session.flush()
     notifications.date_moved(
         tenant, booking, occurrence, old_start, by_staff=staff, reason=override or note

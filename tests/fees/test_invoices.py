@@ -306,3 +306,24 @@ def test_a_booking_that_costs_something_after_a_correction_gets_an_invoice(
     db.session.commit()
     assert inv.total_cents == 20000
     assert inv.status == "open"
+
+
+def test_a_longer_moved_date_costs_more_and_the_invoice_follows(
+    app, tenant, citizen, paid_hall, day
+):
+    """18:00–22:00 (4 h) moved to 18:00–23:00 (5 h): one hour more, as a
+    correction item; a move that costs the same adds nothing."""
+    from booking.reservations import service as reservations
+
+    booking = book(tenant, citizen, paid_hall, day)
+    occurrence = booking.occurrences[0]
+    reservations.move_occurrence(tenant, citizen, occurrence, at(day, "19:00"), at(day, "23:00"))
+    db.session.commit()
+    assert invoice(booking).total_cents == FEE_CENTS  # the same four hours
+    assert len(invoice(booking).items) == 2
+    reservations.move_occurrence(tenant, citizen, occurrence, at(day, "18:00"), at(day, "23:00"))
+    db.session.commit()
+    inv = invoice(booking)
+    assert inv.total_cents == FEE_CENTS + 1500
+    assert inv.items[-1] == {"label": "Berichtigung: Termin verlegt", "amount_cents": 1500}
+    assert items_sum(inv) == inv.total_cents
