@@ -248,9 +248,10 @@ def bank_details():
             return redirect(url_for("admin.bank_details"))
     elif request.method == "POST":
         transaction.fail()
-    return render_template(
+    page = render_template(
         "booking/invoices/bank.html", form=form, is_admin=is_admin(current_actor(), tenant)
     )
+    return page, 422 if request.method == "POST" else 200  # shown again: with its errors
 
 
 STATUS_LABELS = {

@@ -249,7 +249,7 @@ def test_a_bad_iban_is_refused(client, login, tenant, admin):
         f"/{tenant.slug}/admin/bank",
         data={"iban": "DE00120300000000202051", "payment_due_days": "14"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Diese IBAN ist nicht gültig." in text_of(response)
     db.session.expire_all()
     assert tenant.iban is None
