@@ -339,3 +339,18 @@ def mail_config(app, smtp_server):
     """The app's settings pointed at the test SMTP server."""
     _recorder, port = smtp_server
     return {**app.config, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port}
+
+
+@pytest.fixture
+def csrf_app(tmp_path):
+    """An app of its own with CSRF protection on (the suite's has it off),
+    on a scratch SQLite file: for the tests that a form refuses a POST
+    without its token."""
+    from flask_migrate import upgrade
+
+    app = make_app(f"sqlite:///{tmp_path / 'csrf.sqlite'}", WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        upgrade()
+        yield app
+        db.session.remove()
+        db.engine.dispose()

@@ -371,20 +371,6 @@ def test_caretaker_page_my_bookings_and_the_menu_link_to_the_page(client, login,
 # --- CSRF (the suite's app has it off; this one has it on) ---------------------------------
 
 
-@pytest.fixture
-def csrf_app(tmp_path):
-    from flask_migrate import upgrade
-
-    from tests.conftest import make_app
-
-    app = make_app(f"sqlite:///{tmp_path / 'csrf.sqlite'}", WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        upgrade()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
 def test_creating_and_revoking_need_the_csrf_token(csrf_app):
     from booking.tenants.service import create_tenant
 

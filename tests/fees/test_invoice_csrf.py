@@ -5,31 +5,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from booking.accounts import service as accounts
 from booking.extensions import db
 from booking.fees.invoices import invoice_of, local_date
 from booking.resources import service as resources
 from booking.tenants.service import create_tenant
+from tests.conftest import PASSWORD
 from tests.fees.invoicing import RULES, book
 from tests.times import workday
-
-PASSWORD = "korrekt-pferd-batterie"
-
-
-@pytest.fixture
-def csrf_app(tmp_path):
-    from flask_migrate import upgrade
-
-    from tests.conftest import make_app
-
-    app = make_app(f"sqlite:///{tmp_path / 'csrf.sqlite'}", WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        upgrade()
-        yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_mark_paid_needs_the_csrf_token(csrf_app):
