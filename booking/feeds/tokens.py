@@ -123,12 +123,13 @@ def tenant_feeds(tenant: Tenant) -> list[FeedToken]:
 
 def subscribable_resources(tenant: Tenant, user: User) -> list[Resource]:
     """The resources whose feed ``user`` may hold, in the screens' order:
-    every one for staff, the assigned ones and their parts for a caretaker."""
+    every one for staff, the assigned ones and their parts for a caretaker
+    (exactly those ``can_subscribe`` allows, without asking it per resource)."""
     if is_staff(user, tenant):
-        candidates = tree.ordered(tenant)
-    else:
-        candidates = resources.resources_for_caretaker(tenant, user)
-    return [r for r in candidates if can_subscribe(user, tenant, "resource", resource=r)]
+        return tree.ordered(tenant)
+    if not is_caretaker(user, tenant):
+        return []
+    return resources.resources_for_caretaker(tenant, user)
 
 
 def subscribable_cemeteries(tenant: Tenant, user: User) -> list[Cemetery]:

@@ -462,7 +462,15 @@ def list_invoices(tenant: Tenant, status: str, today: date) -> list[Invoice]:
     else:
         query = query.where(Invoice.status == status)
     query = query.order_by(Invoice.due_date, Invoice.sequence, Invoice.id)
-    return list(db.session.scalars(query.options(selectinload(Invoice.booking))))
+    # The recipient (organisation or person) and hall of every row, loaded
+    # with the list: not two queries per invoice.
+    booking = selectinload(Invoice.booking)
+    query = query.options(
+        booking.selectinload(Booking.organisation),
+        booking.selectinload(Booking.user),
+        booking.selectinload(Booking.resource),
+    )
+    return list(db.session.scalars(query))
 
 
 @dataclass(frozen=True)

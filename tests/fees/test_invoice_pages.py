@@ -126,6 +126,22 @@ def test_the_list_shows_open_and_overdue_with_sums(
     assert invoice(booked).number not in overdue
 
 
+def test_the_list_takes_the_same_queries_for_more_invoices(
+    client, login, tenant, citizen, clerk, paid_hall, day, booked, make_user, count_queries
+):
+    login(clerk)
+    with count_queries() as few:
+        assert client.get(f"/{tenant.slug}/staff/invoices").status_code == 200
+    for n in range(3):
+        other = make_user(f"b{n}@example.org", name=f"Bucher {n}")
+        book(tenant, other, paid_hall, day + timedelta(days=n + 1))
+    db.session.commit()
+    with count_queries() as more:
+        page = text_of(client.get(f"/{tenant.slug}/staff/invoices"))
+    assert "Bucher 2" in page
+    assert len(more) == len(few)
+
+
 def test_the_list_is_for_staff_only(client, login, tenant, citizen, booked):
     login(citizen)
     assert client.get(f"/{tenant.slug}/staff/invoices").status_code == 403
