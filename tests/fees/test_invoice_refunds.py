@@ -98,3 +98,20 @@ def test_the_service_refuses_another_municipality(tenant, clerk, paid, make_tena
     other = make_tenant("andersdorf")
     with pytest.raises(NotFound):
         payments.refund_invoice(other, clerk, invoice(paid), 100, "staff", None)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/staff/invoices/{big}/refund"),
+        ("post", "/staff/invoices/{big}/mark-paid"),
+        ("get", "/bookings/{big}/invoice"),
+        ("get", "/bookings/{big}/invoice.pdf"),
+        ("get", "/bookings/{big}/pay"),
+    ],
+)
+def test_ids_past_any_key_are_404(client, login, tenant, clerk, method, path):
+    login(clerk)
+    url = f"/{tenant.slug}" + path.format(big=2**70)
+    response = getattr(client, method)(url, data={"amount": "1,00", "reason": "staff"})
+    assert response.status_code == 404
