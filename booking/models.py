@@ -17,17 +17,33 @@ from booking.payments.models import Payment, Refund, StripeEvent
 from booking.reservations.models import Booking, Claim, Occurrence
 from booking.resources.models import Closure, OpeningHours, Resource, ResourceCaretaker
 from booking.tenants.models import Tenant
-from cemetery.models import Cemetery
+from cemetery.models import (
+    Burial,
+    Cemetery,
+    CemeteryFeeSchedule,
+    Contact,
+    GraveRight,
+    GraveRightEvent,
+    GraveType,
+    Plot,
+    Section,
+)
 
 __all__ = [
     "ApiToken",
     "AuditEntry",
     "Booking",
+    "Burial",
     "Cemetery",
+    "CemeteryFeeSchedule",
     "Claim",
     "Closure",
+    "Contact",
     "FeedCache",
     "FeedToken",
+    "GraveRight",
+    "GraveRightEvent",
+    "GraveType",
     "Invoice",
     "InvoiceCounter",
     "JobRun",
@@ -39,9 +55,11 @@ __all__ = [
     "OrganisationMember",
     "OutboxMessage",
     "Payment",
+    "Plot",
     "Refund",
     "Resource",
     "ResourceCaretaker",
+    "Section",
     "StripeEvent",
     "Tenant",
     "User",

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.core import UTCDateTime, one_of, utcnow
 from booking.extensions import db
 
 INVOICE_STATUSES = ("open", "paid", "cancelled", "refunded", "partly_refunded")
+# What an invoice bills: a hall booking, or a cemetery case (a grave right,
+# its extension or transfer, a burial; the cemetery row points to it).
+INVOICE_SUBJECTS = ("booking", "cemetery")
 
 
 class InvoiceCounter(db.Model):
@@ -39,6 +42,7 @@ class Invoice(db.Model):
     __tablename__ = "invoice"
     __table_args__ = (
         one_of("status", INVOICE_STATUSES, name="status_known"),
+        one_of("subject", INVOICE_SUBJECTS, name="subject_known"),
         UniqueConstraint("tenant_id", "year", "sequence"),
         UniqueConstraint("tenant_id", "number"),
         CheckConstraint(
@@ -50,6 +54,15 @@ class Invoice(db.Model):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
     booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("booking.id", ondelete="SET NULL"), unique=True
+    )
+    subject: Mapped[str] = mapped_column(String(20), default="booking", server_default="booking")
+    # For an invoice without a booking: whom it is addressed to (name, and
+    # the address lines joined by newlines) and the account that may see and
+    # pay it (a grave right's holder in the family portal).
+    recipient_name: Mapped[str | None] = mapped_column(String(200))
+    recipient_address: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
     # "2027-00012": the year and its sequence number, without gaps.
     number: Mapped[str] = mapped_column(String(20))

@@ -17,6 +17,9 @@ BOOKING_STATUSES = ("requested", "confirmed", "held", "rejected", "cancelled", "
 # resource's ``request_blocks`` is set).
 CLAIMING_STATUSES = ("requested", "confirmed", "held")
 PAYMENT_METHODS = ("invoice", "online")
+# Where a booking comes from: booked as such, or the chapel or crew date of a
+# burial (changed only through the burial, ``cemetery.burials``).
+BOOKING_ORIGINS = ("booking", "burial")
 
 
 class Booking(db.Model):
@@ -26,6 +29,7 @@ class Booking(db.Model):
     __table_args__ = (
         one_of("status", BOOKING_STATUSES, name="status_known"),
         one_of("payment_method", PAYMENT_METHODS, name="payment_method_known"),
+        one_of("origin", BOOKING_ORIGINS, name="origin_known"),
         Index("ix_booking_tenant_status", "tenant_id", "status", "created_at"),
     )
 
@@ -50,6 +54,7 @@ class Booking(db.Model):
     payment_method: Mapped[str] = mapped_column(
         String(20), default="invoice", server_default="invoice"
     )
+    origin: Mapped[str] = mapped_column(String(20), default="booking", server_default="booking")
     # The series rule as given (``{"freq", "interval", "until"|"count"}``), or None.
     recurrence: Mapped[dict | None] = mapped_column(db.JSON)
     # The dates of the series that were not booked, and why:

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, select
 from booking.core import NotFound, ValidationFailed
 from booking.extensions import db
 from booking.tenants.models import STATES, Tenant
+from cemetery.grave_types import seed_grave_types
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 # First path segments the application uses itself.
@@ -62,6 +63,7 @@ def create_tenant(
     tenant = Tenant(slug=slug, name=name.strip(), timezone=timezone, state=state)
     db.session.add(tenant)
     db.session.flush()
+    seed_grave_types(tenant)
     return tenant
 
 
