@@ -61,6 +61,12 @@ def create_app(config: dict | None = None) -> Flask:
     from booking.resources.views import bp as resources_bp
     from booking.tenants.views import bp as tenants_bp
     from booking.tenants.views import public_bp
+    from cemetery.burial_views import bp as burials_bp
+    from cemetery.fee_views import bp as cemetery_fees_bp
+    from cemetery.import_views import bp as cemetery_import_bp
+    from cemetery.map_views import bp as cemetery_map_bp
+    from cemetery.portal_views import bp as family_bp
+    from cemetery.search_views import bp as grave_search_bp
     from cemetery.views import bp as cemetery_bp
 
     app.register_blueprint(public_bp)
@@ -68,7 +74,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(orgs_bp)
     app.register_blueprint(tenants_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(cemetery_import_bp)
     app.register_blueprint(cemetery_bp)
+    app.register_blueprint(cemetery_map_bp)
+    app.register_blueprint(burials_bp)
+    app.register_blueprint(grave_search_bp)
+    app.register_blueprint(family_bp)
+    app.register_blueprint(cemetery_fees_bp)
     app.register_blueprint(resources_bp)
     app.register_blueprint(resources_admin_bp)
     app.register_blueprint(reservations_bp)

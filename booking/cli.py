@@ -8,6 +8,7 @@ def init_app(app: Flask) -> None:
     from booking.demo import demo_cli
     from booking.jobs.cli import jobs_cli
     from booking.tenants.cli import tenants_cli
+    from cemetery.cli import cemetery_cli
 
-    for group in (tenants_cli, users_cli, demo_cli, jobs_cli):
+    for group in (tenants_cli, users_cli, demo_cli, jobs_cli, cemetery_cli):
         app.cli.add_command(group)

@@ -1,0 +1,3 @@
+"""JSON API v1: the cemetery (cemeteries; see API.md "Cemetery")."""
+
+from booking.api.base import bp  # noqa: F401
