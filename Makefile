@@ -26,9 +26,11 @@ run: $(STAMP) $(MO)
 	$(BIN)/flask demo seed --if-empty
 	RUN_SCHEDULER=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
-## The test suite: SQLite, plus PostgreSQL when TEST_DATABASE_URL is set, plus browser tests
+## The test suite: SQLite; PostgreSQL on TEST_DATABASE_URL, else on a scratch database
+## (kb_make_test) when a server answers on 127.0.0.1:5432; the browser tests with Chromium
 test: $(STAMP) $(MO)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@url="$${TEST_DATABASE_URL:-$$($(BIN)/python tools/scratch_db.py)}"; \
+	TEST_DATABASE_URL="$$url" $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,12 +2,15 @@
 factories. Every test that uses ``app`` starts from empty tables.
 
 Databases: SQLite always; PostgreSQL too when ``TEST_DATABASE_URL`` is set
-(``make test`` sets it when a local server answers). Under ``CI=true`` a
-missing PostgreSQL is an error, not a skip."""
+(``make test`` sets it to a scratch database when a local server answers,
+``tools/scratch_db.py``). Under ``CI=true`` a missing PostgreSQL is an
+error, not a skip. The run's last line says which parts ran (SQLite,
+PostgreSQL, browser, no database) and which were skipped, and why."""
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -40,10 +43,68 @@ def database_params() -> list:
     if CI:
         raise pytest.UsageError("CI=true needs TEST_DATABASE_URL (PostgreSQL); see README.")
     skip = pytest.mark.skip(
-        reason="PostgreSQL not configured: start a server and set "
+        reason="PostgreSQL not configured: start a server on 127.0.0.1:5432 and run "
+        "`make test` (it creates a scratch database), or set "
         "TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test"
     )
     return ["sqlite", pytest.param("postgresql", marks=skip)]
+
+
+# --- the last line: which parts ran -------------------------------------------------
+
+PARTS = ("SQLite", "PostgreSQL", "browser", "no database")
+_part_of: dict[str, str] = {}
+_outcomes: dict[str, Counter] = {part: Counter() for part in PARTS}
+_skip_reasons: dict[str, Counter] = {part: Counter() for part in PARTS}
+
+
+def _part(item: pytest.Item) -> str:
+    if item.nodeid.startswith("tests/e2e/"):
+        return "browser"
+    callspec = getattr(item, "callspec", None)
+    database = callspec.params.get("database") if callspec is not None else None
+    return {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(database, "no database")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _part_of.update((item.nodeid, _part(item)) for item in session.items)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    part = _part_of.get(report.nodeid)
+    if part is None:
+        return
+    if report.skipped and report.when in ("setup", "call"):
+        _outcomes[part]["skipped"] += 1
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _skip_reasons[part][reason.removeprefix("Skipped: ")] += 1
+    elif report.when == "call":
+        _outcomes[part][report.outcome] += 1
+    elif report.failed:
+        _outcomes[part]["error"] += 1
+
+
+def parts_line() -> str:
+    """``ran: SQLite 1,390 passed, PostgreSQL 1,400 passed … · skipped: …``."""
+    ran, skipped = [], []
+    for part in PARTS:
+        counts = _outcomes[part]
+        done = ", ".join(
+            f"{counts[outcome]:,} {outcome}"
+            for outcome in ("passed", "failed", "error")
+            if counts[outcome]
+        )
+        if done:
+            ran.append(f"{part} {done}")
+        if counts["skipped"]:
+            reason, _n = _skip_reasons[part].most_common(1)[0]
+            skipped.append(f"{part} {counts['skipped']:,} ({reason})")
+    return f"parts ran: {'; '.join(ran) or 'none'} · skipped: {'; '.join(skipped) or 'none'}"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _part_of and not config.option.collectonly:
+        print(parts_line(), flush=True)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
