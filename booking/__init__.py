@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     from booking.feeds.views import bp as feeds_bp
     from booking.fees import invoice_views  # noqa: F401  (routes on reservations, staff, admin)
     from booking.fees import views as fees_views  # noqa: F401  (routes on resources_admin)
+    from booking.health import bp as health_bp
     from booking.payments.views import admin_bp as payments_admin_bp
     from booking.payments.views import bp as payments_bp
     from booking.reservations.caretaker_views import caretaker_bp
@@ -69,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
     from cemetery.search_views import bp as grave_search_bp
     from cemetery.views import bp as cemetery_bp
 
+    app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(orgs_bp)

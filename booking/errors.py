@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from booking.core import DomainError
@@ -29,7 +30,10 @@ HTTP_CODES = {
     422: "validation",
     429: "rate_limited",
     500: "internal_error",
+    503: "unavailable",
 }
+# Seconds a client is asked to wait while the database cannot be reached.
+RETRY_AFTER = 5
 
 
 def wants_json() -> bool:
@@ -62,6 +66,10 @@ def _messages() -> dict[int, str]:
         413: _("Die Anfrage ist zu groß."),
         429: _("Zu viele Anfragen. Bitte warten Sie einen Moment."),
         500: _("Ein interner Fehler ist aufgetreten. Bitte versuchen Sie es später erneut."),
+        503: _(
+            "Der Dienst ist gerade nicht erreichbar. Es ist nichts verloren gegangen; "
+            "bitte versuchen Sie es in einigen Sekunden erneut."
+        ),
     }
 
 
@@ -71,6 +79,27 @@ def render_error(status: int, message: str | None = None):
         return error_json(status, HTTP_CODES.get(status, "error"), message)
     template = "errors/error.html"
     return render_template(template, status=status, message=message), status
+
+
+def unavailable(error: Exception):
+    """The database is down or restarting (or SQLite's lock timed out): a
+    503 that asks to retry, never a traceback. Nothing was committed; the
+    pool pre-pings and reconnects by itself once the database is back. The
+    page needs no database (errors/unavailable.html)."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; the pool drops it
+        log.debug("rollback after a lost database connection failed", exc_info=True)
+    cause = type(getattr(error, "orig", None) or error).__name__
+    log.warning("database unavailable in %s %s (%s)", request.method, request.endpoint, cause)
+    message = _messages()[503]
+    if wants_json():
+        response, _status = error_json(503, "unavailable", message)
+    else:
+        response = make_response(render_template("errors/unavailable.html", message=message))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
 
 
 def init_app(app: Flask) -> None:
@@ -98,6 +127,11 @@ def init_app(app: Flask) -> None:
         if wants_json() and status == 400 and error.description:
             description = error.description
         return render_error(status, description)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(error: Exception):
+        return unavailable(error)
 
     @app.errorhandler(Exception)
     def _unhandled(error: Exception):

@@ -25,8 +25,9 @@ from typing import Any
 
 from flask import Flask, Response, g
 from flask.cli import AppGroup
+from sqlalchemy.exc import InterfaceError, OperationalError
 
-from booking.errors import render_error
+from booking.errors import render_error, unavailable
 from booking.extensions import db
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,8 @@ def init_app(app: Flask) -> None:
     def _end_of_request(response: Response) -> Response:
         try:
             finish(response.status_code < 400)
+        except (OperationalError, InterfaceError) as error:
+            return unavailable(error)
         except Exception:
             db.session.rollback()
             log.exception("commit failed at the end of the request")
