@@ -144,6 +144,57 @@ def issue_invoice(tenant: Tenant, booking: Booking, fee: Fee, now: datetime) -> 
     return invoice
 
 
+CASE_CATEGORY = "cemetery"  # the customer category of an invoice without a booking
+
+
+def case_reference(number: str) -> str:
+    """The Verwendungszweck of an invoice without a booking ("2027-00012 Friedhof")."""
+    return f"{number} Friedhof"
+
+
+def issue_case_invoice(
+    tenant: Tenant,
+    fee: Fee,
+    *,
+    recipient_name: str | None,
+    recipient_address: str | None,
+    user_id: int | None,
+    now: datetime,
+) -> Invoice:
+    """An open invoice without a booking (a cemetery case: a grave right, its
+    extension or transfer, a burial) for ``fee``, addressed to
+    ``recipient_name`` / ``recipient_address`` (lines joined by newlines),
+    visible to the account ``user_id``; numbered in the same sequence as the
+    bookings' invoices, due ``tenant.payment_due_days`` after issuing."""
+    issued_on = local_date(tenant, now)
+    sequence, number = next_number(tenant, issued_on.year)
+    invoice = Invoice(
+        tenant_id=tenant.id,
+        booking_id=None,
+        subject="cemetery",
+        recipient_name=(clean_text(recipient_name) or "")[:200] or None,
+        recipient_address=clean_text(recipient_address),
+        user_id=user_id,
+        number=number,
+        year=issued_on.year,
+        sequence=sequence,
+        status="open",
+        customer_category=CASE_CATEGORY,
+        items=_items(fee),
+        total_cents=fee.amount_cents,
+        deposit_cents=fee.deposit_cents,
+        currency=fee.currency,
+        issued_on=issued_on,
+        due_date=issued_on + timedelta(days=tenant.payment_due_days),
+        payment_reference=case_reference(number),
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(invoice)
+    db.session.flush()
+    return invoice
+
+
 def issue_if_charged(tenant: Tenant, booking: Booking, now: datetime) -> Invoice | None:
     """The hook at the end of creating a booking: an invoice when the
     booking costs something (a fee or a deposit)."""
