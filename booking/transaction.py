@@ -28,7 +28,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from booking.errors import render_error, unavailable
-from booking.extensions import db
+from booking.extensions import WRITES_ATTRIBUTE, db
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,30 @@ log = logging.getLogger(__name__)
 def after_commit(callback: Callable[[], None]) -> None:
     """Run ``callback`` once the current unit of work has committed."""
     g.setdefault("_after_commit", []).append(callback)
+
+
+def writes(view: Callable) -> Callable:
+    """Mark a GET view that writes (creates a payment, records a visit): on
+    SQLite its transaction takes the write lock first, as a form's does.
+    Put it right below the route decorator."""
+    setattr(view, WRITES_ATTRIBUTE, True)
+    return view
+
+
+@contextmanager
+def optional_write() -> Iterator[None]:
+    """A write that a reading request may do but can do without (a cache
+    row): in a savepoint, given up when the database is busy (SQLite: a
+    deferred transaction that cannot take the write lock now). The rest of
+    the request goes on."""
+    g._kb_optional_write = True
+    try:
+        with db.session.begin_nested():
+            yield
+    except OperationalError as error:
+        log.info("optional write skipped: %s", type(getattr(error, "orig", error)).__name__)
+    finally:
+        g._kb_optional_write = False
 
 
 def fail() -> None:

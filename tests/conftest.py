@@ -141,6 +141,8 @@ def make_app(url: str, **overrides) -> Flask:
         # Cheap hashes keep the suite fast; production keeps the defaults.
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 64,
+        # A GET view that writes without @transaction.writes fails its test.
+        "SQLITE_STRICT_READS": True,
     }
     if url.startswith("postgresql"):
         # The race tests run 16 threads with a connection each; the default

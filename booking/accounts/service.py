@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import contains_eager, selectinload
 
+from booking import transaction
 from booking.accounts.access import (
     can_enter_funeral_home,
     can_manage_organisation,
@@ -43,6 +44,8 @@ MIN_PASSWORD_LENGTH = 10
 CONFIRM_MAX_AGE = 7 * 24 * 3600
 RESET_MAX_AGE = 3600
 TOKEN_PREFIX = "kb_"
+# An API token's last use is written at most this often (not on every call).
+TOKEN_USE_RECORDED_EVERY = timedelta(minutes=1)
 INVITATION_VALIDITY = timedelta(days=14)
 MAX_OPEN_INVITATIONS = 50
 
@@ -685,7 +688,13 @@ def user_for_api_token(plain: str, now: datetime | None = None) -> User | None:
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(plain)))
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
-    token.last_used_at = now or utcnow()
+    now = now or utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RECORDED_EVERY:
+        # A reading call reads side by side with others (SQLite): the
+        # last use is noted when the write lock is to be had, else next time.
+        with transaction.optional_write():
+            token.last_used_at = now
+            db.session.flush()
     return token.user
 
 

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from booking import transaction
 from booking.core import utcnow
 from booking.extensions import db
 from booking.feeds.models import FeedCache
@@ -91,7 +92,8 @@ def store(
             "rendered_at": statement.excluded.rendered_at,
         },
     )
-    db.session.execute(statement)
+    with transaction.optional_write():  # a busy database: answered, cached next time
+        db.session.execute(statement)
     return compressed
 
 

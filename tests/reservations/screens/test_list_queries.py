@@ -128,4 +128,6 @@ def test_bookings_api_list(
     def add(n: int) -> None:
         book_hours(person(), make_resource(f"Halle {n}"))
 
-    assert_fixed_queries(add, "/bookings", "/bookings?mine=1", get=api(clerk, tenant).get)
+    get = api(clerk, tenant).get
+    get("/me")  # the token's first use is written (then once a minute): not in the counts
+    assert_fixed_queries(add, "/bookings", "/bookings?mine=1", get=get)
