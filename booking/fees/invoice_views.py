@@ -36,6 +36,7 @@ from booking.fees.invoice_forms import BankDetailsForm, MarkPaidForm, RefundForm
 from booking.fees.models import Invoice
 from booking.forms import flash_error, show_errors
 from booking.payments import service as payments
+from booking.payments.stripe_client import keys_of
 from booking.reservations.models import Booking
 from booking.reservations.staff_views import staff_bp
 from booking.reservations.views import booking_number, get_booking
@@ -103,6 +104,74 @@ def invoice_pdf(booking_id: int):
     return response
 
 
+# --- invoices without a booking (cemetery cases) ------------------------------------------
+
+
+def visible_case_invoice(invoice_id: int) -> Invoice:
+    """An invoice without a booking for staff and the account it names; 404
+    for anyone else, another tenant's invoice and a booking's invoice."""
+    invoice = invoices.get_invoice(g.tenant, invoice_id)
+    if invoice.booking_id is not None or not invoices.can_view_case_invoice(
+        current_actor(), invoice
+    ):
+        raise NotFound(_("Nicht gefunden."))
+    return invoice
+
+
+def online_payable(invoice: Invoice) -> bool:
+    """The account the invoice names may pay it online: open, something
+    outstanding, Stripe set up for the municipality."""
+    actor = current_actor()
+    return (
+        invoice.status == "open"
+        and invoices.outstanding_cents(invoice) > 0
+        and invoice.user_id is not None
+        and getattr(actor, "id", None) == invoice.user_id
+        and keys_of(g.tenant).configured
+    )
+
+
+@reservations_bp.route("/invoices/<int:invoice_id>")
+@login_required
+def case_invoice_page(invoice_id: int):
+    invoice = visible_case_invoice(invoice_id)
+    response = Response(
+        render_template(
+            "booking/invoices/invoice.html",
+            booking=None,
+            invoice=invoice,
+            outstanding=invoices.outstanding_cents(invoice),
+            overdue=invoices.is_overdue(invoice, _today()),
+            recipient=invoices.invoice_recipient(invoice),
+            iban=pdf.grouped_iban(g.tenant.iban) if g.tenant.iban else None,
+            refund_form=_refund_form(invoice),
+            pay_online=online_payable(invoice),
+        )
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@reservations_bp.route("/invoices/<int:invoice_id>.pdf")
+@login_required
+def case_invoice_pdf(invoice_id: int):
+    invoice = visible_case_invoice(invoice_id)
+    body = pdf.render(g.tenant, invoice, booking_number=None, resource=None)
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="Gebuehrenbescheid-{invoice.number}.pdf"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def invoice_url(invoice: Invoice) -> str:
+    """The page of ``invoice``: its booking's invoice page, else its own."""
+    if invoice.booking_id is not None:
+        return url_for("reservations.invoice_page", booking_id=invoice.booking_id)
+    return url_for("reservations.case_invoice_page", invoice_id=invoice.id)
+
+
 # --- clerks: the list, mark paid, the export ----------------------------------------------
 
 
@@ -128,7 +197,7 @@ def invoice_list():
         today=today,
         outstanding=invoices.outstanding_cents,
         is_overdue=invoices.is_overdue,
-        recipient=invoices.recipient_of,
+        recipient=invoices.invoice_recipient,
         form=MarkPaidForm(paid_on=today),
     )
 
@@ -165,7 +234,7 @@ def _refund_form(invoice: Invoice) -> RefundForm | None:
 def invoice_refund(invoice_id: int):
     invoice = invoices.get_invoice(g.tenant, invoice_id)
     form = RefundForm()
-    back = url_for("reservations.invoice_page", booking_id=invoice.booking_id)
+    back = invoice_url(invoice)
     if not form.validate() or form.amount.cents is None:
         transaction.fail()
         flash(_("Bitte einen Betrag in Euro angeben, z. B. 12,50."), "error")

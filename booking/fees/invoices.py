@@ -545,7 +545,7 @@ def sums(items: list[Invoice], today: date) -> Sums:
 
 
 def recipient_of(booking: Booking | None) -> str:
-    """Whom the invoice is addressed to: the organisation, else the person."""
+    """Whom a booking's invoice is addressed to: the organisation, else the person."""
     if booking is None:
         return ""
     if booking.organisation is not None:
@@ -554,6 +554,54 @@ def recipient_of(booking: Booking | None) -> str:
     if user is None:
         return ""
     return user.name or user.email
+
+
+def invoice_recipient(invoice: Invoice) -> str:
+    """Whom ``invoice`` is addressed to: its booking's organisation or
+    person, or for an invoice without a booking its recipient's name."""
+    if invoice.booking is not None:
+        return recipient_of(invoice.booking)
+    return invoice.recipient_name or ""
+
+
+def subject_text(invoice: Invoice) -> str:
+    """What the invoice bills, for the export: the booking's title, else
+    "Friedhof" for a cemetery case."""
+    if invoice.booking is not None:
+        return invoice.booking.title
+    return "Friedhof" if invoice.subject == "cemetery" else ""
+
+
+def can_view_case_invoice(user: User | None, invoice: Invoice) -> bool:
+    """An invoice without a booking: staff of its tenant, and the account it
+    names (``invoice.user_id``, a grave right's holder)."""
+    if getattr(user, "is_authenticated", False) is not True:
+        return False
+    if is_staff(user, invoice.tenant_id):
+        return True
+    return invoice.user_id is not None and invoice.user_id == user.id
+
+
+def case_invoices_of(tenant: Tenant, user: User) -> list[Invoice]:
+    """The invoices without a booking addressed to ``user``'s account, newest first."""
+    return list(
+        db.session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.tenant_id == tenant.id,
+                Invoice.booking_id.is_(None),
+                Invoice.user_id == user.id,
+            )
+            .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
+        )
+    )
+
+
+def person_of(invoice: Invoice) -> User | None:
+    """Whom reminders go to: the booker, else the account the invoice names."""
+    if invoice.booking is not None:
+        return invoice.booking.user
+    return db.session.get(User, invoice.user_id) if invoice.user_id else None
 
 
 # Spreadsheet programs run a cell starting with one of these as a formula.
@@ -618,8 +666,8 @@ def csv_export(items: list[Invoice], today: date) -> bytes:
                 invoice.issued_on.strftime("%d.%m.%Y"),
                 invoice.due_date.strftime("%d.%m.%Y"),
                 status,
-                csv_cell(recipient_of(invoice.booking)),
-                csv_cell(invoice.booking.title if invoice.booking else ""),
+                csv_cell(invoice_recipient(invoice)),
+                csv_cell(subject_text(invoice)),
                 german_amount(invoice.total_cents),
                 german_amount(invoice.deposit_cents),
                 german_amount(invoice.paid_cents),

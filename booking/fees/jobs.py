@@ -7,7 +7,9 @@ that. Each reminder is ``notify``'d under the key
 second scheduler, queues nothing twice), and the invoice remembers its
 stage (``dunning_stage``, ``dunned_at``). An invoice overdue so long that
 both stages are due gets only stage 2. Paid, cancelled or refunded
-invoices get none; nor does one whose booking has no person to write to."""
+invoices get none; nor does one with no person to write to (a booking
+without its booker's account, or an invoice without a booking — a cemetery
+case — whose recipient has no account: ``invoice.user_id``)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from booking import transaction
 from booking.core import utcnow
 from booking.extensions import db
-from booking.fees.invoices import local_date, outstanding_cents
+from booking.fees.invoices import local_date, outstanding_cents, person_of
 from booking.fees.models import Invoice
 from booking.jobs import Job
 from booking.notifications.service import notify
@@ -64,8 +66,10 @@ def send_dunning(now: datetime | None = None) -> dict[str, int]:
             stage = stage_due(invoice, today)
             if stage <= invoice.dunning_stage or outstanding_cents(invoice) <= 0:
                 continue
-            person = invoice.booking.user if invoice.booking else None
-            if person is None:
+            # The booker, or for an invoice without a booking the account it
+            # names; nobody to write to (a holder without an account): none.
+            person = person_of(invoice)
+            if person is None or not person.email:
                 continue
             notify(
                 "invoice_reminder",

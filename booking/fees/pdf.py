@@ -16,7 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 
-from booking.fees.invoices import outstanding_cents, recipient_of
+from booking.fees.invoices import invoice_recipient, outstanding_cents
 from booking.fees.models import Invoice
 from booking.tenants.models import Tenant
 
@@ -93,10 +93,13 @@ class _Invoice(FPDF):
                 row.cell(_money(cents), style=style)
 
 
-def render(tenant: Tenant, invoice: Invoice, *, booking_number: str, resource: str) -> bytes:
-    """The invoice as PDF bytes: municipality, recipient, number, dates,
-    items, total, deposit, what is paid and open, bank details and the
-    payment reference."""
+def render(
+    tenant: Tenant, invoice: Invoice, *, booking_number: str | None, resource: str | None
+) -> bytes:
+    """The invoice as PDF bytes: municipality, recipient (with the address
+    of an invoice without a booking), number, dates, the booking (or
+    "Friedhof" for a cemetery case), items, total, deposit, what is paid and
+    open, bank details and the payment reference."""
     pdf = _Invoice(tenant, invoice)
     pdf.add_page()
     pdf.line_text(tenant.name, size=16, bold=True)
@@ -104,7 +107,9 @@ def render(tenant: Tenant, invoice: Invoice, *, booking_number: str, resource: s
         pdf.line_text(tenant.contact_email, size=9)
     pdf.ln(8)
     pdf.line_text("Empfänger", size=9)
-    pdf.line_text(recipient_of(invoice.booking) or "–", size=11, bold=True)
+    pdf.line_text(invoice_recipient(invoice) or "–", size=11, bold=True)
+    if invoice.booking_id is None and invoice.recipient_address:
+        pdf.line_text(invoice.recipient_address, size=10)
     pdf.ln(8)
     title = "Gebührenbescheid"
     if invoice.status == "cancelled":
@@ -114,7 +119,10 @@ def render(tenant: Tenant, invoice: Invoice, *, booking_number: str, resource: s
     pdf.pair("Bescheidnummer", invoice.number, bold=True)
     pdf.pair("Datum", _date(invoice.issued_on))
     pdf.pair("Fällig am", _date(invoice.due_date))
-    pdf.pair("Buchung", f"{booking_number} – {resource}")
+    if booking_number is not None:
+        pdf.pair("Buchung", f"{booking_number} – {resource}")
+    elif invoice.subject == "cemetery":
+        pdf.pair("Betreff", "Friedhofsgebühren")
     pdf.ln(6)
     rows = [(item["label"], item["amount_cents"], False) for item in invoice.items]
     rows.append(("Gebühr gesamt", invoice.total_cents, True))

@@ -180,6 +180,147 @@ def start_online_payment(
     return payment
 
 
+# --- invoices without a booking (a cemetery case) ---------------------------------------
+
+
+def is_case_invoice(invoice: Invoice) -> bool:
+    """An invoice that bills no booking (subject ``cemetery``): paid online
+    without any hold or booking status."""
+    return invoice.booking_id is None and invoice.subject != "booking"
+
+
+def pending_invoice_payment(invoice: Invoice) -> Payment | None:
+    """The invoice's latest payment that may still succeed."""
+    return db.session.scalar(
+        select(Payment)
+        .where(
+            Payment.tenant_id == invoice.tenant_id,
+            Payment.invoice_id == invoice.id,
+            Payment.status.not_in(FINAL_STATUSES),
+        )
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+
+
+def invoice_payment_of(invoice: Invoice) -> Payment | None:
+    """The invoice's latest payment (any status)."""
+    return db.session.scalar(
+        select(Payment)
+        .where(Payment.tenant_id == invoice.tenant_id, Payment.invoice_id == invoice.id)
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+
+
+def start_invoice_payment(tenant: Tenant, invoice: Invoice, now: datetime) -> Payment:
+    """A PaymentIntent over what is still outstanding on an invoice without a
+    booking, one ``Payment`` row (no hold, no expiry, no booking status). An
+    invoice with a pending payment keeps it; two tabs at once: the invoice's
+    row lock lets one create it. 422 for a booking's invoice, 409 when the
+    invoice is not open or nothing is owed."""
+    if invoice.tenant_id != tenant.id:
+        raise NotFound(_l("Nicht gefunden."))
+    if not is_case_invoice(invoice):
+        raise ValidationFailed(_l("Dieser Bescheid wird mit seiner Buchung bezahlt."))
+    db.session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
+    existing = pending_invoice_payment(invoice)
+    if existing is not None:
+        return existing
+    if invoice.status != "open":
+        raise Conflict(_l("Der Bescheid ist nicht mehr offen."))
+    amount = amount_of(invoice)
+    if amount <= 0:
+        raise Conflict(_l("Auf diesen Bescheid ist nichts mehr zu zahlen."))
+    client = _client(tenant)
+    try:
+        intent = client.v1.payment_intents.create(
+            params={
+                "amount": amount,
+                "currency": invoice.currency.lower(),
+                "payment_method_types": ["card"],
+                "metadata": {
+                    "tenant": tenant.slug,
+                    "tenant_id": str(tenant.id),
+                    "invoice_id": str(invoice.id),
+                    "subject": invoice.subject,
+                },
+            }
+        )
+    except stripe.StripeError as error:
+        raise _stripe_failed(error) from None
+    payment = Payment(
+        tenant_id=tenant.id,
+        invoice_id=invoice.id,
+        booking_id=None,
+        provider="stripe",
+        intent_id=intent.id,
+        client_secret=intent.client_secret,
+        amount_cents=amount,
+        currency=invoice.currency,
+        status=intent.status,
+        expires_at=None,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(payment)
+    db.session.flush()
+    return payment
+
+
+def invoice_status_message(payment: Payment | None, invoice: Invoice) -> str:
+    """What the status page of an invoice without a booking says."""
+    if payment is not None and payment.succeeded_at is not None:
+        return str(_l("Die Zahlung ist eingegangen. Vielen Dank."))
+    if invoice.status == "paid":
+        return str(_l("Der Bescheid ist bezahlt."))
+    if invoice.status == "cancelled":
+        return str(_l("Der Bescheid ist storniert; es ist nichts zu bezahlen."))
+    if payment is None:
+        return str(_l("Für diesen Bescheid ist keine Online-Zahlung begonnen."))
+    if payment.status == "processing":
+        return str(_l("Die Zahlung wird bearbeitet. Bitte laden Sie die Seite gleich neu."))
+    if payment.status == "requires_action":
+        return str(_l("Die Zahlung wartet auf Ihre Bestätigung (3-D Secure)."))
+    if getattr(payment, "declined", False):
+        return str(
+            _l(
+                "Die letzte Zahlung wurde abgelehnt. Bitte versuchen Sie es mit einer "
+                "anderen Karte erneut."
+            )
+        )
+    return str(_l("Die Zahlung ist noch nicht eingegangen."))
+
+
+def _settle_case(tenant: Tenant, payment: Payment, invoice: Invoice, received: int, now) -> Payment:
+    """A succeeded payment of an invoice without a booking: recorded on the
+    invoice; paid meanwhile otherwise (a clerk recorded the transfer) or
+    cancelled, the money goes back through Stripe at once."""
+    if invoice.status != "open" or invoices.outstanding_cents(invoice) <= 0:
+        log.warning(
+            "tenant %s: payment %s succeeded for an invoice no longer open; refunded",
+            tenant.slug,
+            payment.id,
+        )
+        db.session.flush()
+        _refund_at_stripe(tenant, payment, received, "late_payment", now)
+        return payment
+    before = {"status": invoice.status, "paid_cents": invoice.paid_cents}
+    intent_id = payment.intent_id
+    invoices.record_payment(invoice, received, invoices.local_date(tenant, now), intent_id, now)
+    audit.record(
+        tenant,
+        None,
+        "invoice.paid_online",
+        invoice,
+        before=before,
+        after={"status": invoice.status, "payment": intent_id, "amount_cents": received},
+        now=now,
+    )
+    db.session.flush()
+    return payment
+
+
 def payment_json(payment: Payment) -> dict[str, Any]:
     """``payment`` in a booking's API answer while it is held (API.md)."""
     return {
@@ -304,8 +445,9 @@ def settle(tenant: Tenant, intent_id: str, now: datetime | None = None) -> Payme
     """Bring our records in line with what Stripe says about ``intent_id``
     (re-read from Stripe, whatever anyone told us): paid → the invoice
     records it once and the held booking is confirmed (requested where the
-    resource needs approval), the applicant is told; not paid → nothing but
-    the payment's status changes. ``None`` for an intent we did not create."""
+    resource needs approval), the applicant is told; an invoice without a
+    booking (a cemetery case) records the payment (``_settle_case``); not
+    paid → nothing but the payment's status changes. ``None`` for an intent we did not create."""
     now = now or utcnow()
     payment = _locked_payment(tenant, intent_id)
     if payment is None:
@@ -327,6 +469,8 @@ def settle(tenant: Tenant, intent_id: str, now: datetime | None = None) -> Payme
     payment.succeeded_at = now
     invoice = payment.invoice
     booking = _booking_of(payment)
+    if booking is None and payment.booking_id is None and is_case_invoice(invoice):
+        return _settle_case(tenant, payment, invoice, received, now)
     if invoice.status == "cancelled" or booking is None or booking.status != "held":
         # Paid after the hold ran out (or the booking ended, its slot maybe
         # someone else's): the money goes back through Stripe at once.

@@ -12,12 +12,14 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from booking import transaction
 from booking.accounts.access import current_actor, is_admin, requires
 from booking.audit import service as audit
 from booking.core import ValidationFailed, utcnow
 from booking.errors import error_json
 from booking.extensions import csrf, limiter
 from booking.fees import invoices
+from booking.fees.models import Invoice
 from booking.payments import secrets
 from booking.payments import service as payments
 from booking.payments.forms import StripeKeysForm
@@ -173,6 +175,96 @@ def status(booking_id: int):
         payment=payment,
         invoice=invoices.invoice_of(booking),
         message=payments.status_message(payment, booking),
+    )
+
+
+# --- invoices without a booking (a cemetery case) -------------------------------------------
+
+
+# A GET view that writes says so (``booking.transaction.writes``: SQLite takes
+# the write lock first), where this version of the app has it.
+_writes = getattr(transaction, "writes", lambda view: view)
+
+
+def _own_invoice(invoice_id: int) -> Invoice:
+    """An invoice without a booking addressed to the signed-in account, else
+    404 (also another tenant's, another person's and a booking's invoice).
+    Staff see it on its page; paying is the recipient's."""
+    invoice = get_scoped(Invoice, g.tenant, invoice_id)
+    if (
+        not payments.is_case_invoice(invoice)
+        or invoice.user_id is None
+        or invoice.user_id != current_user.id
+    ):
+        abort(404)
+    return invoice
+
+
+@bp.get("/invoices/<int:invoice_id>/pay")
+@_writes  # creates the PaymentIntent
+@login_required
+def invoice_pay(invoice_id: int):
+    invoice = _own_invoice(invoice_id)
+    if invoice.status != "open" or invoices.outstanding_cents(invoice) <= 0:
+        return redirect(url_for("payments.invoice_status", invoice_id=invoice.id))
+    payment = payments.start_invoice_payment(g.tenant, invoice, utcnow())
+    keys = keys_of(g.tenant)
+    stripe_js = js_url()
+    response = render_template(
+        "booking/payments/invoice_pay.html",
+        invoice=invoice,
+        payment=payment,
+        publishable_key=keys.publishable_key,
+        stripe_js=stripe_js,
+    )
+    return response, 200, {"Content-Security-Policy": payment_page_csp(stripe_js)}
+
+
+@bp.post("/invoices/<int:invoice_id>/pay")
+@raw_body  # JSON from payment.js; the CSRF token comes in X-CSRFToken
+@login_required
+def invoice_submit(invoice_id: int):
+    """The card token for an invoice without a booking (as ``submit``)."""
+    invoice = _own_invoice(invoice_id)
+    status_url = url_for("payments.invoice_status", invoice_id=invoice.id)
+    if invoice.status != "open":
+        return jsonify({"status": "done", "next": status_url})
+    body = request.get_json(silent=True)
+    token = body.get("token") if isinstance(body, dict) else None
+    payment = payments.pending_invoice_payment(invoice)
+    if payment is None:
+        return error_json(409, "conflict", _("Für diesen Bescheid ist keine Zahlung offen."))
+    try:
+        payment, message = payments.submit_card(g.tenant, payment, token, utcnow())
+    except ValidationFailed as error:
+        return error_json(422, "validation_failed", str(error.message))
+    except payments.PaymentUnavailable as error:
+        return error_json(503, "unavailable", str(error.message))
+    return jsonify(
+        {
+            "status": payment.status,
+            "message": message,
+            "client_secret": payment.client_secret if payment.status == "requires_action" else None,
+            "next": status_url,
+        }
+    )
+
+
+@bp.get("/invoices/<int:invoice_id>/payment")
+@_writes  # settles from Stripe
+@login_required
+def invoice_status(invoice_id: int):
+    """Where the payer lands: our records, brought up to date from Stripe."""
+    invoice = _own_invoice(invoice_id)
+    payment = payments.invoice_payment_of(invoice)
+    if payment is not None and payment.succeeded_at is None and invoice.status == "open":
+        with contextlib.suppress(payments.PaymentUnavailable, ValidationFailed):
+            payment = payments.settle(g.tenant, payment.intent_id, utcnow()) or payment
+    return render_template(
+        "booking/payments/invoice_status.html",
+        invoice=invoice,
+        payment=payment,
+        message=payments.invoice_status_message(payment, invoice),
     )
 
 
