@@ -62,7 +62,7 @@ def bookings_of_user(tenant: Tenant, user: User, *, limit: int = 500) -> list[Bo
     return list(
         db.session.scalars(
             scoped(Booking, tenant)
-            .where(Booking.user_id == user.id)
+            .where(Booking.user_id == user.id, Booking.origin != "burial")  # burials apart
             .options(
                 selectinload(Booking.occurrences),
                 selectinload(Booking.resource),

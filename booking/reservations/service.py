@@ -28,6 +28,7 @@ from booking.core import (
     NOTE_MAX,
     REASON_MAX,
     TITLE_MAX,
+    Conflict,
     ValidationFailed,
     checked_text,
     clean_text,
@@ -419,6 +420,7 @@ def approve_booking(
     else meanwhile)."""
     now = now or utcnow()
     require_staff(tenant, actor, booking)
+    _require_hall_booking(booking)
     reason = checked_text("reason", reason, REASON_MAX)
     _require_status(
         booking, ("requested",), _l("Nur angefragte Buchungen können bestätigt werden.")
@@ -457,6 +459,7 @@ def reject_booking(
     """Refuse a requested (or held) booking; its claims are released."""
     now = now or utcnow()
     require_staff(tenant, actor, booking)
+    _require_hall_booking(booking)
     reason = checked_text("reason", reason, REASON_MAX)
     _require_status(
         booking, ("requested", "held"), _l("Nur angefragte Buchungen können abgelehnt werden.")
@@ -510,6 +513,19 @@ def _require_status(booking: Booking, allowed: Sequence[str], message: str) -> N
                     )
                 ]
             },
+        )
+
+
+def _require_hall_booking(booking: Booking) -> None:
+    """The chapel's and the crew's bookings of a burial change only with the
+    burial (``cemetery.burials``), never through the hall-booking paths."""
+    if booking.origin == "burial":
+        raise Conflict(
+            _l(
+                "Dieser Termin gehört zu einer Bestattung und wird nur mit ihr "
+                "bestätigt, verlegt oder abgesagt (Friedhofsverwaltung)."
+            ),
+            {"fields": {"origin": [_l("Termin einer Bestattung.")]}},
         )
 
 
@@ -616,6 +632,7 @@ def cancel_booking(
     dates that have begun (they cancel the rest of a series instead)."""
     now = now or utcnow()
     require_manage(tenant, actor, booking)
+    _require_hall_booking(booking)
     reason = checked_text("reason", reason, REASON_MAX)
     if booking.status == "cancelled":
         return booking
@@ -630,6 +647,7 @@ def _managed_booking_of(tenant: Tenant, actor: User, occurrence: Occurrence) -> 
     require_tenant(tenant, occurrence)
     booking = occurrence.booking
     require_manage(tenant, actor, booking)
+    _require_hall_booking(booking)
     return booking
 
 
