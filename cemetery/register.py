@@ -899,3 +899,29 @@ def free_place(plot: Plot, kind: str, on: date) -> int | None:
 
 def get_plot(tenant: Tenant, plot_id: Any) -> Plot:
     return get_scoped(Plot, tenant, plot_id)
+
+
+def create_section(
+    tenant: Tenant,
+    actor: User | None,
+    cemetery: Cemetery,
+    *,
+    name: str,
+    description: str | None = None,
+    now: datetime | None = None,
+) -> Section:
+    """A new Feld/Abteilung; names are unique within the cemetery."""
+    require_manage(tenant, actor)
+    errors: dict[str, list] = {}
+    name_text = _text(errors, "name", name, SECTION_MAX, required=True)
+    description = _text(errors, "description", description, 300)
+    if name_text and "name" not in errors and get_section(tenant, cemetery, name_text):
+        errors["name"] = [_l("Dieses Feld gibt es auf dem Friedhof schon.")]
+    _raise(errors)
+    section = Section(
+        tenant_id=tenant.id, cemetery_id=cemetery.id, name=name_text, description=description
+    )
+    db.session.add(section)
+    db.session.flush()
+    audit.record(tenant, actor, "section.create", section, after={"name": name_text}, now=now)
+    return section
