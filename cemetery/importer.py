@@ -352,10 +352,13 @@ def _read_xlsx(data: bytes) -> list[list[Any]]:
         sheet = book.worksheets[0] if book.worksheets else None
         if sheet is None:
             raise Unreadable(_("Die Excel-Datei enthält keine Tabelle."))
-        rows = []
+        rows: list[list[Any]] = []
+        filled = 0
         for values in sheet.iter_rows(values_only=True):
-            rows.append([_cell(v) for v in values])
-            if len(rows) > MAX_ROWS + 1:
+            cells = [_cell(v) for v in values]
+            rows.append(cells)
+            filled += any(cell != "" for cell in cells)
+            if filled > MAX_ROWS + 1:
                 break
         return rows
     except Unreadable:
@@ -747,7 +750,7 @@ def check(
     if not table:
         report.problems.append(_("Die Datei ist leer."))
         return report, []
-    if len(table) > MAX_ROWS + 1:
+    if sum(1 for cells in table if any(cell not in ("", None) for cell in cells)) > MAX_ROWS + 1:
         report.problems.append(_("Höchstens %(rows)d Zeilen in einer Datei.", rows=MAX_ROWS))
         return report, []
     headers, body = table[0], table[1:]

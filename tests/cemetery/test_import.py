@@ -4,11 +4,9 @@ clean, encodings, delimiters, XLSX, German dates."""
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from booking.audit.models import AuditEntry
