@@ -307,3 +307,10 @@ class EndRightForm(FlaskForm):
 
     on = _date(_l("Zum"), required=True)
     reason = StringField(_l("Anlass"), validators=[Optional(), Length(max=500)])
+
+
+class PlotEditForm(FlaskForm):
+    grave_type = SelectField(_l("Grabart"), choices=[], validators=[InputRequired()])
+    x = _number(_l("Lageplan: x"), 0, 100_000, required=False)
+    y = _number(_l("Lageplan: y"), 0, 100_000, required=False)
+    notes = TextAreaField(_l("Notizen"), validators=[Optional(), Length(max=LONG_TEXT_MAX)])

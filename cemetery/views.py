@@ -29,6 +29,7 @@ from cemetery.forms import (
     EndRightForm,
     ExtendRightForm,
     GraveTypeForm,
+    PlotEditForm,
     PlotForm,
     PlotRowForm,
     SectionForm,
@@ -76,6 +77,16 @@ def _endpoint(name: str, **values: Any) -> str | None:
     if name not in current_app.view_functions:
         return None
     return url_for(name, **values)
+
+
+MAP_PAGE = "cemetery_map.section_map"
+
+
+def _map_link(cemetery_id: int, section_id: int | None, plot_id: int | None = None) -> str | None:
+    """The section map (when that page exists and the plot has a section)."""
+    if section_id is None:
+        return None
+    return _endpoint(MAP_PAGE, cemetery_id=cemetery_id, section_id=section_id, plot=plot_id)
 
 
 def _manager() -> bool:
@@ -127,6 +138,7 @@ def detail(cemetery_id: int):
             "counts": register.plot_counts(g.tenant, cemetery),
             "section_form": SectionForm(formdata=None),
             "weekdays": _weekday_names(),
+            "map_link": _map_link,
         }
     return render_template(
         "cemetery/detail.html",
@@ -224,6 +236,7 @@ def create_section(cemetery_id: int):
         counts=register.plot_counts(g.tenant, cemetery),
         section_form=form,
         weekdays=_weekday_names(),
+        map_link=_map_link,
     )
 
 
@@ -264,7 +277,7 @@ def plots(cemetery_id: int):
         sections=register.sections(g.tenant, cemetery),
         grave_types=list(known.values()),
         status_labels=STATUS_LABELS,
-        map_url=_endpoint,
+        map_url=_map_link(cemetery.id, section.id) if section else None,
     )
 
 
@@ -368,6 +381,7 @@ def _plot_page(plot: Plot, **forms: Any):
             "reservations.case_invoice_page", invoice_id=invoice_id
         ),
         "today": register.local_today(g.tenant),
+        "map_url": _map_link(plot.cemetery_id, plot.section_id, plot.id),
     }
     return _shown_again("cemetery/register_plot.html", **context)
 
@@ -381,6 +395,32 @@ def plot(plot_id: int):
 def _done(plot: Plot, message: str):
     flash(message, "success")
     return redirect(url_for(".plot", plot_id=plot.id))
+
+
+@bp.route("/plots/<int:plot_id>/edit", methods=["GET", "POST"])
+@requires(can_manage_cemetery)
+def edit_plot(plot_id: int):
+    plot = _scoped_plot(plot_id)
+    form = PlotEditForm(obj=plot)
+    _grave_type_choices(form)
+    if request.method == "GET":
+        form.grave_type.data = plot.grave_type.key
+    if form.validate_on_submit():
+        try:
+            register.update_plot(
+                g.tenant,
+                current_actor(),
+                plot,
+                grave_type=form.grave_type.data,
+                notes=form.notes.data,
+                x=form.x.data,
+                y=form.y.data,
+            )
+        except ValidationFailed as error:
+            show_errors(form, error)
+        else:
+            return _done(plot, _("Die Grabstätte ist gespeichert."))
+    return _shown_again("cemetery/register_plot_edit.html", form=form, plot=plot)
 
 
 @bp.post("/plots/<int:plot_id>/block")

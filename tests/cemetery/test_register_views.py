@@ -3,6 +3,7 @@ bad input shown again (422, nothing written), and the actions working."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -82,6 +83,7 @@ STAFF_PAGES = [
     "/{cemetery}/plots/new",
     "/{cemetery}/plots/row",
     "/plots/{plot}",
+    "/plots/{plot}/edit",
     "/expired",
 ]
 ADMIN_PAGES = ["/grave-types", "/grave-types/new", "/grave-types/{grave_type}/edit"]
@@ -112,6 +114,7 @@ def test_pages_need_a_login_and_the_role(
 
 
 POSTS = [
+    "/plots/{plot}/edit",
     "/{cemetery}/sections",
     "/{cemetery}/plots/new",
     "/{cemetery}/plots/row",
@@ -132,7 +135,7 @@ def test_posts_are_refused_for_other_roles(client, login, tenant, funeral_home, 
     assert client.post(target, data={"years": "1", "reason": "x"}).status_code == 403
 
 
-@pytest.mark.parametrize("path", STAFF_PAGES[1:6] + POSTS)
+@pytest.mark.parametrize("path", STAFF_PAGES[1:7] + POSTS)
 def test_objects_of_another_tenant_are_404(client, login, tenant, admin, other, path):
     _tenant, cemetery, plot, right = other
     login(admin)
@@ -506,3 +509,31 @@ def test_admin_adds_and_edits_grave_types(client, login, tenant, admin):
         },
     )
     assert response.status_code == 422
+
+
+def test_edit_a_plot(client, login, tenant, clerk, wahlgrab):
+    plot, _right = wahlgrab
+    login(clerk)
+    target = url(tenant, f"/plots/{plot.id}/edit")
+    assert re.search(
+        r'<option selected value="wahlgrab"|value="wahlgrab" selected',
+        client.get(target).get_data(as_text=True),
+    )
+    response = client.post(target, data={"grave_type": "nix", "x": "1"})
+    assert response.status_code == 422
+    response = client.post(target, data={"grave_type": "urnenwahlgrab", "x": "7", "notes": "Hecke"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    plot = db.session.get(Plot, plot.id)
+    assert (plot.grave_type.key, plot.x, plot.notes) == ("urnenwahlgrab", 7, "Hecke")
+
+
+def test_links_to_the_grave_search_and_the_section_map(client, login, tenant, clerk, wahlgrab, app):
+    plot, _right = wahlgrab
+    page = client.get(url(tenant, f"/{plot.cemetery_id}")).get_data(as_text=True)
+    if "grave_search.index" in app.view_functions:
+        assert f"/{tenant.slug}/grave-search" in page
+    login(clerk)
+    page = client.get(url(tenant, f"/plots/{plot.id}")).get_data(as_text=True)
+    if "cemetery_map.section_map" in app.view_functions:
+        assert f"/sections/{plot.section_id}/map?plot={plot.id}" in page
