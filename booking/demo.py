@@ -23,6 +23,7 @@ from booking.tenants import localtime
 from booking.tenants.models import Tenant
 from booking.tenants.service import create_tenant
 from booking.transaction import CommandGroup
+from cemetery import fees as cemetery_fees
 from cemetery.models import Cemetery
 
 demo_cli = CommandGroup("demo", help="Demo data.")
@@ -54,6 +55,7 @@ def seed(now: datetime | None = None) -> list[tuple[str, str, str | None]]:
     halls = seed_demo_resources(tenant, users["hausmeister@musterhausen.example"])
     seed_demo_bookings(tenant, users, halls, club, now or utcnow())
     seed_demo_cemetery(tenant)
+    cemetery_fees.load_example(tenant, None)  # Friedhofsgebühren: config/cemetery_fees.example.json
     return list(DEMO_ACCOUNTS)
 
 
