@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import InputRequired, NumberRange, Optional
@@ -37,6 +37,7 @@ from booking.audit import service as audit
 from booking.core import Conflict, DomainError, Forbidden, NotFound, ValidationFailed, utcnow
 from booking.extensions import db
 from booking.fees import invoices
+from booking.fees.models import Invoice
 from booking.forms import flash_error, show_errors
 from booking.tenants.models import Tenant
 from booking.tenants.service import get_scoped, scoped
@@ -48,6 +49,7 @@ from cemetery.models import (
     Burial,
     Contact,
     GraveRight,
+    GraveRightEvent,
     Plot,
 )
 
@@ -212,6 +214,7 @@ def link_contact(
     before = {"user_id": contact.user_id}
     contact.user_id = user.id if user is not None else None
     db.session.flush()
+    _follow_invoices(tenant, contact, before["user_id"], contact.user_id)
     audit.record(
         tenant,
         actor,
@@ -222,6 +225,34 @@ def link_contact(
         now=now,
     )
     return contact
+
+
+def _follow_invoices(tenant: Tenant, contact: Contact, old: int | None, new: int | None) -> None:
+    """The invoices of the contact's rights (billed before the link, so
+    without an account) follow the link: the linked account sees and pays
+    them; unlinking takes them away from the old account."""
+    invoice_ids = (
+        select(GraveRightEvent.invoice_id)
+        .join(GraveRight, GraveRight.id == GraveRightEvent.right_id)
+        .where(
+            GraveRight.tenant_id == tenant.id,
+            GraveRight.holder_id == contact.id,
+            GraveRightEvent.invoice_id.is_not(None),
+        )
+    )
+    owner = Invoice.user_id.is_(None) if old is None else Invoice.user_id == old
+    db.session.execute(
+        update(Invoice)
+        .where(
+            Invoice.tenant_id == tenant.id,
+            Invoice.booking_id.is_(None),
+            Invoice.id.in_(invoice_ids),
+            owner,
+        )
+        .values(user_id=new)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
 
 
 def letters_to_write(tenant: Tenant, today: date, months: int) -> list[GraveRight]:

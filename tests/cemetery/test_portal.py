@@ -335,3 +335,44 @@ def test_letters_list_holders_without_email_and_notes_the_letter(
     other = make_tenant("anderswo")
     assert client.post(f"/{other.slug}/my-graves/letters/{r1.id}/done").status_code in (403, 404)
     assert client.post(f"{_base(tenant)}/letters/99999999999999/done").status_code == 404
+
+
+def test_invoices_billed_before_the_link_follow_it(
+    client, login, tenant, clerk, other_citizen, cemetery, make_plot
+):
+    from booking.core import utcnow
+    from cemetery.models import GraveRightEvent
+    from tests.cemetery.conftest import grave_type_of
+
+    fees.set_schedule(tenant, None, SCHEDULE)
+    contact = make_contact(tenant, "Otto Other")
+    row = make_right(tenant, make_plot(cemetery, "E-1"), contact)
+    fee = fees.extension_fee(tenant, grave_type_of(tenant, "wahlgrab"), 2)
+    invoice = fees.bill(tenant, fee, contact=contact, now=utcnow())
+    assert invoice.user_id is None
+    db.session.add(
+        GraveRightEvent(
+            tenant_id=tenant.id,
+            right_id=row.id,
+            kind="extended",
+            on_date=date.today(),
+            years=2,
+            invoice_id=invoice.id,
+        )
+    )
+    db.session.commit()
+    login(clerk)
+    client.post(
+        f"{_base(tenant)}/link", data={"contact_id": contact.id, "email": other_citizen.email}
+    )
+    db.session.expire_all()
+    assert db.session.get(Invoice, invoice.id).user_id == other_citizen.id
+    client.get("/account/logout")
+    login(other_citizen)
+    assert client.get(f"/{tenant.slug}/invoices/{invoice.id}").status_code == 200
+    assert invoice.number in client.get(_base(tenant) + "/").get_data(as_text=True)
+    client.get("/account/logout")
+    login(clerk)
+    client.post(f"{_base(tenant)}/link", data={"contact_id": contact.id, "unlink": "y"})
+    db.session.expire_all()
+    assert db.session.get(Invoice, invoice.id).user_id is None
