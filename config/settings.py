@@ -60,6 +60,8 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     # How long an online booking is held for its payment (a tenant may differ).
     "PAYMENT_HOLD_MINUTES": (30, _int),
     "SERIES_MAX_OCCURRENCES": (60, _int),
+    # cemetery.right_expiry writes to holders this many months before their right ends.
+    "CEMETERY_EXPIRY_NOTICE_MONTHS": (6, _int),
     "LOG_LEVEL": ("INFO", str),
     # Argon2id cost for password hashes (argon2-cffi's RFC 9106 low-memory defaults).
     "ARGON2_TIME_COST": (3, _int),
