@@ -24,6 +24,7 @@ from booking.fees.models import Invoice
 from booking.tenants.models import Tenant
 from booking.tenants.service import in_tenant, scoped
 from cemetery import fees
+from cemetery.access import is_holder
 from cemetery.models import (
     ACTIVE_BURIAL_STATUSES,
     Burial,
@@ -425,8 +426,10 @@ def extend_right(
 ) -> tuple[GraveRight, Invoice | None]:
     """Extend an active right by whole ``years`` (1–100) from its end;
     only for extendable grave types (else 422). Billed per year
-    (``fees.extension_fee``) to the holder; the expiry letter is due anew."""
-    require_manage(tenant, actor)
+    (``fees.extension_fee``) to the holder; the expiry letter is due anew.
+    Staff, or the holder themself (the family portal)."""
+    if actor is None or not is_holder(actor, right) or right.tenant_id != tenant.id:
+        require_manage(tenant, actor)
     return _extend(tenant, actor, right, years, now=now or utcnow(), bill=bill, reason=reason)
 
 

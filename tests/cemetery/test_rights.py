@@ -186,6 +186,20 @@ def test_years_until_refuses_a_day_inside_the_right(app):
     assert "until" in refusal.value.fields
 
 
+def test_the_holder_may_extend_their_own_right(
+    app, tenant, citizen, other_citizen, cemetery, make_plot
+):
+    mine = rights.find_or_create_contact(tenant, name="Carla Citizen", user_id=citizen.id)
+    plot = make_plot(cemetery, "W-H", "wahlgrab")
+    right = rights.acquire_right(tenant, None, plot, mine, start=date(2000, 5, 1), bill=False)
+    rights.extend_right(tenant, citizen, right, 2, bill=False)
+    assert right.end_date == date(2032, 5, 1) and right.events[-1].actor_id == citizen.id
+    with pytest.raises(Forbidden):
+        rights.extend_right(tenant, other_citizen, right, 2, bill=False)
+    with pytest.raises(Forbidden):
+        rights.transfer_right(tenant, citizen, right, mine, on=TODAY)
+
+
 # --- transfer, surrender, close ------------------------------------------------------
 
 
