@@ -312,8 +312,15 @@ def seed_demo_bookings(tenant, users, halls, club, now: datetime) -> None:
         _book(tenant, actor, sports, day, hours, title, now=now - timedelta(hours=ago), **options)
 
 
-def seed_demo_cemetery(tenant: Tenant) -> Cemetery:
-    """The demo cemetery with its chapel (Trauerhalle) and crew as resources."""
+def seed_demo_cemetery(tenant: Tenant, now: datetime | None = None) -> Cemetery:
+    """The demo cemetery with its chapel (Trauerhalle) and crew as resources,
+    and its register taken over from config/cemetery_register.example.csv
+    (sections, plots, grave rights with holders, past burials)."""
+    from pathlib import Path
+
+    from cemetery import importer
+
+    register = Path(__file__).resolve().parent.parent / "config" / "cemetery_register.example.csv"
     chapel = resources.create_resource(
         tenant,
         None,
@@ -333,6 +340,18 @@ def seed_demo_cemetery(tenant: Tenant) -> Cemetery:
     )
     db.session.add(cemetery)
     db.session.flush()
+    report = importer.import_register(
+        tenant,
+        None,
+        cemetery,
+        register.read_bytes(),
+        filename=register.name,
+        now=now,
+    )
+    if not report.ok:
+        raise click.ClickException(
+            "The example register does not import: " + "; ".join(report.lines()[:10])
+        )
     return cemetery
 
 

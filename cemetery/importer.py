@@ -1172,7 +1172,10 @@ def _write(
         chunk = new_plots[start : start + CHUNK]
         rows = []
         for plan in chunk:
-            numeric = bool(plan.row and plan.row.isdigit() and plan.number.isdigit())
+            # Drawn on the section's map where row and number are numbers
+            # (a field without rows: one line).
+            drawn = _small_number(plan.number) and (plan.row is None or _small_number(plan.row))
+            map_row = int(plan.row) if drawn and plan.row else 1
             rows.append(
                 {
                     "tenant_id": tenant.id,
@@ -1182,11 +1185,14 @@ def _write(
                     "code": plan.code,
                     "row": plan.row,
                     "number": plan.number,
-                    "sort_key": default_sort_key(plan.row, plan.number),
-                    "x": (int(plan.number) - 1) * MAP_STEP_X if numeric else None,
-                    "y": (int(plan.row) - 1) * MAP_STEP_Y if numeric else None,
-                    "width": MAP_WIDTH if numeric else None,
-                    "height": MAP_HEIGHT if numeric else None,
+                    "sort_key": default_sort_key(
+                        plan.row if plan.row and plan.row.isascii() else None,
+                        plan.number if plan.number.isascii() else None,
+                    ),
+                    "x": max(int(plan.number) - 1, 0) * MAP_STEP_X if drawn else None,
+                    "y": max(map_row - 1, 0) * MAP_STEP_Y if drawn else None,
+                    "width": MAP_WIDTH if drawn else None,
+                    "height": MAP_HEIGHT if drawn else None,
                     "notes": plan.notes,
                     "blocked": False,
                     "created_at": now,
@@ -1313,6 +1319,10 @@ def _write(
         "rights": len(new_rights),
         "burials": len(burials),
     }
+
+
+def _small_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 4
 
 
 def _planned_counts(plans: list[_PlotPlan], tenant: Tenant, cemetery: Cemetery) -> dict[str, int]:
