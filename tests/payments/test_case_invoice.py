@@ -269,3 +269,34 @@ def test_paid_online_after_a_clerk_recorded_the_transfer_is_refunded(
         is not None
     )
     assert db.session.get(Invoice, case_invoice.id).status == "paid"
+
+
+def test_staff_refund_of_a_case_invoice_returns_to_its_page(
+    client, login, tenant, clerk, case_invoice
+):
+    invoices.mark_paid(tenant, clerk, case_invoice, date.today(), None, utcnow())
+    db.session.commit()
+    login(clerk)
+    page = _page(client, tenant, case_invoice).get_data(as_text=True)
+    assert "Erstattung erfassen" in page
+    answer = client.post(
+        f"/{tenant.slug}/staff/invoices/{case_invoice.id}/refund",
+        data={"amount": "20,00", "reason": "staff", "reference": "Rückzahlung"},
+    )
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith(f"/{tenant.slug}/invoices/{case_invoice.id}")
+    db.session.expire_all()
+    assert case_invoice.refunded_cents == 2000 and case_invoice.status == "partly_refunded"
+
+
+def test_booking_invoice_is_not_shown_as_a_case_invoice(
+    client, login, tenant, clerk, citizen, paid_hall, day
+):
+    from tests.payments.helpers import book
+
+    booking = book(tenant, citizen, paid_hall, day)
+    db.session.commit()
+    invoice = invoices.invoice_of(booking)
+    login(citizen)
+    assert client.get(f"/{tenant.slug}/invoices/{invoice.id}").status_code == 404
+    assert client.get(f"/{tenant.slug}/invoices/{invoice.id}/pay").status_code == 404
