@@ -40,7 +40,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 
 from booking.core import ValidationFailed, has_forbidden_characters, too_long
 from booking.extensions import db
@@ -75,7 +75,7 @@ class GraveHit:
     plot_id: int
 
 
-class Found(list):
+class Found(list[GraveHit]):
     """The hits (at most the limit), and ``more``: whether there were more."""
 
     more: bool = False
@@ -141,11 +141,12 @@ def _shown(tenant: Tenant, cemetery: Cemetery) -> list[ColumnElement[bool]]:
     ]
 
 
-def _hits(tenant: Tenant, cemetery: Cemetery, match: ColumnElement[bool], limit: int) -> list:
-    rows = db.session.execute(
+def hits_query(tenant: Tenant, cemetery: Cemetery, words: list[str], limit: int) -> Select:
+    """The burials shown for ``words`` (from ``query_words``), in name order."""
+    key = Burial.deceased_name_key
+    return (
         select(
             Burial.id,
-            Burial.deceased_name_key,
             Burial.deceased_name,
             Burial.deceased_born,
             Burial.deceased_died,
@@ -156,11 +157,10 @@ def _hits(tenant: Tenant, cemetery: Cemetery, match: ColumnElement[bool], limit:
         )
         .join(Plot, Plot.id == Burial.plot_id)
         .outerjoin(Section, Section.id == Plot.section_id)
-        .where(*_shown(tenant, cemetery), match)
-        .order_by(Burial.deceased_name_key, Burial.deceased_died, Burial.id)
+        .where(*_shown(tenant, cemetery), *(_word_match(key, w) for w in words))
+        .order_by(key, Burial.deceased_died, Burial.id)
         .limit(limit)
     )
-    return list(rows)
 
 
 def search(tenant: Tenant, cemetery: Cemetery, name: Any, *, limit: int = DEFAULT_LIMIT) -> Found:
@@ -171,21 +171,20 @@ def search(tenant: Tenant, cemetery: Cemetery, name: Any, *, limit: int = DEFAUL
         raise ValueError("the cemetery belongs to another tenant")
     words = query_words(name)
     limit = max(1, min(int(limit), 500))
-    key = Burial.deceased_name_key
-    rows = _hits(tenant, cemetery, and_(*(_word_match(key, w) for w in words)), limit + 1)
+    rows = list(db.session.execute(hits_query(tenant, cemetery, words, limit + 1)))
     found = Found(
         GraveHit(
-            name=row[2],
-            born=row[3],
-            died=row[4],
+            name=dead,
+            born=born,
+            died=died,
             cemetery=cemetery.name,
             cemetery_id=cemetery.id,
-            section=row[8],
-            section_id=row[7],
-            plot_code=row[6],
-            plot_id=row[5],
+            section=section_name,
+            section_id=section_id,
+            plot_code=plot_code,
+            plot_id=plot_id,
         )
-        for row in rows[:limit]
+        for _id, dead, born, died, plot_id, plot_code, section_id, section_name in rows[:limit]
     )
     found.more = len(rows) > limit
     return found

@@ -147,6 +147,19 @@ def test_results_are_capped_and_say_there_are_more(tenant, cemetery, make_plot, 
     assert len(exact) == 7 and not exact.more
 
 
+def test_the_search_walks_the_name_index_of_the_cemetery(app, tenant, cemetery, database):
+    """SQLite's plan (PostgreSQL's depends on the table's statistics): the
+    index (cemetery_id, deceased_name_key), which also gives the order."""
+    if database != "sqlite":
+        pytest.skip("query plans are compared on SQLite")
+    statement = search.hits_query(tenant, cemetery, search.query_words("Schm"), 51)
+    sql = str(statement.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
+    plan = " ".join(
+        str(row) for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+    )
+    assert "ix_burial_cemetery_name" in plan
+
+
 # --- the page -------------------------------------------------------------------------------
 
 
