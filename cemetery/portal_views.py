@@ -26,7 +26,7 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, IntegerField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from booking import transaction
@@ -328,6 +328,9 @@ class ExtensionForm(FlaskForm):
         _l("Verlängern um (Jahre)"),
         validators=[InputRequired(), NumberRange(min=1, max=MAX_EXTENSION_YEARS)],
     )
+    # The end the holder saw with the fee: a second submit (a double click,
+    # another tab) after the first extended the right is refused.
+    end = HiddenField()
 
 
 class LinkForm(FlaskForm):
@@ -412,7 +415,22 @@ def extend_submit(right_id: int):
     tenant = g.tenant
     user = current_actor()
     right = own_right(tenant, user, right_id)
+    # One application at a time per right (PostgreSQL: the row lock; SQLite
+    # holds the write lock already), then the end the holder saw.
+    db.session.execute(select(GraveRight.id).where(GraveRight.id == right.id).with_for_update())
+    db.session.refresh(right)
     form = ExtensionForm()
+    if form.end.data and form.end.data != right.end_date.isoformat():
+        transaction.fail()
+        flash(
+            _(
+                "Das Nutzungsrecht wurde inzwischen schon verlängert (bis zum %(end)s). "
+                "Bitte prüfen Sie, ob Sie noch weiter verlängern möchten.",
+                end=right.end_date.strftime("%d.%m.%Y"),
+            ),
+            "error",
+        )
+        return redirect(url_for(".index"))
     if not right.plot.grave_type.extendable:
         transaction.fail()
         return _extension_page(right, form, None, 422)

@@ -376,3 +376,17 @@ def test_invoices_billed_before_the_link_follow_it(
     client.post(f"{_base(tenant)}/link", data={"contact_id": contact.id, "unlink": "y"})
     db.session.expire_all()
     assert db.session.get(Invoice, invoice.id).user_id is None
+
+
+def test_a_second_submit_does_not_extend_twice(client, login, tenant, citizen, wahl_right):
+    login(citizen)
+    path = f"{_base(tenant)}/rights/{wahl_right.id}/extend"
+    page = client.get(f"{path}?years=3").get_data(as_text=True)
+    assert 'name="end" value="2030-04-30"' in page
+    data = {"years": "3", "end": "2030-04-30"}
+    assert client.post(path, data=data).status_code == 302
+    again = client.post(path, data=data)
+    assert again.status_code == 302 and again.headers["Location"].endswith("/my-graves/")
+    db.session.expire_all()
+    assert wahl_right.end_date == date(2033, 4, 30)
+    assert len(db.session.scalars(select(Invoice)).all()) == 1
