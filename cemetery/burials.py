@@ -327,6 +327,7 @@ def _book(
     period: tuple[datetime, datetime],
     title: str,
     now: datetime,
+    note: str | None = None,
 ) -> Booking:
     """A confirmed booking of ``resource`` for ``period`` (origin
     ``burial``), its claims written: 409 when taken (on PostgreSQL the
@@ -346,6 +347,7 @@ def _book(
         origin="burial",
         status="confirmed",
         title=title,
+        note=note,
         user_id=actor.id if actor is not None else None,
         now=now,
     )
@@ -360,15 +362,31 @@ def _book(
     return booking
 
 
+def booking_note(burial: Burial) -> str:
+    """What the staff feed and the day's bookings say about the burial
+    (the feed's DESCRIPTION shows a booking's note): plot, place, kind."""
+    section = burial.plot.section.name if burial.plot.section else None
+    where = f"{burial.plot.code} ({section})" if section else burial.plot.code
+    return str(
+        _l(
+            "Grabstätte %(plot)s, Platz %(place)d, %(kind)s",
+            plot=where,
+            place=burial.place,
+            kind=KIND_NAMES[burial.kind],
+        )
+    )
+
+
 def _book_appointment(tenant: Tenant, actor: User | None, burial: Burial, now: datetime) -> None:
     cemetery = burial.cemetery
     chapel_period, crew_period = periods_of(cemetery, burial.start_at, burial.ceremony_minutes)
     title = _title(burial)
+    note = booking_note(burial)
     if chapel_period is not None:
         burial.chapel_booking_id = _book(
-            tenant, actor, cemetery.chapel, chapel_period, title, now
+            tenant, actor, cemetery.chapel, chapel_period, title, now, note
         ).id
-    burial.crew_booking_id = _book(tenant, actor, cemetery.crew, crew_period, title, now).id
+    burial.crew_booking_id = _book(tenant, actor, cemetery.crew, crew_period, title, now, note).id
 
 
 def bookings_of(burial: Burial) -> list[Booking]:
@@ -673,6 +691,7 @@ def create_burial(
 
 
 KIND_LABELS = {"coffin": _l("einen Sarg"), "urn": _l("eine Urne")}
+KIND_NAMES = {"coffin": _l("Sarg"), "urn": _l("Urne")}
 
 
 def _bill(tenant: Tenant, burial: Burial, now: datetime) -> Invoice | None:
