@@ -16,7 +16,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager
 
 from booking.accounts.models import User
 from booking.audit import service as audit
@@ -837,6 +837,14 @@ def status_of(tenant: Tenant, plot: Plot, today: date | None = None) -> str:
     return plot_statuses(tenant, [plot.id], today or local_today(tenant))[plot.id]
 
 
+def plots_of(tenant: Tenant) -> Any:
+    """``in_tenant(Plot, tenant)`` for queries that also filter by cemetery
+    or section: written as ``tenant_id + 0`` so that SQLite's planner (which
+    has no statistics) takes the cemetery's or section's index rather than
+    walking every plot of the tenant by ``ix_plot_tenant_id``."""
+    return (Plot.tenant_id + 0) == tenant.id
+
+
 def list_plots(
     tenant: Tenant,
     cemetery: Cemetery,
@@ -849,17 +857,21 @@ def list_plots(
     """The cemetery's plots (of one grave type, in one section) with their
     status, in plot order (section, sort key, code); two queries."""
     today = today or local_today(tenant)
-    conditions = [in_tenant(Plot, tenant), Plot.cemetery_id == cemetery.id]
+    conditions = [plots_of(tenant)]
+    if section_id is not None:
+        # The section's index (its plots), not the cemetery's (all of them).
+        conditions += [Plot.section_id == section_id, (Plot.cemetery_id + 0) == cemetery.id]
+    else:
+        conditions.append(Plot.cemetery_id == cemetery.id)
     if grave_type is not None:
         conditions.append(Plot.grave_type_id == _grave_type(tenant, grave_type).id)
-    if section_id is not None:
-        conditions.append(Plot.section_id == section_id)
     statuses = plot_statuses(tenant, select(Plot.id).where(*conditions), today)
     plots = db.session.scalars(
         select(Plot)
+        .join(GraveType, GraveType.id == Plot.grave_type_id)
         .outerjoin(Section, Section.id == Plot.section_id)
         .where(*conditions)
-        .options(selectinload(Plot.grave_type), selectinload(Plot.section))
+        .options(contains_eager(Plot.grave_type), contains_eager(Plot.section))
         .order_by(Section.name, Plot.sort_key, Plot.code)
     )
     pairs = [(plot, statuses.get(plot.id, "free")) for plot in plots]

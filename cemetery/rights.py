@@ -22,7 +22,7 @@ from booking.core import Conflict, ValidationFailed, utcnow
 from booking.extensions import db
 from booking.fees.models import Invoice
 from booking.tenants.models import Tenant
-from booking.tenants.service import in_tenant, scoped
+from booking.tenants.service import scoped
 from cemetery import fees
 from cemetery.access import is_holder
 from cemetery.models import (
@@ -36,7 +36,15 @@ from cemetery.models import (
     Plot,
     Section,
 )
-from cemetery.register import CHECK, _int, _raise, _text, local_today, require_manage
+from cemetery.register import (
+    CHECK,
+    _int,
+    _raise,
+    _text,
+    local_today,
+    plots_of,
+    require_manage,
+)
 from cemetery.rules import add_years, term_end, years_to_cover
 
 TERM_MAX = 100  # years: of a right, of one extension
@@ -684,7 +692,7 @@ def _free_plots(
         select(Plot)
         .outerjoin(Section, Section.id == Plot.section_id)
         .where(
-            in_tenant(Plot, tenant),
+            plots_of(tenant),
             Plot.cemetery_id == cemetery.id,
             Plot.grave_type_id == grave_type.id,
             Plot.blocked.is_(False),
