@@ -28,6 +28,7 @@ from booking.i18n import (
 from booking.logs import redact
 from booking.tenants import localtime
 from booking.tenants.service import get_tenant_by_slug
+from cemetery.access import holds_graves
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +207,8 @@ def init_app(app: Flask) -> None:
         return {
             "tenant": tenant,
             "tenant_roles": roles,
+            # Asked only by the navigation, only for a signed-in user.
+            "holds_graves": lambda: tenant is not None and holds_graves(current_user, tenant),
             "current_locale": current_language(),
             "languages": app.config["LANGUAGES"],
         }

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from booking.accounts.access import has_role, is_staff
+from booking.extensions import db
 from booking.tenants.models import Tenant
-from cemetery.models import Burial, GraveRight
+from cemetery.models import Burial, Contact, GraveRight
 
 
 def can_manage_cemetery(user: Any, tenant: Tenant) -> bool:
@@ -46,6 +49,15 @@ def can_view_burial(user: Any, burial: Burial) -> bool:
 def can_cancel_burial(user: Any, burial: Burial) -> bool:
     """Staff, and the requesting funeral home while it is not done."""
     return burial.status in ("requested", "confirmed") and can_view_burial(user, burial)
+
+
+def holds_graves(user: Any, tenant: Tenant) -> bool:
+    """Whether the account is linked to a holder contact of ``tenant`` (the
+    navigation then offers "Meine Gräber")."""
+    if getattr(user, "is_authenticated", False) is not True:
+        return False
+    query = select(Contact.id).where(Contact.tenant_id == tenant.id, Contact.user_id == user.id)
+    return db.session.scalar(select(query.exists())) is True
 
 
 def is_holder(user: Any, right: GraveRight) -> bool:
