@@ -54,11 +54,9 @@ def import_command(file: Path, slug: str, cemetery_id: int | None, dry_run: bool
     if tenant is None:
         raise click.ClickException(f"No municipality {slug!r}.")
     cemetery = choose_cemetery(tenant, cemetery_id)
-    if file.stat().st_size > importer.MAX_BYTES * 10:
-        raise click.ClickException(f"{file} is too large.")
     data = file.read_bytes()
     report = importer.import_register(
-        tenant, None, cemetery, data, filename=file.name, dry_run=dry_run, max_bytes=None
+        tenant, None, cemetery, data, filename=file.name, dry_run=dry_run
     )
     for line in report.lines():
         click.echo(line)

@@ -115,6 +115,7 @@ def check_or_import():
         data,
         filename=(upload.filename or "")[:200] or None,
         dry_run=not form.import_now.data,
+        max_bytes=importer.MAX_BYTES,
     )
     if not report.ok:
         transaction.fail()

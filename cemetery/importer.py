@@ -22,12 +22,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 
@@ -196,35 +199,81 @@ class RowResult:
     plot: str | None = None  # "new" | "existing" | "again" (an earlier row's)
     grave_type: str | None = None
     right: str | None = None  # "new" | "existing" | "again"
-    right_text: str | None = None
+    # (holder or None, start, end, computed) and (name, kind, day, rest until,
+    # listed): formatted only when shown (a large file has many rows).
+    right_info: tuple[str | None, date, date, bool] | None = None
     burial: str | None = None  # "new" | "existing"
-    burial_text: str | None = None
+    burial_info: tuple[str, str, date, date, bool] | None = None
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def right_text(self) -> str | None:
+        return _right_text(self.right_info, _texts()) if self.right_info else None
+
+    @property
+    def burial_text(self) -> str | None:
+        return _burial_text(self.burial_info, _texts()) if self.burial_info else None
 
     def summary(self) -> list[str]:
         """What the row creates, as German sentences."""
+        texts = _texts()
         lines = []
         if self.code:
-            plot = {
-                "new": _("Grabstätte %(code)s neu (%(type)s)"),
-                "existing": _("Grabstätte %(code)s vorhanden (%(type)s)"),
-                "again": _("Grabstätte %(code)s wie oben (%(type)s)"),
-            }.get(self.plot or "", _("Grabstätte %(code)s (%(type)s)"))
+            plot = texts.get(f"plot_{self.plot}", texts["plot_"])
             lines.append(plot % {"code": self.code, "type": self.grave_type or "?"})
-        if self.right and self.right_text:
-            right = {
-                "new": _("Nutzungsrecht neu: %(right)s"),
-                "existing": _("Nutzungsrecht vorhanden: %(right)s"),
-                "again": _("Nutzungsrecht wie oben: %(right)s"),
-            }[self.right]
-            lines.append(right % {"right": self.right_text})
-        if self.burial and self.burial_text:
-            burial = {
-                "new": _("Bestattung neu: %(burial)s"),
-                "existing": _("Bestattung schon eingetragen: %(burial)s"),
-            }[self.burial]
-            lines.append(burial % {"burial": self.burial_text})
+        if self.right and self.right_info:
+            right = texts[f"right_{self.right}"]
+            lines.append(right % {"right": _right_text(self.right_info, texts)})
+        if self.burial and self.burial_info:
+            burial = texts[f"burial_{self.burial}"]
+            lines.append(burial % {"burial": _burial_text(self.burial_info, texts)})
         return lines
+
+
+_TEXTS: dict[str, dict[str, str]] = {}
+
+
+def _texts() -> dict[str, str]:
+    """The report's sentences in the current language, translated once."""
+    locale = str(get_locale())
+    if locale not in _TEXTS:
+        _TEXTS[locale] = {
+            "plot_new": _("Grabstätte %(code)s neu (%(type)s)"),
+            "plot_existing": _("Grabstätte %(code)s vorhanden (%(type)s)"),
+            "plot_again": _("Grabstätte %(code)s wie oben (%(type)s)"),
+            "plot_": _("Grabstätte %(code)s (%(type)s)"),
+            "right_new": _("Nutzungsrecht neu: %(right)s"),
+            "right_existing": _("Nutzungsrecht vorhanden: %(right)s"),
+            "right_again": _("Nutzungsrecht wie oben: %(right)s"),
+            "burial_new": _("Bestattung neu: %(burial)s"),
+            "burial_existing": _("Bestattung schon eingetragen: %(burial)s"),
+            "right": _("%(holder)s, %(start)s bis %(end)s"),
+            "right_period": _("%(start)s bis %(end)s"),
+            "computed": _(" (berechnet)"),
+            "burial": _("%(name)s (%(kind)s, bestattet %(day)s, Ruhezeit bis %(until)s%(listed)s)"),
+            "coffin": _("Sarg"),
+            "urn": _("Urne"),
+            "listed": _(", Grabsuche: ja"),
+        }
+    return _TEXTS[locale]
+
+
+def _right_text(info: tuple[str | None, date, date, bool], texts: dict[str, str]) -> str:
+    holder, start, end, computed = info
+    values = {"holder": holder, "start": _fmt(start), "end": _fmt(end)}
+    text = texts["right" if holder else "right_period"] % values
+    return text + texts["computed"] if computed else text
+
+
+def _burial_text(info: tuple[str, str, date, date, bool], texts: dict[str, str]) -> str:
+    name, kind, day, until, listed = info
+    return texts["burial"] % {
+        "name": name,
+        "kind": texts[kind],
+        "day": _fmt(day),
+        "until": _fmt(until),
+        "listed": texts["listed"] if listed else "",
+    }
 
 
 @dataclass
@@ -686,14 +735,7 @@ class _Checker:
                     ),
                 }
                 result.burial = "new"
-                result.burial_text = _(
-                    "%(name)s (%(kind)s, bestattet %(day)s, Ruhezeit bis %(until)s%(listed)s)",
-                    name=deceased,
-                    kind=_("Sarg") if kind == "coffin" else _("Urne"),
-                    day=_fmt(buried),
-                    until=_fmt(row.burial["rest_until"]),
-                    listed=_(", Grabsuche: ja") if consent else "",
-                )
+                result.burial_info = (deceased, kind, buried, row.burial["rest_until"], consent)
         else:
             given = [
                 LABELS[name] for name in ("born", "died", "burial_date", "kind") if values.get(name)
@@ -1018,11 +1060,11 @@ def _resolve_right(plan: _PlotPlan, today: date) -> None:
     if plan.existing_right is not None:
         right = plan.existing_right
         right_end = right.end_date
-        label = _("%(start)s bis %(end)s", start=_fmt(right.start_date), end=_fmt(right.end_date))
+        info = (None, right.start_date, right.end_date, False)
         for row in _rows_of(plan):
             if row.holder is not None or row.values.get("right_end"):
                 row.result.right = "existing"
-                row.result.right_text = label
+                row.result.right_info = info
     elif plan.holder is not None:
         term = plan.grave_type.default_term_years
         if plan.start is None:
@@ -1050,18 +1092,12 @@ def _resolve_right(plan: _PlotPlan, today: date) -> None:
             return  # reported with the row
         plan.new_right = True
         right_end = plan.end
-        label = _(
-            "%(holder)s, %(start)s bis %(end)s%(computed)s",
-            holder=plan.holder[0],
-            start=_fmt(plan.start),
-            end=_fmt(plan.end),
-            computed=_(" (berechnet)") if plan.right_computed else "",
-        )
+        info = (plan.holder[0], plan.start, plan.end, plan.right_computed)
         shown = False
         for row in _rows_of(plan):
             if row.holder is not None or row.values.get("right_end"):
                 row.result.right = "again" if shown else "new"
-                row.result.right_text = label
+                row.result.right_info = info
                 shown = True
     if right_end is None:
         return
@@ -1160,8 +1196,9 @@ def _write(
     }
     new_sections = sorted({p.section for p in plans if p.existing is None} - set(sections))
     if new_sections:
+        table = Section.__table__
         for section_id, name in db.session.execute(
-            insert(Section).returning(Section.id, Section.name, sort_by_parameter_order=True),
+            insert(table).returning(table.c.id, table.c.name),
             [{"tenant_id": tenant.id, "cemetery_id": cemetery.id, "name": n} for n in new_sections],
         ):
             sections[name] = section_id
@@ -1198,11 +1235,13 @@ def _write(
                     "created_at": now,
                 }
             )
-        ids = db.session.scalars(
-            insert(Plot).returning(Plot.id, sort_by_parameter_order=True), rows
-        ).all()
-        for plan, plot_id in zip(chunk, ids, strict=True):
-            plot_ids[plan.code] = plot_id
+        # RETURNING the code with the id: the rows may come back in any order
+        # (SQLite's batched inserts keep none).
+        table = Plot.__table__
+        for plot_id, code in db.session.execute(
+            insert(table).returning(table.c.id, table.c.code), rows
+        ):
+            plot_ids[code] = plot_id
     # Holders: the contact with this name and address, else a new one.
     wanted = {_holder_key(p.holder): p.holder for p in plans if p.new_right and p.holder}
     contacts: dict[tuple, int] = {}
@@ -1220,8 +1259,11 @@ def _write(
     new_contacts = [(key, holder) for key, holder in wanted.items() if key not in contacts]
     for start in range(0, len(new_contacts), CHUNK):
         chunk = new_contacts[start : start + CHUNK]
-        ids = db.session.scalars(
-            insert(Contact).returning(Contact.id, sort_by_parameter_order=True),
+        table = Contact.__table__
+        returned = db.session.execute(
+            insert(table).returning(
+                table.c.id, table.c.name, table.c.street, table.c.postcode, table.c.city
+            ),
             [
                 {
                     "tenant_id": tenant.id,
@@ -1233,16 +1275,17 @@ def _write(
                 }
                 for _key, holder in chunk
             ],
-        ).all()
-        for (key, _holder), contact_id in zip(chunk, ids, strict=True):
-            contacts[key] = contact_id
+        )
+        for contact_id, *holder in returned:
+            contacts[_holder_key(tuple(holder))] = contact_id
     # Rights and their history.
     right_ids = {p.code: p.existing_right.id for p in plans if p.existing_right is not None}
     new_rights = [p for p in plans if p.new_right]
     for start in range(0, len(new_rights), CHUNK):
         chunk = new_rights[start : start + CHUNK]
-        ids = db.session.scalars(
-            insert(GraveRight).returning(GraveRight.id, sort_by_parameter_order=True),
+        table = GraveRight.__table__
+        returned = db.session.execute(
+            insert(table).returning(table.c.id, table.c.plot_id),
             [
                 {
                     "tenant_id": tenant.id,
@@ -1257,9 +1300,11 @@ def _write(
                 }
                 for plan in chunk
             ],
-        ).all()
+        )
+        by_plot = {plot_ids[plan.code]: plan for plan in chunk}
         events = []
-        for plan, right_id in zip(chunk, ids, strict=True):
+        for right_id, plot_id in returned:
+            plan = by_plot[plot_id]
             right_ids[plan.code] = right_id
             events.append(
                 {
@@ -1280,7 +1325,7 @@ def _write(
                     "created_at": now,
                 }
             )
-        db.session.execute(insert(GraveRightEvent), events)
+        db.session.execute(insert(GraveRightEvent.__table__), events)
     # Burials.
     burials = []
     for plan in plans:
@@ -1311,7 +1356,7 @@ def _write(
                 }
             )
     for start in range(0, len(burials), CHUNK):
-        db.session.execute(insert(Burial), burials[start : start + CHUNK])
+        db.session.execute(insert(Burial.__table__), burials[start : start + CHUNK])
     return {
         "sections": len(new_sections),
         "plots": len(new_plots),
@@ -1348,17 +1393,22 @@ def import_register(
     tenant: Tenant,
     actor: User | None,
     cemetery: Cemetery,
-    data: bytes,
+    data: bytes | os.PathLike,
     *,
     filename: str | None = None,
     dry_run: bool = False,
-    max_bytes: int | None = MAX_BYTES,
+    max_bytes: int | None = None,
     now: datetime | None = None,
 ) -> ImportReport:
     """Check the file and, when it is clean and this is no dry run, write
     its plots, rights and burials (flushed, in the caller's transaction) with
     one audit entry. The report says per row what is (or would be) created
-    and every problem; with any problem nothing is written."""
+    and every problem; with any problem nothing is written. ``data``: the
+    file's bytes or its path; ``max_bytes``: refuse a larger file (the
+    upload page passes ``MAX_BYTES``)."""
+    if isinstance(data, os.PathLike):
+        filename = filename or Path(data).name
+        data = Path(data).read_bytes()
     require_manage(tenant, actor)
     if cemetery.tenant_id != tenant.id:
         raise ValidationFailed(CHECK, {"cemetery_id": [_("Unbekannter Friedhof.")]})
