@@ -358,6 +358,42 @@ def test_a_free_plot_gets_a_new_right_covering_the_rest_period(
     assert "holder" in refusal.value.fields
 
 
+def test_a_burial_on_29_february_and_a_childs_burial(app, tenant, cemetery, make_plot, holder):
+    leap = date(2028, 2, 29)
+    plot = make_plot(cemetery, "L-1", "urnenreihengrab")  # term 20 years
+    until = rest(cemetery, "coffin", leap)
+    assert until == date(2053, 2, 28)
+    right, _ = rights.right_for_burial(
+        tenant, None, plot, rest_until=until, burial_date=leap, holder=holder, now=NOW, bill=False
+    )
+    assert (right.start_date, right.end_date) == (leap, date(2053, 2, 28))
+    kind = register.grave_type_by_key(tenant, "kindergrab")
+    child = rest(cemetery, "coffin", TODAY, born=date(1990, 1, 1), grave_type=kind)
+    assert child == date(2042, 6, 15)  # a Kindergrab: the child's rest period
+    grave = make_plot(cemetery, "K-1", "kindergrab")
+    right, _ = rights.right_for_burial(
+        tenant,
+        None,
+        grave,
+        rest_until=child,
+        burial_date=TODAY,
+        holder=holder,
+        now=NOW,
+        bill=False,
+    )
+    assert right.end_date == date(2042, 6, 15)  # the term (15 years) covers it
+    with pytest.raises(ValidationFailed):  # a second, adult urn later outlasts it
+        rights.right_for_burial(
+            tenant,
+            None,
+            grave,
+            rest_until=rest(cemetery, "urn", date(2030, 1, 1)),
+            burial_date=date(2030, 1, 1),
+            holder=None,
+            now=NOW,
+        )
+
+
 # --- allocation ----------------------------------------------------------------------
 
 
