@@ -47,12 +47,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -70,7 +72,7 @@ TENANTS = 4
 HALLS_PER_TENANT = 5  # each with two parts
 ROOMS_PER_TENANT = 5
 USERS_PER_TENANT = 16  # each with an API token
-SEEDED_BOOKINGS_PER_TENANT = 100
+SEEDED_BOOKINGS_PER_TENANT = 50
 SECRET = "load-bench-secret-key-0123456789abcdef0123456789abcdef"
 KINDS = {"catalogue": 15, "week": 20, "busy": 20, "feed": 20, "booking": 25}
 
@@ -215,7 +217,7 @@ def app_env(url: str, redis: str) -> dict[str, str]:
 class Gunicorn:
     def __init__(self, url: str, redis: str, port: int, workers: int, logdir: Path):
         self.port = port
-        self.log = open(logdir / f"gunicorn-{port}.log", "w")  # noqa: SIM115
+        self.log = open(logdir / f"gunicorn-{port}.log", "a")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
                 str(VENV_BIN / "gunicorn"),
@@ -234,13 +236,16 @@ class Gunicorn:
         )
         self.wait_ready()
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 180) -> None:
         import httpx
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                sys.exit(f"gunicorn on {self.port} exited: see {self.log.name}")
+                self.log.close()
+                sys.exit(
+                    f"gunicorn on {self.port} exited:\n{Path(self.log.name).read_text()[-3000:]}"
+                )
             try:
                 answer = httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2)
                 if answer.status_code == 200 and self.workers():
@@ -248,6 +253,7 @@ class Gunicorn:
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
+        self.stop()
         sys.exit(f"gunicorn on {self.port} did not become healthy")
 
     def workers(self) -> list[int]:
@@ -580,14 +586,14 @@ def _fault_window(run: Run, began: float, ended: float) -> None:
     )
 
 
-def faulty(args, data: Seed, logdir: Path) -> bool:
+def faulty(args, fault: str, data: Seed, logdir: Path) -> bool:
     port = args.port
     server = Gunicorn(args.postgres, args.redis, port, args.workers, logdir)
     schedulers: list[Scheduler] = []
     events: dict[str, float] = {}
     base = f"http://127.0.0.1:{port}"
     try:
-        if args.fault == "kill-scheduler":
+        if fault == "kill-scheduler":
             schedulers = [Scheduler(args.postgres, args.redis, n) for n in ("first", "second")]
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and not any(s.started_at for s in schedulers):
@@ -598,7 +604,7 @@ def faulty(args, data: Seed, logdir: Path) -> bool:
         def inject() -> None:
             time.sleep(args.seconds / 3)
             events["fault"] = time.monotonic()
-            if args.fault == "pg-restart":
+            if fault == "pg-restart":
                 version, cluster = pg_cluster()
                 subprocess.run(
                     ["pg_ctlcluster", version, cluster, "stop", "-m", "fast"], check=True
@@ -607,7 +613,7 @@ def faulty(args, data: Seed, logdir: Path) -> bool:
                 time.sleep(args.down)
                 subprocess.run(["pg_ctlcluster", version, cluster, "start"], check=True)
                 events["up"] = time.monotonic()
-            elif args.fault == "kill-worker":
+            elif fault == "kill-worker":
                 victim = server.workers()[0]
                 os.kill(victim, signal.SIGKILL)
                 events["victim"] = victim
@@ -617,7 +623,7 @@ def faulty(args, data: Seed, logdir: Path) -> bool:
                 while time.monotonic() < deadline and victim in server.workers():
                     time.sleep(0.05)
                 events["up"] = time.monotonic()
-            elif args.fault == "kill-scheduler":
+            elif fault == "kill-scheduler":
                 holder = next(s for s in schedulers if s.started_at)
                 other = next(s for s in schedulers if s is not holder)
                 holder.kill()
@@ -636,19 +642,19 @@ def faulty(args, data: Seed, logdir: Path) -> bool:
         server.stop()
         for s in schedulers:
             s.stop()
-    report(run, args.seconds, f"fault {args.fault}: 1 gunicorn x {args.workers}, {args.clients}")
+    report(run, args.seconds, f"fault {fault}: 1 gunicorn x {args.workers}, {args.clients}")
     fault_at, up_at = events["fault"], events.get("up", events["fault"])
     after = sorted(
         (r for r in run.results if r.began >= fault_at),
         key=lambda r: r.began,
     )
     last_bad = max((r.began + r.seconds for r in after if r.outcome != "ok"), default=None)
-    if args.fault == "pg-restart":
+    if fault == "pg-restart":
         log(
             f"  PostgreSQL stopped {events['down'] - fault_at:.1f} s after the fault began,"
             f" down {up_at - events['down']:.1f} s"
         )
-    elif args.fault == "kill-worker":
+    elif fault == "kill-worker":
         log(
             f"  killed worker {int(events['victim'])}; gunicorn had {len(workers_after)} workers"
             f" again after {up_at - fault_at:.2f} s"
@@ -677,6 +683,20 @@ def faulty(args, data: Seed, logdir: Path) -> bool:
     return verify(args.postgres, run, since) and not any(r.status == 500 for r in run.results)
 
 
+def fresh(url: str, saved: Path) -> Seed:
+    """Wipe and seed the database; the seed (tokens) is saved for ``--reuse``."""
+    reset_postgres(url)
+    began = time.perf_counter()
+    data = seed(url)
+    saved.write_text(json.dumps({"tenants": data.tenants}))
+    log(
+        f"seeded {TENANTS} municipalities, {TENANTS * (3 * HALLS_PER_TENANT + ROOMS_PER_TENANT)}"
+        f" bookable resources, {TENANTS * SEEDED_BOOKINGS_PER_TENANT} bookings,"
+        f" {TENANTS * USERS_PER_TENANT} API tokens in {time.perf_counter() - began:.1f} s"
+    )
+    return data
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres", required=True, metavar="URL", help="wiped; name with bench")
@@ -686,29 +706,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=8731)
     parser.add_argument(
-        "--fault", choices=("pg-restart", "kill-worker", "kill-scheduler"), default=None
+        "--fault",
+        choices=("pg-restart", "kill-worker", "kill-scheduler"),
+        action="append",
+        help="repeatable: one run per fault, on the same seed",
     )
     parser.add_argument("--down", type=float, default=3, help="seconds PostgreSQL stays down")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the database seeded by the last run"
+    )
     parser.add_argument("--no-second", action="store_true", help="skip the two-instance run")
     args = parser.parse_args(argv)
     if not re.match(r"postgres(ql)?://", args.postgres):
         sys.exit("--postgres must be a postgresql:// URL")
-    import tempfile
-
-    reset_postgres(args.postgres)
-    began = time.perf_counter()
-    data = seed(args.postgres)
-    log(
-        f"seeded {TENANTS} municipalities, {TENANTS * (3 * HALLS_PER_TENANT + ROOMS_PER_TENANT)}"
-        f" bookable resources, {TENANTS * SEEDED_BOOKINGS_PER_TENANT} bookings,"
-        f" {TENANTS * USERS_PER_TENANT} API tokens in {time.perf_counter() - began:.1f} s"
-    )
+    saved = Path(tempfile.gettempdir()) / f"kb_load_seed_{args.postgres.rsplit('/', 1)[-1]}.json"
+    if args.reuse and saved.exists():
+        data = Seed(**json.loads(saved.read_text()))
+        log(f"reusing the seeded database ({saved})")
+    else:
+        data = fresh(args.postgres, saved)
     ok = True
     with tempfile.TemporaryDirectory() as folder:
         logdir = Path(folder)
         try:
             if args.fault:
-                ok = faulty(args, data, logdir)
+                for fault in args.fault:
+                    ok = faulty(args, fault, data, logdir) and ok
             else:
                 ok = plain(args, data, [args.port], logdir)
                 if not args.no_second:
