@@ -69,7 +69,7 @@ from booking.reservations.errors import conflict_items
 from booking.reservations.models import Booking
 from booking.resources.availability import is_holiday
 from booking.resources.models import Resource
-from booking.tenants.localtime import local_today, minutes_into_day, tenant_zone
+from booking.tenants.localtime import local_today, tenant_zone
 from booking.tenants.models import Tenant
 from booking.tenants.service import get_scoped, scoped
 from cemetery import fees, register, rights, rules
@@ -1062,7 +1062,6 @@ __all__ = [
     "day_sheet",
     "first_allowed_day",
     "mark_done",
-    "minutes_into_day",
     "propose_time",
     "status_of",
 ]
