@@ -631,3 +631,34 @@ def test_racing_for_the_last_place_of_the_day(app, tenant, make_cemetery, make_p
 def test_timestamps(app):
     assert datetime(2030, 6, 3, 6, 0, tzinfo=NOW.tzinfo) == NOW
     assert timedelta(days=3) == THU - TODAY
+
+
+def test_cancel_tells_the_other_side_and_every_step_is_audited(
+    app, tenant, cemetery, make_plot, funeral_home, clerk
+):
+    by_home = request(tenant, funeral_home, cemetery, make_plot(cemetery, "N-1"))
+    burials.cancel_burial(tenant, funeral_home, by_home, reason="Familie", now=NOW)
+    db.session.commit()
+    # The clerks hear of it; the funeral home gets its receipt.
+    assert sorted(m.to_address for m in outbox("burial_cancelled")) == sorted(
+        [clerk.email, funeral_home.email]
+    )
+    by_office = request(tenant, funeral_home, cemetery, make_plot(cemetery, "N-2"))
+    burials.propose_time(tenant, clerk, by_office, at(FRI, "11:00"), now=NOW)
+    burials.cancel_burial(tenant, clerk, by_office, reason="Halle gesperrt", now=NOW)
+    db.session.commit()
+    # Cancelled by the office: only the funeral home is told (no third mail to the clerk).
+    assert sorted(m.to_address for m in outbox("burial_cancelled")) == sorted(
+        [clerk.email, funeral_home.email, funeral_home.email]
+    )
+    actions = list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    for action in ("burial.create", "burial.propose", "burial.cancel"):
+        assert action in actions
+    assert by_office.cancel_reason == "Halle gesperrt"
+
+
+def test_burial_bookings_stay_out_of_the_approval_queue(app, tenant, cemetery, plot, funeral_home):
+    from booking.reservations import queries
+
+    request(tenant, funeral_home, cemetery, plot, ceremony_minutes=30)
+    assert queries.approval_queue(tenant) == []
