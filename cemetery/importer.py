@@ -845,6 +845,19 @@ def _plan(tenant: Tenant, cemetery: Cemetery, rows: list[_Row], today: date) -> 
             result.plot = "new"
         else:
             result.plot = "again"
+            if (values["section"], values.get("row") or None, values["number"]) != (
+                plan.section,
+                plan.row,
+                plan.number,
+            ):
+                result.problems.append(
+                    _(
+                        "Feld, Reihe und Nummer ergeben %(code)s wie in Zeile %(row)d, sind "
+                        "aber anders aufgeteilt.",
+                        code=plan.code,
+                        row=plan.first.result.number,
+                    )
+                )
             if plan.grave_type.id != row.grave_type.id:
                 result.problems.append(
                     _(
@@ -1244,18 +1257,7 @@ def _write(
             plot_ids[code] = plot_id
     # Holders: the contact with this name and address, else a new one.
     wanted = {_holder_key(p.holder): p.holder for p in plans if p.new_right and p.holder}
-    contacts: dict[tuple, int] = {}
-    if wanted:
-        names = sorted({key[0] for key in wanted})
-        for i in range(0, len(names), CHUNK):
-            for contact_id, name, street, postcode, city in db.session.execute(
-                select(Contact.id, Contact.name, Contact.street, Contact.postcode, Contact.city)
-                .where(
-                    in_tenant(Contact, tenant), func.lower(Contact.name).in_(names[i : i + CHUNK])
-                )
-                .order_by(Contact.id)
-            ):
-                contacts.setdefault(_holder_key((name, street, postcode, city)), contact_id)
+    contacts = _known_contacts(tenant, wanted)
     new_contacts = [(key, holder) for key, holder in wanted.items() if key not in contacts]
     for start in range(0, len(new_contacts), CHUNK):
         chunk = new_contacts[start : start + CHUNK]
@@ -1366,6 +1368,23 @@ def _write(
     }
 
 
+def _known_contacts(tenant: Tenant, wanted: dict[tuple, tuple]) -> dict[tuple, int]:
+    """The tenant's contacts among the holders ``wanted`` (same name and
+    address, case-insensitive, as ``rights.find_or_create_contact``)."""
+    contacts: dict[tuple, int] = {}
+    names = sorted({holder[0].lower() for holder in wanted.values()})
+    for i in range(0, len(names), CHUNK):
+        for contact_id, name, street, postcode, city in db.session.execute(
+            select(Contact.id, Contact.name, Contact.street, Contact.postcode, Contact.city)
+            .where(in_tenant(Contact, tenant), func.lower(Contact.name).in_(names[i : i + CHUNK]))
+            .order_by(Contact.id)
+        ):
+            key = _holder_key((name, street, postcode, city))
+            if key in wanted:
+                contacts.setdefault(key, contact_id)
+    return contacts
+
+
 def _small_number(text: str) -> bool:
     return text.isascii() and text.isdigit() and len(text) <= 4
 
@@ -1378,10 +1397,11 @@ def _planned_counts(plans: list[_PlotPlan], tenant: Tenant, cemetery: Cemetery) 
             )
         )
     )
+    wanted = {_holder_key(p.holder): p.holder for p in plans if p.new_right and p.holder}
     return {
         "sections": len({p.section for p in plans if p.existing is None} - existing_sections),
         "plots": sum(1 for p in plans if p.existing is None),
-        "contacts": len({_holder_key(p.holder) for p in plans if p.new_right and p.holder}),
+        "contacts": len(set(wanted) - set(_known_contacts(tenant, wanted))),
         "rights": sum(1 for p in plans if p.new_right),
         "burials": sum(
             1 for p in plans for b in p.burials if b.get("row") is not None and "existing" not in b

@@ -547,3 +547,34 @@ def test_another_tenants_cemetery_is_refused(tenant, cemetery, make_tenant, make
 def test_only_staff_may_import(tenant, cemetery, citizen):
     with pytest.raises(Forbidden):
         importer.import_register(tenant, citizen, cemetery, csv_bytes(*GOOD), now=NOW)
+
+
+def test_same_code_from_other_parts_is_a_problem(tenant, cemetery):
+    refused(
+        tenant,
+        cemetery,
+        "B;04;12;Wahlgrab;;;;;;;;;",
+        "B-04;;12;Wahlgrab;;;;;;;;;",
+        fragments=("ergeben B-04-12 wie in Zeile 2, sind aber anders aufgeteilt",),
+    )
+
+
+def test_a_known_holder_is_reused(tenant, cemetery):
+    from cemetery.rights import find_or_create_contact
+
+    known = find_or_create_contact(tenant, name="Jürgen Weiß")
+    db.session.commit()
+    report = run(tenant, cemetery, csv_bytes(UMLAUT_ROW), dry_run=True)
+    assert report.counts["contacts"] == 0
+    report = run(tenant, cemetery, csv_bytes(UMLAUT_ROW.replace("Jürgen Weiß", "JÜRGEN WEISS")))
+    assert report.ok, problems(report)
+    # "WEISS" is not "Weiß" to the database's lower(): a new contact.
+    assert report.counts["contacts"] == 1
+    report = run(
+        tenant,
+        cemetery,
+        csv_bytes(UMLAUT_ROW.replace("B;04;12", "B;04;13").replace("Käthe", "Karl")),
+    )
+    assert report.ok and report.counts["contacts"] == 0
+    right = db.session.scalar(select(GraveRight).join(Plot).where(Plot.code == "B-04-13"))
+    assert right.holder_id == known.id
