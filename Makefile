@@ -51,6 +51,15 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.booking
 	$(BIN)/python -m bench.jobs
 	$(BIN)/python -m bench.feeds
+	@# Over HTTP and the scaling curve need PostgreSQL (scratch databases, wiped).
+	@if pg_isready -q -h 127.0.0.1 -p 5432; then \
+	  $(BIN)/pip install --quiet -e ".[bench]" && \
+	  for db in kb_bench_load kb_bench_scale; do \
+	    psql -h 127.0.0.1 -U postgres -tAc "select 1 from pg_database where datname = '$$db'" | grep -q 1 \
+	      || psql -h 127.0.0.1 -U postgres -qc "create database $$db"; done && \
+	  $(BIN)/python -m bench.load --postgres postgresql://postgres@127.0.0.1:5432/kb_bench_load && \
+	  $(BIN)/python -m bench.scaling --postgres postgresql://postgres@127.0.0.1:5432/kb_bench_scale; \
+	else echo "bench.load, bench.scaling: skipped (no PostgreSQL on 127.0.0.1:5432)"; fi
 
 clean:
 	rm -rf $(VENV) $(MO) .pytest_cache .ruff_cache
