@@ -185,8 +185,11 @@ def new():
     for what was entered), POST books the chosen start."""
     me = current_actor()
     source = request.form if request.method == "POST" else request.args
-    cemetery = _chosen_cemetery(source.get("cemetery"))
-    if source.get("cemetery") and cemetery is None:
+    raw_cemetery = source.get("cemetery")
+    if raw_cemetery and not raw_cemetery.strip().isdigit():
+        abort(400, description="invalid cemetery")
+    cemetery = _chosen_cemetery(raw_cemetery)
+    if raw_cemetery and cemetery is None:
         raise NotFound(_("Nicht gefunden."))
     if request.method == "GET":
         form = BurialRequestForm(
@@ -202,6 +205,8 @@ def new():
             bad = [f for f in (form.from_day, form.ceremony_minutes) if f.process_errors]
             for f in bad:
                 f.errors = list(f.process_errors)
+            if form.ceremony.data and not bad and not form.ceremony_minutes.validate(form):
+                bad.append(form.ceremony_minutes)
             if bad:
                 status = 422
             else:

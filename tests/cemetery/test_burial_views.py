@@ -124,6 +124,19 @@ def test_bad_input_is_422(app, tenant, cemetery, plot, funeral_home, client, log
         },
     )
     assert slots_bad.status_code == 422
+    too_long = client.get(
+        f"{base}/new",
+        query_string={
+            "cemetery": cemetery.id,
+            "kind": "coffin",
+            "action": "slots",
+            "ceremony": "y",
+            "ceremony_minutes": "9999",
+        },
+    )
+    assert too_long.status_code == 422
+    assert client.get(f"{base}/new", query_string={"cemetery": "abc"}).status_code == 400
+    assert client.get(f"{base}/new", query_string={"cemetery": "99999"}).status_code == 404
     assert db.session.query(Burial).count() == 0
 
 
