@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField
+from wtforms.validators import InputRequired
 
 from booking import transaction
 from booking.accounts.access import current_actor, requires
@@ -38,7 +39,12 @@ def _allow_large_upload(_endpoint, _values) -> None:
 
 
 class ImportForm(FlaskForm):
-    cemetery_id = SelectField(_l("Friedhof"), coerce=str, validate_choice=False)
+    cemetery_id = SelectField(
+        _l("Friedhof"),
+        coerce=str,
+        validate_choice=False,  # an unknown id is a 404 (get_scoped), not a form error
+        validators=[InputRequired(_l("Bitte einen Friedhof wählen."))],
+    )
     file = FileField(
         _l("Datei (.xlsx oder .csv)"),
         validators=[FileRequired(_l("Bitte eine Datei wählen."))],

@@ -184,3 +184,25 @@ def test_upload_needs_the_csrf_token(csrf_app):
     )
     assert response.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(Plot)) == 3
+
+
+def test_no_cemetery_chosen_is_422(client, login, clerk, cemetery):
+    login(clerk)
+    response = client.post(
+        URL,
+        data={"file": (io.BytesIO(csv_bytes(*GOOD)), "r.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "Bitte einen Friedhof wählen." in response.get_data(as_text=True)
+    assert total() == 0
+
+
+def test_report_page_renders_problems_in_a_table(client, login, clerk, cemetery):
+    login(clerk)
+    bad = csv_bytes(*GOOD, "B;04;14;Familiengruft;;;;;;;;;", "B;04;15;Wahlgrab;;;;;;xx;;;")
+    page = post(client, cemetery, bad).get_data(as_text=True)
+    assert "<caption>Zeilen mit Fehlern</caption>" in page
+    assert '<th scope="row">6</th>' in page and '<th scope="row">7</th>' in page
+    assert '<th scope="row">2</th>' not in page  # clean rows are not listed
+    assert "2 Fehler" in page or "3 Fehler" in page
