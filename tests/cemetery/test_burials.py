@@ -662,3 +662,19 @@ def test_burial_bookings_stay_out_of_the_approval_queue(app, tenant, cemetery, p
 
     request(tenant, funeral_home, cemetery, plot, ceremony_minutes=30)
     assert queries.approval_queue(tenant) == []
+
+
+def test_a_saturday_burial_entered_by_a_clerk_is_billed_with_the_surcharge(
+    app, tenant, cemetery, plot, clerk, admin
+):
+    from booking.fees.models import Invoice
+
+    fees.set_schedule(
+        tenant, admin, {"burial_cents": {"urn": 30000}, "saturday_surcharge_cents": 15000}
+    )
+    db.session.commit()
+    burial = request(tenant, clerk, cemetery, plot, kind="urn", start=at(SAT, "10:00"))
+    invoice = db.session.get(Invoice, burial.invoice_id)
+    assert invoice.total_cents == 45000
+    assert invoice.subject == "cemetery"
+    assert invoice.recipient_name == "Max Mustermann"  # the holder of the new right
