@@ -122,6 +122,9 @@ def test_wildcard_characters_are_literal(tenant, cemetery, plot, bury):
     for query in ("%an", "an%", "Sch%", "S_hmidt", "an%na", "%%an", "\\an", "a_na"):
         assert "Anna Schmidt" not in names(search.search(tenant, cemetery, query)), query
     assert names(search.search(tenant, cemetery, "sch_")) == ["Anna Sch_dt"]
+    bury(plot, "Otto %Xan", place=3)  # "%an" is no word's beginning here
+    assert names(search.search(tenant, cemetery, "%an")) == []
+    assert names(search.search(tenant, cemetery, "%xa")) == ["Otto %Xan"]
 
 
 @pytest.mark.parametrize("query", ["", " ", "a", " a ", "%", "%%", "_a", "a%_", "1234", "ä "])
