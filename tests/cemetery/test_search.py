@@ -127,6 +127,15 @@ def test_wildcard_characters_are_literal(tenant, cemetery, plot, bury):
     assert names(search.search(tenant, cemetery, "%xa")) == ["Otto %Xan"]
 
 
+def test_quotes_and_backslashes_are_plain_text(tenant, cemetery, plot, bury):
+    bury(plot, "Seán O'Brien")
+    bury(plot, "Anna Schmidt", place=2)
+    assert names(search.search(tenant, cemetery, "o'br")) == ["Seán O'Brien"]
+    assert names(search.search(tenant, cemetery, "Sean")) == ["Seán O'Brien"]
+    for query in ("x' OR '1'='1", "an' --", "an\\' OR 1=1 --", "an\\"):
+        assert names(search.search(tenant, cemetery, query)) == [], query
+
+
 @pytest.mark.parametrize("query", ["", " ", "a", " a ", "%", "%%", "_a", "a%_", "1234", "ä "])
 def test_at_least_two_letters(tenant, cemetery, query):
     with pytest.raises(ValidationFailed) as refused:
