@@ -48,6 +48,7 @@ class ImportForm(FlaskForm):
     file = FileField(
         _l("Datei (.xlsx oder .csv)"),
         validators=[FileRequired(_l("Bitte eine Datei wählen."))],
+        render_kw={"accept": ".xlsx,.csv,.txt,text/csv"},
         description=_l(
             "Höchstens 10 MB. Eine Zeile je Grabstätte oder Bestattung, Spalten mit "
             "Überschriften wie Feld, Reihe, Nummer, Grabart, Nutzungsberechtigter, "
