@@ -546,11 +546,16 @@ class _Checker:
         result = RowResult(number=number)
         problems = result.problems
         values: dict[str, Any] = {}
+        # One look for control characters in the whole row, per cell only when found.
+        suspect = has_forbidden_characters("".join(c for c in cells if isinstance(c, str)))
         for name, index in columns.items():
             value = cells[index] if index < len(cells) else ""
+            if value == "":
+                values[name] = value
+                continue
             if isinstance(value, str):
                 value = " ".join(value.split()) if name != "notes" else value.strip()
-                if has_forbidden_characters(value):
+                if suspect and has_forbidden_characters(value):
                     problems.append(_("%(field)s: unzulässige Steuerzeichen.", field=LABELS[name]))
                     value = ""
                 limit = LIMITS.get(name)

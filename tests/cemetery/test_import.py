@@ -578,3 +578,16 @@ def test_a_known_holder_is_reused(tenant, cemetery):
     assert report.ok and report.counts["contacts"] == 0
     right = db.session.scalar(select(GraveRight).join(Plot).where(Plot.code == "B-04-13"))
     assert right.holder_id == known.id
+
+
+def test_control_characters_and_overlong_texts(tenant, cemetery):
+    refused(
+        tenant,
+        cemetery,
+        "B;04;12;Wahlgrab;Erika\x07Muster;;;;;;;;",
+        "B;04;13;Wahlgrab;" + "x" * 201 + ";;;;;;;;",
+        fragments=(
+            "Nutzungsberechtigter: unzulässige Steuerzeichen",
+            "Nutzungsberechtigter: höchstens 200 Zeichen",
+        ),
+    )
