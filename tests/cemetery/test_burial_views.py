@@ -222,3 +222,17 @@ def test_cancel_by_the_funeral_home(
     db.session.expire_all()
     assert db.session.get(Burial, burial.id).status == "cancelled"
     assert slots  # the module is importable from the views' side
+
+
+def test_a_clerk_enters_a_reihengrab_burial(app, tenant, cemetery, make_plot, clerk, client, login):
+    first = make_plot(cemetery, "R-01", "reihengrab", sort_key=1)
+    make_plot(cemetery, "R-02", "reihengrab", sort_key=2)
+    login(clerk)
+    page = client.get(f"/{tenant.slug}/burials/new", query_string={"cemetery": cemetery.id})
+    html = page.get_data(as_text=True)
+    assert "R-01" not in html  # Reihengräber are allocated, not chosen
+    data = {**form_data(cemetery, first), "plot": "", "grave_type": "reihengrab", "ceremony": ""}
+    response = client.post(f"/{tenant.slug}/burials/new", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    burial = db.session.scalars(select(Burial)).one()
+    assert (burial.plot_id, burial.status, burial.ceremony_minutes) == (first.id, "confirmed", 0)
