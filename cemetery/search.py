@@ -117,14 +117,14 @@ def _literal(word: str) -> str:
     return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _word_match(key: ColumnElement[str], word: str) -> ColumnElement[bool]:
+def _word_match(key: Any, word: str) -> ColumnElement[bool]:
     """``word`` begins the key or one of its words."""
     lit = _literal(word)
     patterns = [f"{lit}%", *(f"%{sep}{lit}%" for sep in WORD_SEPARATORS)]
     return or_(*(key.like(_inline(p, String), escape="\\") for p in patterns))
 
 
-def _inline(value: Any, type_: Any) -> BindParameter:
+def _inline(value: Any, type_: Any) -> BindParameter[Any]:
     """``value`` rendered into the statement (quoted by the dialect), not
     bound. With bound values PostgreSQL switches the prepared statement
     (psycopg prepares it from the 5th run on) to a generic plan that cannot
@@ -153,7 +153,9 @@ def _shown(tenant: Tenant, cemetery: Cemetery) -> list[ColumnElement[bool]]:
     ]
 
 
-def hits_query(tenant: Tenant, cemetery: Cemetery, words: list[str], limit: int) -> Select:
+def hits_query(
+    tenant: Tenant, cemetery: Cemetery, words: list[str], limit: int
+) -> Select[int, str, date | None, date, int, str, int, str]:
     """The burials shown for ``words`` (from ``query_words``), in name order."""
     key = Burial.deceased_name_key
     return (
@@ -183,7 +185,7 @@ def search(tenant: Tenant, cemetery: Cemetery, name: Any, *, limit: int = DEFAUL
         raise ValueError("the cemetery belongs to another tenant")
     words = query_words(name)
     limit = max(1, min(int(limit), 500))
-    rows = list(db.session.execute(hits_query(tenant, cemetery, words, limit + 1)))
+    rows: list[Any] = list(db.session.execute(hits_query(tenant, cemetery, words, limit + 1)))
     found = Found(
         GraveHit(
             name=dead,
