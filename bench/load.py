@@ -575,7 +575,7 @@ def plain(args, data: Seed, ports: list[int], logdir: Path) -> bool:
 
 
 def _fault_window(run: Run, began: float, ended: float) -> None:
-    during = [r for r in run.results if r.began >= began - 0.001 and r.began <= ended]
+    during = [r for r in run.results if r.began + r.seconds >= began and r.began <= ended]
     failed = [r for r in during if r.outcome != "ok"]
     kinds = defaultdict(int)
     for r in failed:
@@ -644,8 +644,10 @@ def faulty(args, fault: str, data: Seed, logdir: Path) -> bool:
             s.stop()
     report(run, args.seconds, f"fault {fault}: 1 gunicorn x {args.workers}, {args.clients}")
     fault_at, up_at = events["fault"], events.get("up", events["fault"])
+    # Requests still running when the fault began count too (a killed
+    # worker's request in flight).
     after = sorted(
-        (r for r in run.results if r.began >= fault_at),
+        (r for r in run.results if r.began + r.seconds >= fault_at),
         key=lambda r: r.began,
     )
     last_bad = max((r.began + r.seconds for r in after if r.outcome != "ok"), default=None)
