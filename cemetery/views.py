@@ -18,7 +18,7 @@ from booking.accounts.access import current_actor, requires
 from booking.core import Conflict, NotFound, ValidationFailed
 from booking.extensions import db
 from booking.forms import flash_error, show_errors
-from booking.tenants.service import get_scoped, in_tenant
+from booking.tenants.service import get_scoped, in_tenant, is_key
 from cemetery import register, rights
 from cemetery.access import can_administer_cemetery, can_manage_cemetery
 from cemetery.forms import (
@@ -256,7 +256,7 @@ def plots(cemetery_id: int):
         grave_type = None
     section_id = request.args.get("section_id", type=int)
     section = None
-    if section_id is not None:
+    if is_key(section_id):
         section = db.session.get(Section, section_id)
         if section is None or section.cemetery_id != cemetery.id:
             section = None

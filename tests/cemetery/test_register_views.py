@@ -319,6 +319,20 @@ def test_a_row_overlapping_existing_codes_writes_nothing(
     assert count(Plot) == 1
 
 
+@pytest.mark.parametrize(
+    "query", ["section_id=99999999999", "section_id=x", "status=kaputt", "grave_type=nix"]
+)
+def test_plot_list_ignores_bad_filters(client, login, tenant, clerk, cemetery, wahlgrab, query):
+    login(clerk)
+    response = client.get(url(tenant, f"/{cemetery.id}/plots?{query}"))
+    assert response.status_code == 200 and ">B-04-12<" in response.get_data(as_text=True)
+
+
+def test_plot_list_refuses_control_characters(client, login, tenant, clerk, cemetery):
+    login(clerk)
+    assert client.get(url(tenant, f"/{cemetery.id}/plots?grave_type=%00")).status_code == 400
+
+
 def test_plot_list_shows_status_as_text(client, login, tenant, clerk, cemetery, wahlgrab):
     plot, _right = wahlgrab
     add_burial(plot, buried=date(2020, 1, 1))
