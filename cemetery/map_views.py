@@ -25,9 +25,10 @@ from cemetery import register
 from cemetery import search as grave_search
 from cemetery.access import can_manage_cemetery, can_view_plots
 from cemetery.models import Cemetery, Plot, Section
-from cemetery.search_views import rate_limit
+from cemetery.search_views import rate_limit, too_many_searches
 
 bp = Blueprint("cemetery_map", __name__, url_prefix="/<tenant>/cemeteries")
+bp.register_error_handler(429, too_many_searches)
 
 PLOT_PAGE = "cemetery.plot"  # the register's page of a plot (clerks)
 

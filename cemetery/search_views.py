@@ -6,11 +6,13 @@ decided in ``cemetery.search``."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
 from booking.core import ValidationFailed
+from booking.errors import render_error
 from booking.extensions import db, limiter
 from booking.tenants.service import get_scoped, scoped
 from cemetery import search as grave_search
@@ -39,6 +41,21 @@ class GraveSearchForm(FlaskForm):
         description=_l("Mindestens zwei Buchstaben, z. B. der Nachname oder sein Anfang."),
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
+
+
+def too_many_searches(_error: Exception):
+    """429 of the search (and the public map): the error page, in words
+    that say what to do."""
+    return render_error(
+        429,
+        _(
+            "Sie haben in kurzer Zeit sehr viele Suchen gestellt. Bitte warten Sie "
+            "eine Minute und versuchen Sie es dann erneut."
+        ),
+    )
+
+
+bp.register_error_handler(429, too_many_searches)
 
 
 def _cemeteries() -> list[Cemetery]:

@@ -339,7 +339,7 @@ def test_the_public_map_is_rate_limited(app, client, tenant, field_b, monkeypatc
         assert client.get(map_url(tenant, plot, plot=plot.id)).status_code == 200
     response = client.get(map_url(tenant, plot, plot=plot.id))
     assert response.status_code == 429
-    assert "Zu viele Anfragen" in response.get_data(as_text=True)
+    assert "Bitte warten Sie eine Minute" in response.get_data(as_text=True)
 
 
 def test_staff_are_not_rate_limited_on_the_map(

@@ -254,7 +254,8 @@ def test_the_page_is_rate_limited_with_a_german_429(app, client, tenant, cemeter
         assert page(client, tenant, cemetery_id=cemetery.id, name="Schmidt").status_code == 200
     response = page(client, tenant, cemetery_id=cemetery.id, name="Schmidt")
     assert response.status_code == 429
-    assert "Zu viele Anfragen" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "Zu viele Anfragen" in html and "Bitte warten Sie eine Minute" in html
 
 
 # --- the API --------------------------------------------------------------------------------
