@@ -301,6 +301,14 @@ def test_the_public_sees_only_the_searched_plot(client, tenant, field_b):
     assert html.count('class="plot-other"') == 5  # the others: outlines without anything
 
 
+def test_a_searched_plot_without_a_position_is_named_not_drawn(client, tenant, cemetery, make_plot):
+    plot = make_plot(cemetery, "B-07-01")
+    bury(plot, "Erna Ohneplan", rest_until=date(2040, 1, 1))
+    html = client.get(map_url(tenant, plot, plot=plot.id)).get_data(as_text=True)
+    assert "B-07-01 ist auf dem Plan noch nicht eingezeichnet" in html
+    assert "plot-highlight" not in html
+
+
 def test_the_public_map_refuses_plots_the_search_would_not_show(
     client, tenant, cemetery, make_plot, field_b
 ):
