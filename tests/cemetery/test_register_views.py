@@ -395,7 +395,10 @@ def test_extend_by_years_and_until_a_day(client, login, tenant, clerk, wahlgrab)
     right = db.session.get(GraveRight, right.id)
     assert right.end_date == date(2034, 5, 1)
     assert [e.years for e in right.events if e.kind == "extended"] == [2, 2]
-    assert all(e.invoice_id for e in right.events if e.kind == "extended")
+    invoice_ids = [e.invoice_id for e in right.events if e.kind == "extended"]
+    assert all(invoice_ids)
+    page = client.get(url(tenant, f"/plots/{plot.id}")).get_data(as_text=True)
+    assert f"/{tenant.slug}/invoices/{invoice_ids[0]}" in page
 
 
 @pytest.mark.parametrize(
