@@ -565,7 +565,7 @@ def plain(args, data: Seed, ports: list[int], logdir: Path) -> bool:
         bases = [f"http://127.0.0.1:{p}" for p in ports]
         drive(bases, data, min(args.clients, 4), 3, 0)  # warm-up (imports, caches)
         since = datetime.now(UTC)
-        run = drive(bases, data, args.clients, args.seconds, len(ports))
+        run = drive(bases, data, args.clients, args.seconds, time.time_ns() % 100_000)
     finally:
         for s in servers:
             s.stop()
@@ -635,7 +635,7 @@ def faulty(args, fault: str, data: Seed, logdir: Path) -> bool:
 
         injector = threading.Thread(target=inject)
         injector.start()
-        run = drive([base], data, args.clients, args.seconds, 7)
+        run = drive([base], data, args.clients, args.seconds, time.time_ns() % 100_000)
         injector.join()
         workers_after = server.workers()
     finally:
