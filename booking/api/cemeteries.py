@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from flask import g, request
 from flask_babel import gettext as _
-from pydantic import ConfigDict, StrictBool, StrictInt, StrictStr
+from pydantic import ConfigDict, StrictInt, StrictStr
 
 from booking.api.base import BadRequest, api_user, bp, json_body, parse, requires
 from booking.api.schemas import WRONG_TYPE, Address, Id, LongText, Name, Query, Schema, absent
@@ -67,7 +67,6 @@ class CreatePlot(Schema):
     width: StrictInt | None = None
     height: StrictInt | None = None
     notes: LongText | None = None
-    blocked: StrictBool | None = None
 
 
 class Extend(Schema):
@@ -183,11 +182,9 @@ def list_plots(cemetery_id: int):
 def create_plot(cemetery_id: int):
     cemetery = get_scoped(Cemetery, g.tenant, cemetery_id)
     body = parse(CreatePlot, json_body())
-    values = body.model_dump(exclude_none=True)
-    blocked = values.pop("blocked", False)
-    plot = register.create_plot(g.tenant, api_user(), cemetery, **values)
-    if blocked:
-        register.block_plot(g.tenant, api_user(), plot, blocked=True, reason="API")
+    plot = register.create_plot(
+        g.tenant, api_user(), cemetery, **body.model_dump(exclude_none=True)
+    )
     return plot_json(plot, register.status_of(g.tenant, plot)), 201
 
 
