@@ -675,6 +675,12 @@ def faulty(args, fault: str, data: Seed, logdir: Path) -> bool:
         )
         recovered = [r for r in after if r.began > last_bad and r.outcome == "ok"]
         log(f"  answered normally after that: {len(recovered)} requests")
+        first_ok = min(
+            (r.began + r.seconds for r in after if r.outcome == "ok" and r.began >= up_at),
+            default=None,
+        )
+        if first_ok is not None:
+            log(f"  first normal answer begun after recovery: {first_ok - up_at:.1f} s after it")
     else:
         log("  no request failed")
     bad = [r for r in run.results if r.outcome == "error"]
