@@ -62,7 +62,14 @@ def _calendar(booking: Booking, tenant: Tenant) -> tuple[str, str, bytes]:
 
 
 def _to_applicant(
-    kind: str, booking: Booking, tenant: Tenant, key: str, *, calendar: bool = False, **context
+    kind: str,
+    booking: Booking,
+    tenant: Tenant,
+    key: str,
+    *,
+    calendar: bool = False,
+    fresh: bool = False,
+    **context,
 ) -> None:
     """Mail the person who booked (nobody once the booking is anonymised)."""
     person = booking.user
@@ -73,6 +80,7 @@ def _to_applicant(
         person.email,
         tenant,
         key=key,
+        fresh=fresh,
         locale=person.locale,
         attachment=_calendar(booking, tenant) if calendar else None,
         booking=booking,
@@ -82,21 +90,28 @@ def _to_applicant(
     )
 
 
-def booking_created(tenant: Tenant, booking: Booking) -> None:
-    """Received (a request) or confirmed at once."""
+def booking_created(tenant: Tenant, booking: Booking, *, fresh: bool = False) -> None:
+    """Received (a request) or confirmed at once. ``fresh``: the booking was
+    made in this unit of work, so no mail about it can be queued yet (its
+    key is not looked up first; see ``notify``)."""
     if booking.status == "requested":
-        _to_applicant("booking_requested", booking, tenant, f"booking.requested:{booking.id}")
+        _to_applicant(
+            "booking_requested", booking, tenant, f"booking.requested:{booking.id}", fresh=fresh
+        )
     elif booking.status == "confirmed":
-        booking_confirmed(tenant, booking)
+        booking_confirmed(tenant, booking, fresh=fresh)
 
 
-def booking_confirmed(tenant: Tenant, booking: Booking, reason: str | None = None) -> None:
+def booking_confirmed(
+    tenant: Tenant, booking: Booking, reason: str | None = None, *, fresh: bool = False
+) -> None:
     _to_applicant(
         "booking_confirmed",
         booking,
         tenant,
         f"booking.confirmed:{booking.id}:{_stamp(booking.updated_at)}",
         calendar=True,
+        fresh=fresh,
         reason=reason,
     )
 
@@ -235,7 +250,11 @@ def send_reminders(now: datetime | None = None) -> dict[str, int]:
         caretakers = _caretakers_by_resource(tenant, {o.resource_id for o in occurrences})
         wanted: list[tuple[str, Occurrence, User, bool]] = []
         for occurrence in occurrences:
-            people = [(occurrence.booking.user, False)] if occurrence.booking.user else []
+            booking = occurrence.booking
+            # A burial's chapel and crew dates: the funeral home hears about
+            # the burial (cemetery.burials), the caretakers get the reminder.
+            applicant = booking.user if booking.origin == "booking" else None
+            people = [(applicant, False)] if applicant else []
             people += [(c, True) for c in caretakers.get(occurrence.resource_id, [])]
             for person, is_caretaker in people:
                 key = f"reminder:{occurrence.id}:{_stamp(occurrence.start_at)}:{person.id}"

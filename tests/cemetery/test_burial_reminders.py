@@ -1,0 +1,32 @@
+"""Reminders before a burial's chapel and crew dates go to the caretakers,
+not to the funeral home as if it had booked a hall."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from booking.extensions import db
+from booking.notifications.models import OutboxMessage
+from booking.reservations.notifications import send_reminders
+from booking.resources.models import ResourceCaretaker
+from tests.cemetery.test_burials import NOW, THU, request
+from tests.times import at
+
+
+def test_crew_caretaker_is_reminded_the_funeral_home_is_not(
+    app, tenant, cemetery, make_plot, funeral_home, make_user
+):
+    crew_lead = make_user("team@example.org", tenant=tenant, roles=("caretaker",))
+    db.session.add(ResourceCaretaker(resource_id=cemetery.crew_resource_id, user_id=crew_lead.id))
+    db.session.commit()
+    request(tenant, funeral_home, cemetery, make_plot(cemetery, "B-01-01"), start=at(THU, "10:00"))
+    send_reminders(now=NOW + timedelta(days=1))
+    db.session.commit()
+    reminded = set(
+        db.session.scalars(
+            select(OutboxMessage.to_address).where(OutboxMessage.key.startswith("reminder:"))
+        )
+    )
+    assert reminded == {"team@example.org"}
