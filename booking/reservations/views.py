@@ -502,7 +502,8 @@ def detail(booking_id: int):
     booking = get_booking(booking_id)
     staff = is_staff(current_actor(), g.tenant)
     me, now = current_actor(), utcnow()
-    can_manage = access.can_manage_booking(me, booking)
+    # A burial's chapel or crew date changes only through the burial.
+    can_manage = access.can_manage_booking(me, booking) and booking.origin == "booking"
     dates = booking.occurrences
     return render_template(
         "booking/reservations/detail.html",

@@ -1,5 +1,6 @@
 """Reminders before a burial's chapel and crew dates go to the caretakers,
-not to the funeral home as if it had booked a hall."""
+not to the funeral home as if it had booked a hall; their booking page
+sends changes to the burial."""
 
 from __future__ import annotations
 
@@ -30,3 +31,16 @@ def test_crew_caretaker_is_reminded_the_funeral_home_is_not(
         )
     )
     assert reminded == {"team@example.org"}
+
+
+def test_a_burials_booking_page_offers_no_cancel_or_move(
+    app, client, login, tenant, clerk, cemetery, make_plot, funeral_home
+):
+    burial = request(tenant, funeral_home, cemetery, make_plot(cemetery, "B-01-02"))
+    login(clerk)
+    page = client.get(f"/{tenant.slug}/bookings/{burial.crew_booking_id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "gehört zu einer Bestattung" in html
+    assert f"/bookings/{burial.crew_booking_id}/cancel" not in html
+    assert "Absagen" not in html
