@@ -57,6 +57,10 @@ def optional_write() -> Iterator[None]:
         with db.session.begin_nested():
             yield
     except OperationalError as error:
+        if error.connection_invalidated:
+            # The connection is gone (database restarting), not busy: the
+            # request cannot go on without it, so it answers 503.
+            raise
         log.info("optional write skipped: %s", type(getattr(error, "orig", error)).__name__)
     finally:
         g._kb_optional_write = False
