@@ -734,24 +734,27 @@ def main(argv: list[str] | None = None) -> None:
     else:
         data = fresh(args.postgres, saved)
     ok = True
-    with tempfile.TemporaryDirectory() as folder:
-        logdir = Path(folder)
-        try:
-            if args.fault:
-                for fault in args.fault:
-                    ok = faulty(args, fault, data, logdir) and ok
-            else:
-                ok = plain(args, data, [args.port], logdir)
-                if not args.no_second:
-                    ok = plain(args, data, [args.port, args.port + 1], logdir) and ok
-        finally:
-            for logfile in sorted(logdir.glob("*.log")):
-                content = logfile.read_text()
-                tracebacks = content.count("Traceback")
-                if tracebacks:
-                    log(f"  {logfile.name}: {tracebacks} tracebacks logged; the first:")
-                    first = content.index("Traceback")
-                    log("    " + content[first : first + 1500].replace("\n", "\n    "))
+    logdir = Path(tempfile.gettempdir()) / "kb_load_logs"  # kept for a look afterwards
+    logdir.mkdir(exist_ok=True)
+    for old in logdir.glob("*.log"):
+        old.unlink()
+    try:
+        if args.fault:
+            for fault in args.fault:
+                ok = faulty(args, fault, data, logdir) and ok
+        else:
+            ok = plain(args, data, [args.port], logdir)
+            if not args.no_second:
+                ok = plain(args, data, [args.port, args.port + 1], logdir) and ok
+    finally:
+        for logfile in sorted(logdir.glob("*.log")):
+            content = logfile.read_text()
+            tracebacks = content.count("Traceback")
+            if tracebacks:
+                log(f"  {logfile.name}: {tracebacks} tracebacks logged; the first:")
+                first = content.index("Traceback")
+                log("    " + content[first : first + 1500].replace("\n", "\n    "))
+                log(f"  (the whole log: {logfile})")
     if not ok:
         sys.exit(1)
 
