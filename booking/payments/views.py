@@ -107,6 +107,7 @@ def payment_page_csp(stripe_js: str) -> str:
 
 
 @bp.get("/bookings/<int:booking_id>/pay")
+@transaction.writes  # a new attempt (PaymentIntent) when the last one was cancelled
 @login_required
 def pay(booking_id: int):
     booking = _own_booking(booking_id)
@@ -159,6 +160,7 @@ def submit(booking_id: int):
 
 
 @bp.get("/bookings/<int:booking_id>/payment")
+@transaction.writes  # settles from Stripe
 @login_required
 def status(booking_id: int):
     """Where the payer lands: our records, brought up to date by asking
@@ -181,11 +183,6 @@ def status(booking_id: int):
 # --- invoices without a booking (a cemetery case) -------------------------------------------
 
 
-# A GET view that writes says so (``booking.transaction.writes``: SQLite takes
-# the write lock first), where this version of the app has it.
-_writes = getattr(transaction, "writes", lambda view: view)
-
-
 def _own_invoice(invoice_id: int) -> Invoice:
     """An invoice without a booking addressed to the signed-in account, else
     404 (also another tenant's, another person's and a booking's invoice).
@@ -201,7 +198,7 @@ def _own_invoice(invoice_id: int) -> Invoice:
 
 
 @bp.get("/invoices/<int:invoice_id>/pay")
-@_writes  # creates the PaymentIntent
+@transaction.writes  # creates the PaymentIntent
 @login_required
 def invoice_pay(invoice_id: int):
     invoice = _own_invoice(invoice_id)
@@ -251,7 +248,7 @@ def invoice_submit(invoice_id: int):
 
 
 @bp.get("/invoices/<int:invoice_id>/payment")
-@_writes  # settles from Stripe
+@transaction.writes  # settles from Stripe
 @login_required
 def invoice_status(invoice_id: int):
     """Where the payer lands: our records, brought up to date from Stripe."""
