@@ -18,6 +18,7 @@ COUNT_LABELS = {
     "failed": _l("aufgegeben"),
     "queued": _l("eingereiht"),
     "anonymised": _l("anonymisiert"),
+    "letters": _l("Briefe zu schreiben"),
 }
 
 
