@@ -11,7 +11,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from booking.core import NotFound, utcnow
 from booking.extensions import db
@@ -23,6 +23,7 @@ from booking.tenants.service import get_scoped, scoped
 # Mail about a person's own account: it acts for the person (confirmation and
 # reset links) and belongs to no municipality, whichever one it names.
 PERSONAL_PREFIX = "account_"
+_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def notify(
@@ -33,6 +34,7 @@ def notify(
     key: str,
     locale: str | None = None,
     attachment: tuple[str, str, bytes] | None = None,
+    fresh: bool = False,
     **context,
 ) -> OutboxMessage:
     """Compose mail ``kind`` for ``to_address`` and queue it under ``key``
@@ -40,10 +42,15 @@ def notify(
     ``templates/emails/<kind>.txt`` with a ``subject`` and a ``body`` block;
     the template sees ``tenant`` and ``context`` and builds links with
     ``url_for(..., _external=True)``. Kinds starting with ``account_`` are
-    personal: queued without a tenant, shown in no staff outbox."""
-    existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
-    if existing is not None:
-        return existing
+    personal: queued without a tenant, shown in no staff outbox.
+
+    ``fresh``: the key names something made in this unit of work (a new
+    booking), so no mail can be queued under it yet and it is not looked up
+    before rendering; queueing keeps it unique all the same."""
+    if not fresh:
+        existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+        if existing is not None:
+            return existing
     subject, text, html = render_mail(kind, locale, tenant=tenant, **context)
     personal = kind.startswith(PERSONAL_PREFIX)
     return queue_mail(
@@ -109,24 +116,31 @@ def queue_mail(
     """Queue a composed mail once per ``key``; a second call with the same key
     returns the first message unchanged. ``personal`` mail (about a person's
     own account) never appears in a municipality's outbox."""
-    message = OutboxMessage(
-        key=key,
-        tenant_id=tenant.id if tenant else None,
-        personal=personal,
-        to_address=to_address,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        created_at=utcnow(),
-    )
+    values = {
+        "key": key,
+        "tenant_id": tenant.id if tenant else None,
+        "personal": personal,
+        "to_address": to_address,
+        "subject": subject,
+        "body_text": body_text,
+        "body_html": body_html,
+        "created_at": utcnow(),
+    }
     if attachment:
-        message.attachment_name, message.attachment_type, message.attachment_data = attachment
+        values["attachment_name"], values["attachment_type"], values["attachment_data"] = attachment
     # The unique key is the guarantee: two schedulers (or requests) queueing
-    # the same notification at once leave one row; the loser takes it.
-    try:
-        with db.session.begin_nested():
-            db.session.add(message)
-    except IntegrityError:
+    # the same notification at once leave one row; the loser takes it. One
+    # statement (INSERT … ON CONFLICT DO NOTHING RETURNING) instead of a
+    # savepoint around the insert: a booking's mail costs one round trip.
+    insert = _UPSERTS[db.session.get_bind().dialect.name]
+    statement = (
+        insert(OutboxMessage)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage)
+    )
+    message = db.session.scalars(statement).one_or_none()
+    if message is None:
         return db.session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one()
     return message
 

@@ -31,7 +31,7 @@ from booking.reservations import engine
 from booking.reservations.errors import BookingConflict, ConflictItem, Suggestion, conflict_items
 from booking.reservations.rules import Skipped, apply_rules, check_period, check_series_apart
 from booking.reservations.suggestions import suggestions
-from booking.resources import school_holidays, tree
+from booking.resources import availability, school_holidays, tree
 from booking.resources.models import Resource
 from booking.tenants.localtime import tenant_zone
 from booking.tenants.models import Tenant
@@ -83,13 +83,20 @@ def check_periods(
     ``skip_school_holidays``: dates whose local start day is in one of the
     tenant's school holidays are skipped (reason ``school_holiday``)."""
     dates = list(periods)
-    family = tree.family(resource)
     skipped: list[Skipped] = []
     overridden: list[str] = []
+    inputs = None
     if rules:
         for start, end in dates:
             check_period(start, end, resource)
         check_series_apart(resource, dates)
+    if rules and dates:
+        # The tree, the opening hours and the closures in one statement.
+        window = (min(s for s, _e in dates), max(e for _s, e in dates))
+        inputs = availability.rule_inputs(tenant, resource, *window)
+        family = inputs.tree.family(resource.id)
+    else:
+        family = tree.family(resource)
     if skip_school_holidays:
         dates, skipped = _outside_school_holidays(tenant, dates)
     if rules:
@@ -102,6 +109,7 @@ def check_periods(
             related_ids=family.related,
             skip_closed=skip_closed,
             override_reason=override_reason,
+            inputs=inputs,
         )
         skipped.extend(closed)
     conflicts: list[ConflictItem] = []

@@ -418,6 +418,98 @@ def write_claims(
     return len(occurrences) * len(unit_ids)
 
 
+@lru_cache(maxsize=16)
+def _pg_claimed_booking_statement(columns: tuple[str, ...]):
+    """PostgreSQL: the booking, its dates and their claims in one statement
+    (data-modifying CTEs), RETURNING the booking with each date. Built once
+    per column set of the booking."""
+    bookings = Booking.__table__
+    occurrences = Occurrence.__table__
+    selected = [f"b.{c.name}" for c in bookings.c] + [f"o.{c.name}" for c in occurrences.c]
+    statement = text(
+        f"""
+        WITH b AS (
+            INSERT INTO booking ({", ".join(columns)})
+            VALUES ({", ".join(f":{name}" for name in columns)})
+            RETURNING *
+        ), o AS (
+            INSERT INTO occurrence
+                (tenant_id, booking_id, resource_id, start_at, end_at, sequence, updated_at)
+            SELECT b.tenant_id, b.id, b.resource_id, p.s, p.e, 0, CAST(:o_now AS timestamptz)
+            FROM b CROSS JOIN unnest(
+                CAST(:o_starts AS timestamptz[]), CAST(:o_ends AS timestamptz[])
+            ) WITH ORDINALITY AS p(s, e, n)
+            ORDER BY p.n
+            RETURNING *
+        ), c AS (
+            INSERT INTO claim (tenant_id, occurrence_id, unit_id, start_at, end_at, active)
+            SELECT o.tenant_id, o.id, u,
+                   o.start_at - CAST(:o_before AS integer) * interval '1 minute',
+                   o.end_at + CAST(:o_after AS integer) * interval '1 minute',
+                   true
+            FROM o CROSS JOIN unnest(CAST(:o_units AS integer[])) AS u
+            ORDER BY o.start_at, u
+        )
+        SELECT {", ".join(selected)} FROM b CROSS JOIN o ORDER BY o.start_at
+        """
+    ).bindparams(*(bindparam(name, type_=bookings.c[name].type) for name in columns))
+    returned = statement.columns(*bookings.c, *occurrences.c)
+    return select(Booking, Occurrence).from_statement(returned)
+
+
+def insert_claimed_booking(
+    resource: Resource,
+    unit_ids: Sequence[int],
+    dates: Sequence[tuple[datetime, datetime]],
+    *,
+    now: datetime,
+    **fields: Any,
+) -> Booking:
+    """PostgreSQL, all or nothing: a new booking of ``resource`` (fields as
+    for ``insert_booking``), its ``dates`` and one active claim per (date,
+    unit), written by one statement inside a SAVEPOINT — what
+    ``insert_booking``, ``insert_occurrences`` and ``write_claims`` do with
+    five. The exclusion constraint decides: a lost race rolls back the
+    savepoint (no booking is left) and raises ``ClaimsTaken``."""
+    params = {
+        **_column_defaults(Booking.__table__),
+        "tenant_id": resource.tenant_id,
+        "resource_id": resource.id,
+        "created_at": now,
+        "updated_at": now,
+        **fields,
+    }
+    params = {name: value for name, value in params.items() if value is not None}
+    statement = _pg_claimed_booking_statement(tuple(sorted(params)))
+    session = db.session
+    try:
+        with session.begin_nested():
+            rows = session.execute(
+                statement,
+                {
+                    **params,
+                    "o_now": now,
+                    "o_starts": [start for start, _end in dates],
+                    "o_ends": [end for _start, end in dates],
+                    "o_before": resource.buffer_before_min or 0,
+                    "o_after": resource.buffer_after_min or 0,
+                    "o_units": list(unit_ids),
+                },
+            ).all()
+    except DBAPIError as error:
+        if not _lost_race(error):
+            raise
+        periods = [claim_period(resource, start, end) for start, end in dates]
+        raise ClaimsTaken(find_conflicts(unit_ids, periods)) from None
+    booking = rows[0][0]
+    occurrences = [occurrence for _booking, occurrence in rows]
+    set_committed_value(booking, "resource", resource)
+    set_committed_value(booking, "occurrences", occurrences)
+    for occ in occurrences:
+        set_committed_value(occ, "booking", booking)
+    return booking
+
+
 def move_claims(resource: Resource, occurrence: Occurrence) -> None:
     """Give the occurrence's active claims its new period (after a move).
     PostgreSQL re-checks the constraint on UPDATE; a lost race raises

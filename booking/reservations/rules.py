@@ -163,18 +163,27 @@ def rule_violations(
     *,
     now: datetime,
     related_ids: Iterable[int] | None = None,
+    inputs: availability.RuleInputs | None = None,
 ) -> list[Violation]:
     """Every rule each of ``dates`` breaks, by the resource's effective rules
     (``policy_of``: a part keeps its hall's hours, holidays, notice, advance
     and duration limits). One query for the closures of a whole series, one
-    per resource of the chain for its opening hours; holidays come from the
-    ``holidays`` package."""
+    per resource of the chain for its opening hours — or none, given the
+    ``inputs`` read for these dates (``availability.rule_inputs``); holidays
+    come from the ``holidays`` package."""
     if not dates:
         return []
     policy = policy_of(resource)
     tz = tenant_zone(tenant)
     window = availability.Interval(min(s for s, _e in dates), max(e for _s, e in dates))
-    blocked = availability.blocked_intervals(tenant, resource, *window, related_ids=related_ids)
+    blocked = availability.blocked_intervals(
+        tenant,
+        resource,
+        *window,
+        related_ids=related_ids,
+        closures=inputs.closures if inputs else None,
+    )
+    hours = inputs.hours if inputs else None
     notice = timedelta(hours=policy.min_notice_hours)
     today = now.astimezone(tz).date()
     found: list[Violation] = []
@@ -229,9 +238,9 @@ def rule_violations(
                     policy.max_advance_days,
                 ),
             )
-        refused_by = availability.refusing_hours(tenant, resource, start, end)
+        refused_by = availability.refusing_hours(tenant, resource, start, end, hours=hours)
         if refused_by is not None:
-            rows = availability.weekly_hours(refused_by)
+            rows = hours[refused_by.id] if hours else availability.weekly_hours(refused_by)
             add("opening_hours", "start", LazyString(_hours_message, refused_by, rows))
         for block in blocked:
             if block.start < end and block.end > start:
@@ -286,10 +295,13 @@ def apply_rules(
     related_ids: set[int],
     skip_closed: bool,
     override_reason: str | None,
+    inputs: availability.RuleInputs | None = None,
 ) -> tuple[list[tuple[datetime, datetime]], list[Skipped], list[str]]:
     """Check the rules for every date. Returns the dates to keep, the dates
     skipped as closed, and the rules staff overrode; raises 422 otherwise."""
-    violations = rule_violations(tenant, resource, dates, now=now, related_ids=related_ids)
+    violations = rule_violations(
+        tenant, resource, dates, now=now, related_ids=related_ids, inputs=inputs
+    )
     by_index: dict[int, list[Violation]] = {}
     for v in violations:
         by_index.setdefault(v.index, []).append(v)

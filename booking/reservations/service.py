@@ -300,23 +300,32 @@ def create_booking(
     online = payments.checked_method(payment) == "online" and charged
     if online:
         plan.status, plan.claims_now = "held", True
-    booking = engine.insert_booking(
-        resource,
-        user_id=actor.id,
-        organisation_id=organisation.id if organisation else None,
-        title=plan.title,
-        note=plan.note,
-        status=plan.status,
-        customer_category=plan.category,
-        recurrence=plan.rule.as_json() if plan.rule else None,
-        guests=plan.guests,
-        contact_phone=plan.contact_phone,
-        now=now,
-    )
-    engine.insert_occurrences(booking, checked.dates, now)
+    fields = {
+        "user_id": actor.id,
+        "organisation_id": organisation.id if organisation else None,
+        "title": plan.title,
+        "note": plan.note,
+        "status": plan.status,
+        "customer_category": plan.category,
+        "recurrence": plan.rule.as_json() if plan.rule else None,
+        "guests": plan.guests,
+        "contact_phone": plan.contact_phone,
+    }
     skipped = list(checked.skipped)
-    if plan.claims_now:
-        _claim_or_skip(tenant, booking, resource, checked.units, skipped, on_conflict, now=now)
+    if (
+        plan.claims_now
+        and on_conflict == "reject"
+        and checked.dates
+        and engine.constraint_enforced()
+    ):
+        # PostgreSQL, all or nothing: one statement writes it all, the
+        # exclusion constraint decides.
+        booking = _insert_claimed(tenant, resource, checked, fields, now=now)
+    else:
+        booking = engine.insert_booking(resource, now=now, **fields)
+        engine.insert_occurrences(booking, checked.dates, now)
+        if plan.claims_now:
+            _claim_or_skip(tenant, booking, resource, checked.units, skipped, on_conflict, now=now)
     skipped.sort(key=lambda s: s.start)
     if skipped:
         booking.skipped = [_skipped_json(item) for item in skipped]
@@ -333,7 +342,7 @@ def create_booking(
     invoices.issue_if_charged(tenant, booking, now)  # an open invoice when it costs something
     if online:
         payments.start_online_payment(tenant, booking, invoices.invoice_of(booking), now)
-    notifications.booking_created(tenant, booking)
+    notifications.booking_created(tenant, booking, fresh=True)
     return BookingResult(booking, skipped, checked.overridden)
 
 
@@ -394,6 +403,25 @@ def _claim_or_skip(
                 booking.occurrences.remove(occ)
             db.session.flush()
     _discard(booking)
+    raise BookingConflict([], timezone=tenant.timezone)
+
+
+def _insert_claimed(
+    tenant: Tenant, resource: Resource, checked: Checked, fields: dict[str, Any], *, now: datetime
+) -> Booking:
+    """The booking, its dates and claims at once (``engine.insert_claimed_booking``);
+    a race lost to another transaction is the 409 with the winning claims,
+    and nothing of this booking is left."""
+    for _attempt in range(RACE_RETRIES):
+        try:
+            return engine.insert_claimed_booking(
+                resource, checked.units, checked.dates, now=now, **fields
+            )
+        except engine.ClaimsTaken as taken:
+            if not taken.hits:
+                continue  # the winner was released again meanwhile: try once more
+            items = conflict_items(taken.hits, checked.dates)
+            raise conflict(tenant, resource, items, now=now) from None
     raise BookingConflict([], timezone=tenant.timezone)
 
 

@@ -10,20 +10,21 @@ shift a rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
 import holidays
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, String, bindparam, cast, literal_column, null, select, union_all
 
+from booking.core import UTCDateTime
 from booking.extensions import db
 from booking.i18n import holiday_language
 from booking.resources.models import Closure, OpeningHours, Resource
 from booking.resources.policy import policy_of
-from booking.resources.tree import related_resource_ids
+from booking.resources.tree import Tree, ancestors, related_resource_ids
 from booking.tenants.localtime import local_days, minutes_into_day, tenant_zone
 from booking.tenants.models import Tenant
 
@@ -117,12 +118,24 @@ def open_intervals(
 
 
 def refusing_hours(
-    tenant: Tenant, resource: Resource, start: datetime, end: datetime
+    tenant: Tenant,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    *,
+    hours: Mapping[int, list[tuple[int, int, int]]] | None = None,
 ) -> Resource | None:
     """The nearest resource (the resource itself or a hall it is part of)
-    whose opening hours do not contain ``[start, end)``; None: open then."""
-    for source in policy_of(resource).hours_from:
-        if not _contains(own_open_intervals(tenant, weekly_hours(source), start, end), start, end):
+    whose opening hours do not contain ``[start, end)``; None: open then.
+    ``hours``: the weekly rows of the chain by resource id, read already
+    (``rule_inputs``); without them each resource's are loaded."""
+    if hours is None:
+        sources: Iterable[Resource] = policy_of(resource).hours_from
+    else:
+        sources = [r for r in (resource, *ancestors(resource)) if hours.get(r.id)]
+    for source in sources:
+        rows = weekly_hours(source) if hours is None else hours[source.id]
+        if not _contains(own_open_intervals(tenant, rows, start, end), start, end):
             return source
     return None
 
@@ -175,6 +188,13 @@ def holiday_intervals(tenant: Tenant, start: datetime, end: datetime) -> list[Bl
     return found
 
 
+class ClosureRow(NamedTuple):
+    resource_id: int | None
+    start_at: datetime
+    end_at: datetime
+    reason: str
+
+
 _CLOSURES = (
     select(Closure.resource_id, Closure.start_at, Closure.end_at, Closure.reason)
     .where(
@@ -192,16 +212,109 @@ def blocked_intervals(
     start: datetime,
     end: datetime,
     related_ids: Iterable[int] | None = None,
+    *,
+    closures: Iterable[ClosureRow] | None = None,
 ) -> list[Blocked]:
     """Closures of the resource, of a hall it is part of or of its parts,
-    and holidays unless neither it nor a hall it is part of observes them."""
+    and holidays unless neither it nor a hall it is part of observes them.
+    ``closures``: the tenant's closures touching ``[start, end)``, read
+    already (``rule_inputs``)."""
     related = set(related_resource_ids(resource) if related_ids is None else related_ids)
-    rows = db.session.execute(_CLOSURES, {"tenant_id": tenant.id, "start": start, "end": end})
+    if closures is None:
+        rows = db.session.execute(_CLOSURES, {"tenant_id": tenant.id, "start": start, "end": end})
+        closures = [ClosureRow(*row) for row in rows]
     blocked = [
         Blocked(row.start_at, row.end_at, "closure", row.reason)
-        for row in rows
-        if row.resource_id is None or row.resource_id in related
+        for row in closures
+        if (row.resource_id is None or row.resource_id in related)
+        and row.start_at < end
+        and row.end_at > start
     ]
     if policy_of(resource).observe_holidays:
         blocked.extend(holiday_intervals(tenant, start, end))
     return sorted(blocked, key=lambda b: (b.start, b.end))
+
+
+# --- everything a booking's rules read, at once ---------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleInputs:
+    """What the rules of a booking read from the database: the tenant's
+    ``tree`` of resources, the weekly opening ``hours`` of the resource and
+    of every hall it is part of (by resource id; none: always open) and the
+    tenant's ``closures`` touching the booking's window."""
+
+    tree: Tree
+    hours: dict[int, list[tuple[int, int, int]]]
+    closures: list[ClosureRow]
+
+
+def _rule_inputs_statement():
+    """The three reads of a booking's rules as one statement (one round trip
+    instead of three): the tree's ``(id, parent_id)`` pairs, the chain's
+    opening hours and the window's closures, told apart by the first column.
+    Every NULL is cast, so both databases give the columns one type."""
+
+    def no(type_):
+        return cast(null(), type_)
+
+    pairs = select(
+        literal_column("0").label("part"),
+        Resource.id.label("a"),
+        Resource.parent_id.label("b"),
+        no(Integer).label("c"),
+        no(Integer).label("d"),
+        no(UTCDateTime).label("start_at"),
+        no(UTCDateTime).label("end_at"),
+        no(String).label("reason"),
+    ).where(Resource.tenant_id == bindparam("tenant_id"))
+    hours = select(
+        literal_column("1"),
+        OpeningHours.resource_id,
+        OpeningHours.weekday,
+        OpeningHours.opens_min,
+        OpeningHours.closes_min,
+        no(UTCDateTime),
+        no(UTCDateTime),
+        no(String),
+    ).where(OpeningHours.resource_id.in_(bindparam("chain", expanding=True)))
+    closures = select(
+        literal_column("2"),
+        Closure.resource_id,
+        no(Integer),
+        no(Integer),
+        no(Integer),
+        Closure.start_at,
+        Closure.end_at,
+        Closure.reason,
+    ).where(
+        Closure.tenant_id == bindparam("tenant_id"),
+        Closure.start_at < bindparam("end"),
+        Closure.end_at > bindparam("start"),
+    )
+    return union_all(pairs, hours, closures)
+
+
+_RULE_INPUTS = _rule_inputs_statement()
+
+
+def rule_inputs(tenant: Tenant, resource: Resource, start: datetime, end: datetime) -> RuleInputs:
+    """``RuleInputs`` for a booking of ``resource`` within ``[start, end)``,
+    with one statement."""
+    chain = [resource.id, *(r.id for r in ancestors(resource))]
+    rows = db.session.execute(
+        _RULE_INPUTS, {"tenant_id": tenant.id, "chain": chain, "start": start, "end": end}
+    )
+    pairs: list[tuple[int, int | None]] = []
+    hours: dict[int, list[tuple[int, int, int]]] = {}
+    closures: list[ClosureRow] = []
+    for part, a, b, c, d, start_at, end_at, reason in rows:
+        if part == 0:
+            pairs.append((a, b))
+        elif part == 1:
+            hours.setdefault(a, []).append((b, c, d))
+        else:
+            closures.append(ClosureRow(a, start_at, end_at, reason))
+    closures.sort(key=lambda row: row.start_at)
+    return RuleInputs(Tree(pairs), hours, closures)

@@ -33,9 +33,15 @@ class Policy:
     max_duration_min: int | None
     address: str | None
     key_handover: str | None
-    # The resource and its ancestors that set opening hours, nearest first:
-    # a booking must lie inside the hours of each.
-    hours_from: tuple[Resource, ...]
+    # The resource and its ancestors, nearest first.
+    chain: tuple[Resource, ...]
+
+    @property
+    def hours_from(self) -> tuple[Resource, ...]:
+        """The resources of the chain that set opening hours, nearest first:
+        a booking must lie inside the hours of each. Asked for only when
+        needed (it loads their opening hours), not with every policy."""
+        return tuple(r for r in self.chain if r.opening_hours)
 
 
 def _known(values: list[int | None]) -> list[int]:
@@ -62,5 +68,5 @@ def policy_of(resource: Resource) -> Policy:
         max_duration_min=min(max_durations) if max_durations else None,
         address=next((r.address for r in chain if r.address), None),
         key_handover=next((r.key_handover for r in chain if r.key_handover), None),
-        hours_from=tuple(r for r in chain if r.opening_hours),
+        chain=tuple(chain),
     )

@@ -1,0 +1,219 @@
+"""The request-like path of a booking (``bench/peer_libres.py``): tenant, user
+and resource reloaded after every commit, as a request loads them. A booking
+costs a fixed, small number of statements, and what its rules read in one
+statement (``availability.rule_inputs``) is read afresh every time: a new
+closure or new opening hours apply to the very next booking."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from booking.core import ValidationFailed, utcnow
+from booking.extensions import db
+from booking.notifications.models import OutboxMessage
+from booking.notifications.service import queue_mail
+from booking.reservations import notifications, service
+from booking.reservations.errors import BookingConflict
+from booking.reservations.models import Booking, Claim, Occurrence
+from booking.resources import service as resources
+from booking.resources.models import Closure
+from tests.times import at
+
+# Statements of one confirmed single booking with everything expired, the
+# commit included. PostgreSQL: tenant, user, resource, the rules' inputs,
+# SAVEPOINT, booking + date + claims (one statement), RELEASE, the mail.
+# SQLite: BEGIN IMMEDIATE, the same reads, the conflict query, the booking,
+# its date, its claims and the mail.
+STATEMENTS = {"postgresql": 8, "sqlite": 10}
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_one_booking_costs_a_fixed_number_of_statements(
+    app, tenant, citizen, make_resource, day, count_queries
+):
+    room = make_resource("Raum", hours={d: ("08:00", "22:00") for d in range(7)})
+    service.create_booking(tenant, citizen, room, at(day, "08:00"), at(day, "09:00"), "Warm")
+    db.session.commit()  # tenant, user and resource expired, as for a new request
+    with count_queries() as statements:
+        service.create_booking(tenant, citizen, room, at(day, "10:00"), at(day, "11:00"), "Probe")
+        db.session.commit()
+    dialect = db.engine.dialect.name
+    shown = "\n".join(" ".join(s.split())[:120] for s in statements)
+    assert len(statements) <= STATEMENTS[dialect], shown
+    assert not any(s.lstrip().upper().startswith("SELECT OUTBOX") for s in statements), shown
+    assert count(Booking) == 2
+    assert count(OutboxMessage) == 2
+
+
+def test_a_series_costs_the_same_statements_as_a_single_booking(
+    app, tenant, citizen, make_resource, day, count_queries
+):
+    room = make_resource("Raum", hours={d: ("08:00", "22:00") for d in range(7)})
+    db.session.commit()
+    with count_queries() as statements:
+        result = service.create_booking(
+            tenant,
+            citizen,
+            room,
+            at(day, "18:00"),
+            at(day, "20:00"),
+            "Chor",
+            recurrence={"freq": "weekly", "interval": 1, "count": 20},
+        )
+        db.session.commit()
+    assert len(result.booking.occurrences) == 20
+    assert count(Claim) == 20
+    dialect = db.engine.dialect.name
+    # SQLite inserts the dates one by one (RETURNING in order); in process,
+    # so no round trips. PostgreSQL: one statement for all of them.
+    extra = 19 if dialect == "sqlite" else 0
+    shown = "\n".join(" ".join(s.split())[:100] for s in statements)
+    assert len(statements) <= STATEMENTS[dialect] + extra, shown
+
+
+def test_a_new_closure_applies_to_the_next_booking(app, tenant, citizen, clerk, make_resource, day):
+    room = make_resource("Raum")
+    service.create_booking(tenant, citizen, room, at(day, "10:00"), at(day, "11:00"), "Erste")
+    db.session.commit()
+    db.session.add(
+        Closure(
+            tenant_id=tenant.id,
+            resource_id=room.id,
+            start_at=at(day, "12:00"),
+            end_at=at(day, "18:00"),
+            reason="Bodenpflege",
+            created_at=utcnow(),
+        )
+    )
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as caught:
+        service.create_booking(tenant, citizen, room, at(day, "13:00"), at(day, "14:00"), "Zweite")
+    db.session.rollback()
+    assert caught.value.details["violations"][0]["rule"] == "closure"
+    # A closure of the whole municipality (no resource) too.
+    db.session.add(
+        Closure(
+            tenant_id=tenant.id,
+            start_at=at(day, "19:00"),
+            end_at=at(day, "21:00"),
+            reason="Wahl",
+            created_at=utcnow(),
+        )
+    )
+    db.session.commit()
+    with pytest.raises(ValidationFailed):
+        service.create_booking(tenant, citizen, room, at(day, "19:30"), at(day, "20:00"), "Dritte")
+    db.session.rollback()
+    assert count(Booking) == 1
+
+
+def test_new_opening_hours_apply_to_the_next_booking(
+    app, tenant, citizen, make_resource, hall_with_halves, day
+):
+    room = make_resource("Raum")
+    service.create_booking(tenant, citizen, room, at(day, "07:00"), at(day, "08:00"), "Früh")
+    db.session.commit()
+    resources.set_opening_hours(tenant, None, room, [(d, 9 * 60, 17 * 60) for d in range(7)])
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as caught:
+        service.create_booking(tenant, citizen, room, at(day, "08:00"), at(day, "09:00"), "Zu früh")
+    db.session.rollback()
+    assert "geöffnet" in str(caught.value.fields["start"][0])
+    service.create_booking(tenant, citizen, room, at(day, "09:00"), at(day, "10:00"), "Passt")
+    db.session.commit()
+    # A part keeps its hall's hours: hours set on the hall refuse a booking of
+    # the part from the next booking on.
+    whole, a, _b = hall_with_halves
+    service.create_booking(tenant, citizen, a, at(day, "06:00"), at(day, "07:00"), "Früh")
+    db.session.commit()
+    resources.set_opening_hours(tenant, None, whole, [(d, 8 * 60, 20 * 60) for d in range(7)])
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as caught:
+        service.create_booking(tenant, citizen, a, at(day, "07:00"), at(day, "08:00"), "Zu früh")
+    db.session.rollback()
+    assert whole.name in str(caught.value.fields["start"][0])
+
+
+def test_a_new_part_is_claimed_by_the_next_booking_of_its_hall(
+    app, tenant, citizen, make_resource, day
+):
+    hall = make_resource("Halle")
+    other = make_resource("Nebenan")
+    service.create_booking(tenant, citizen, other, at(day, "08:00"), at(day, "09:00"), "Vorher")
+    db.session.commit()
+    part = make_resource("Teil", "room", parent=hall)  # (the tree is frozen once it is booked)
+    result = service.create_booking(
+        tenant, citizen, hall, at(day, "10:00"), at(day, "11:00"), "Nachher"
+    )
+    db.session.commit()
+    units = db.session.scalars(
+        select(Claim.unit_id).where(Claim.occurrence_id == result.booking.occurrences[0].id)
+    ).all()
+    assert units == [part.id]
+
+
+def test_a_lost_slot_leaves_nothing_behind(app, tenant, citizen, other_citizen, make_resource, day):
+    """PostgreSQL: the exclusion constraint refuses the one statement that
+    writes booking, dates and claims, and the savepoint takes all of it back;
+    SQLite: the conflict query refuses first. The same 409 either way."""
+    room = make_resource("Raum", buffer_after_min=30)
+    won = service.create_booking(
+        tenant, citizen, room, at(day, "10:00"), at(day, "12:00"), "Zuerst"
+    ).booking
+    db.session.commit()
+    before = (count(Booking), count(Occurrence), count(Claim), count(OutboxMessage))
+    with pytest.raises(BookingConflict) as caught:
+        service.create_booking(
+            tenant, other_citizen, room, at(day, "12:15"), at(day, "13:00"), "Zu spät"
+        )
+    assert [item.occurrence_id for item in caught.value.conflicts] == [won.occurrences[0].id]
+    # A caller that catches the conflict and commits keeps nothing of it.
+    db.session.commit()
+    assert (count(Booking), count(Occurrence), count(Claim), count(OutboxMessage)) == before
+    # The slot after the buffer is free.
+    service.create_booking(
+        tenant, other_citizen, room, at(day, "12:30"), at(day, "13:00"), "Danach"
+    )
+    db.session.commit()
+    assert count(Booking) == 2
+
+
+def test_a_mail_is_queued_once_per_key_even_when_fresh(app, tenant, citizen, make_resource, day):
+    first = queue_mail("probe:1", citizen.email, "Betreff", "Text", tenant=tenant)
+    again = queue_mail("probe:1", citizen.email, "Anders", "Anders", tenant=tenant)
+    db.session.commit()
+    assert again.id == first.id
+    assert again.subject == "Betreff"
+    # ``fresh`` only skips the look-up before rendering: the key still decides.
+    booking = service.create_booking(
+        tenant, citizen, make_resource("Raum"), at(day, "10:00"), at(day, "11:00"), "Probe"
+    ).booking
+    db.session.commit()
+    queued = count(OutboxMessage)
+    notifications.booking_created(tenant, booking, fresh=True)
+    notifications.booking_created(tenant, booking)
+    db.session.commit()
+    assert count(OutboxMessage) == queued == 2
+
+
+def test_the_claims_carry_the_buffers(app, tenant, citizen, make_resource, day):
+    """Buffers on both sides are added by the database for the claims: the
+    claim holds exactly the booking's period widened by them."""
+    room = make_resource("Raum", buffer_before_min=15, buffer_after_min=45)
+    result = service.create_booking(
+        tenant, citizen, room, at(day, "10:00"), at(day, "11:00"), "Puffer"
+    )
+    db.session.commit()
+    claim = db.session.scalars(
+        select(Claim).where(Claim.occurrence_id == result.booking.occurrences[0].id)
+    ).one()
+    assert (claim.start_at, claim.end_at) == (
+        at(day, "10:00") - timedelta(minutes=15),
+        at(day, "11:00") + timedelta(minutes=45),
+    )
