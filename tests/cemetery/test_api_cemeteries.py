@@ -60,7 +60,7 @@ def test_cemeteries_need_a_token_and_a_role(client, api, tenant, citizen):
     assert response.status_code == 403 and response.json["error"]["code"] == "forbidden"
 
 
-def test_admin_creates_a_cemetery_with_its_resources(api, tenant, admin, clerk):
+def test_staff_create_a_cemetery_with_its_resources(api, tenant, admin, clerk, funeral_home):
     response = api(admin, tenant).post(
         "/cemeteries", json={"name": "Waldfriedhof", "rest_years_urn": 15}
     )
@@ -69,7 +69,8 @@ def test_admin_creates_a_cemetery_with_its_resources(api, tenant, admin, clerk):
     assert body["name"] == "Waldfriedhof"
     assert body["chapel_resource_id"] and body["crew_resource_id"]
     assert db.session.get(Cemetery, body["id"]).rest_years_urn == 15
-    assert api(clerk, tenant).post("/cemeteries", json={"name": "X"}).status_code == 403
+    assert api(clerk, tenant).post("/cemeteries", json={"name": "X"}).status_code == 201
+    assert api(funeral_home, tenant).post("/cemeteries", json={"name": "Y"}).status_code == 403
 
 
 @pytest.mark.parametrize(
