@@ -53,9 +53,9 @@ def _plot_param() -> int | None:
 
 
 def _staff_link(manager: bool):
-    """Where a plot on the full map leads: its register page for clerks
-    (when that page exists), else its row in the table below."""
-    if manager and PLOT_PAGE in current_app.view_functions:
+    """Where a plot on the full map leads: its register page for clerks,
+    else its row in the table below."""
+    if manager:
         return lambda plot: url_for(PLOT_PAGE, plot_id=plot.id)
     return lambda plot: f"#plot-{plot.id}"
 

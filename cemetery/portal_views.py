@@ -42,7 +42,7 @@ from booking.forms import flash_error, show_errors
 from booking.tenants.models import Tenant
 from booking.tenants.service import get_scoped, scoped
 from booking.web import money
-from cemetery import fees
+from cemetery import fees, rights
 from cemetery.access import can_manage_cemetery, is_holder
 from cemetery.models import (
     ACTIVE_BURIAL_STATUSES,
@@ -156,35 +156,14 @@ def checked_years(value: Any) -> int:
 def apply_for_extension(
     tenant: Tenant, user: User, right: GraveRight, years: int, now: datetime
 ) -> tuple[GraveRight, Any]:
-    """The holder extends their right by ``years`` (``cemetery.rights.extend_right``,
-    billed): the new end at once and an open invoice for the fee. The holder
-    is the actor where the register lets holders extend; otherwise the
-    register acts on the holder's application (the portal checked it is
-    theirs) and the application is audited with the holder as actor."""
-    from cemetery import rights  # H1's register; imported late (optional at import time)
-
+    """The holder extends their right by ``years`` (``cemetery.rights.extend_right``
+    with the holder as actor, billed, audited there): the new end at once and
+    an open invoice for the fee."""
     if not is_holder(user, right):
         raise NotFound(_("Nicht gefunden."))
-    years = checked_years(years)
-    try:
-        return rights.extend_right(
-            tenant, user, right, years, now=now, bill=True, reason=PORTAL_REASON
-        )
-    except Forbidden:
-        pass  # the register lets only staff extend: it acts on the application
-    result = rights.extend_right(
-        tenant, None, right, years, now=now, bill=True, reason=PORTAL_REASON
+    return rights.extend_right(
+        tenant, user, right, checked_years(years), now=now, bill=True, reason=PORTAL_REASON
     )
-    audit.record(
-        tenant,
-        user,
-        "grave_right.extension_applied",
-        right,
-        after={"years": years, "end_date": right.end_date.isoformat()},
-        reason=PORTAL_REASON,
-        now=now,
-    )
-    return result
 
 
 def link_contact(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from babel.dates import get_day_names
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -71,22 +71,14 @@ BURIAL_STATUS_LABELS = {
 KIND_LABELS = {"coffin": _l("Sarg"), "urn": _l("Urne")}
 
 
-def _endpoint(name: str, **values: Any) -> str | None:
-    """The URL of ``name`` when that page exists (another part may not be
-    there yet), else None."""
-    if name not in current_app.view_functions:
-        return None
-    return url_for(name, **values)
-
-
 MAP_PAGE = "cemetery_map.section_map"
 
 
 def _map_link(cemetery_id: int, section_id: int | None, plot_id: int | None = None) -> str | None:
-    """The section map (when that page exists and the plot has a section)."""
+    """The section map (when the plot has a section)."""
     if section_id is None:
         return None
-    return _endpoint(MAP_PAGE, cemetery_id=cemetery_id, section_id=section_id, plot=plot_id)
+    return url_for(MAP_PAGE, cemetery_id=cemetery_id, section_id=section_id, plot=plot_id)
 
 
 def _manager() -> bool:
@@ -144,7 +136,7 @@ def detail(cemetery_id: int):
         "cemetery/detail.html",
         cemetery=cemetery,
         manager=manager,
-        search_url=_endpoint("grave_search.index"),
+        search_url=url_for("grave_search.index"),
         **context,
     )
 
@@ -231,7 +223,7 @@ def create_section(cemetery_id: int):
         "cemetery/detail.html",
         cemetery=cemetery,
         manager=True,
-        search_url=_endpoint("grave_search.index"),
+        search_url=url_for("grave_search.index"),
         sections=register.sections(g.tenant, cemetery),
         counts=register.plot_counts(g.tenant, cemetery),
         section_form=form,
@@ -377,7 +369,7 @@ def _plot_page(plot: Plot, **forms: Any):
         "transfer_form": transfer,
         "surrender_form": forms.get("surrender_form") or EndRightForm(formdata=None),
         "block_form": forms.get("block_form") or BlockForm(formdata=None),
-        "invoice_url": lambda invoice_id: _endpoint(
+        "invoice_url": lambda invoice_id: url_for(
             "reservations.case_invoice_page", invoice_id=invoice_id
         ),
         "today": register.local_today(g.tenant),
