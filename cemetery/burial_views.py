@@ -202,7 +202,13 @@ def new():
         choices = None
         status = 200
         if request.args.get("action") == "slots":
-            bad = [f for f in (form.from_day, form.ceremony_minutes) if f.process_errors]
+            # An empty optional field (a browser sends from_day= when none is
+            # chosen) is no error; a value that does not parse is.
+            bad = [
+                f
+                for f in (form.from_day, form.ceremony_minutes)
+                if f.process_errors and f.raw_data and f.raw_data[0].strip()
+            ]
             for f in bad:
                 f.errors = list(f.process_errors)
             if form.ceremony.data and not bad and not form.ceremony_minutes.validate(form):

@@ -60,6 +60,19 @@ def make_burial(tenant, actor, cemetery, plot, clock="10:00"):
     return burial
 
 
+def test_free_times_without_a_first_day_as_a_browser_sends_them(
+    app, tenant, cemetery, plot, funeral_home, client, login
+):
+    """A browser sends the empty date input along (``from_day=``): not an error."""
+    login(funeral_home)
+    args = {k: v for k, v in form_data(cemetery, plot).items() if k != "start"}
+    page = client.get(
+        f"/{tenant.slug}/burials/new", query_string={**args, "action": "slots", "from_day": ""}
+    )
+    assert page.status_code == 200, page.get_data(as_text=True)[:2000]
+    assert 'type="radio"' in page.get_data(as_text=True)
+
+
 def test_the_request_in_two_steps(app, tenant, cemetery, plot, funeral_home, clerk, client, login):
     login(funeral_home)
     base = f"/{tenant.slug}/burials"
