@@ -192,9 +192,9 @@ def new():
     if raw_cemetery and cemetery is None:
         raise NotFound(_("Nicht gefunden."))
     if request.method == "GET":
-        form = BurialRequestForm(
-            formdata=request.args if request.args else None, meta={"csrf": False}
-        )
+        # The free times come by GET, the booking by POST: the form rendered
+        # here carries the CSRF token the POST needs (nothing is validated now).
+        form = BurialRequestForm(formdata=request.args if request.args else None)
         _fill_choices(form, cemetery)
         if cemetery is None and form.cemetery.choices and not request.args:
             cemetery = _chosen_cemetery(form.cemetery.choices[0].value)
