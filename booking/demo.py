@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -24,12 +25,16 @@ from booking.tenants.models import Tenant
 from booking.tenants.service import create_tenant
 from booking.transaction import CommandGroup
 from cemetery import fees as cemetery_fees
-from cemetery.models import Cemetery
+from cemetery import importer, register
+from cemetery.models import Cemetery, GraveRight, Plot
 
 demo_cli = CommandGroup("demo", help="Demo data.")
 
 DEMO_SLUG = "musterhausen"
 DEMO_PASSWORD = "demo-passwort-2026"
+EXAMPLE_REGISTER = (
+    Path(__file__).resolve().parent.parent / "config" / "cemetery_register.example.csv"
+)
 DEMO_ACCOUNTS = (
     ("admin@musterhausen.example", "Anna Admin", "admin"),
     ("sachbearbeitung@musterhausen.example", "Sven Sachbearbeiter", "clerk"),
@@ -54,8 +59,9 @@ def seed(now: datetime | None = None) -> list[tuple[str, str, str | None]]:
     )
     halls = seed_demo_resources(tenant, users["hausmeister@musterhausen.example"])
     seed_demo_bookings(tenant, users, halls, club, now or utcnow())
-    seed_demo_cemetery(tenant)
+    cemetery = seed_demo_cemetery(tenant)
     cemetery_fees.load_example(tenant, None)  # Friedhofsgebühren: config/cemetery_fees.example.json
+    seed_demo_family(tenant, cemetery, users["buerger@musterhausen.example"])
     return list(DEMO_ACCOUNTS)
 
 
@@ -316,11 +322,6 @@ def seed_demo_cemetery(tenant: Tenant, now: datetime | None = None) -> Cemetery:
     """The demo cemetery with its chapel (Trauerhalle) and crew as resources,
     and its register taken over from config/cemetery_register.example.csv
     (sections, plots, grave rights with holders, past burials)."""
-    from pathlib import Path
-
-    from cemetery import importer
-
-    register = Path(__file__).resolve().parent.parent / "config" / "cemetery_register.example.csv"
     chapel = resources.create_resource(
         tenant,
         None,
@@ -344,8 +345,8 @@ def seed_demo_cemetery(tenant: Tenant, now: datetime | None = None) -> Cemetery:
         tenant,
         None,
         cemetery,
-        register.read_bytes(),
-        filename=register.name,
+        EXAMPLE_REGISTER.read_bytes(),
+        filename=EXAMPLE_REGISTER.name,
         now=now,
     )
     if not report.ok:
@@ -353,6 +354,43 @@ def seed_demo_cemetery(tenant: Tenant, now: datetime | None = None) -> Cemetery:
             "The example register does not import: " + "; ".join(report.lines()[:10])
         )
     return cemetery
+
+
+def seed_demo_family(tenant: Tenant, cemetery: Cemetery, citizen: User) -> None:
+    """Free rows of Reihengräber for new burials, and the demo citizen as
+    the holder of a Wahlgrab whose right runs out in a few years (the family
+    portal: "Meine Gräber", extension, online payment)."""
+    register.create_plot_row(
+        tenant, None, cemetery, section="R", row="01", first=1, count=12, grave_type="reihengrab"
+    )
+    register.create_plot_row(
+        tenant,
+        None,
+        cemetery,
+        section="U",
+        row="01",
+        first=1,
+        count=12,
+        grave_type="urnenreihengrab",
+    )
+    wahlgrab = register.grave_type_by_key(tenant, "wahlgrab")
+    right = db.session.scalars(
+        select(GraveRight)
+        .join(Plot, Plot.id == GraveRight.plot_id)
+        .where(
+            GraveRight.tenant_id == tenant.id,
+            GraveRight.status == "active",
+            GraveRight.end_date > register.local_today(tenant),
+            Plot.grave_type_id == wahlgrab.id,
+        )
+        .order_by(GraveRight.end_date)
+        .limit(1)
+    ).first()
+    if right is not None:
+        right.holder.name = citizen.name or right.holder.name
+        right.holder.email = citizen.email
+        right.holder.user_id = citizen.id
+    db.session.flush()
 
 
 @demo_cli.command("seed")

@@ -61,6 +61,28 @@ def test_demo_has_bookings_a_pending_request_and_a_cemetery(runner):
     assert db.session.scalar(select(Cemetery.name)) == "Friedhof Musterhausen"
 
 
+def test_demo_cemetery_has_free_rows_and_a_family_with_a_grave(runner):
+    from booking.accounts.models import User
+    from booking.tenants.models import Tenant
+    from cemetery import register
+    from cemetery.models import Cemetery, Contact, GraveRight
+
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    tenant = db.session.scalars(select(Tenant)).one()
+    cemetery = db.session.scalars(select(Cemetery)).one()
+    for key in ("reihengrab", "urnenreihengrab"):
+        free = register.list_plots(tenant, cemetery, status="free", grave_type=key)
+        assert len(free) >= 12, key
+    citizen = db.session.scalar(select(User).where(User.email == "buerger@musterhausen.example"))
+    right = db.session.scalars(
+        select(GraveRight)
+        .join(Contact, Contact.id == GraveRight.holder_id)
+        .where(Contact.user_id == citizen.id)
+    ).one()
+    assert right.plot.grave_type.extendable
+    assert right.end_date > register.local_today(tenant)
+
+
 # Local seed times: a Wednesday just after midnight, a Sunday late in the
 # evening (its week is that one day), New Year's Day (a public holiday) and
 # the night the clocks go forward, each a few weeks from now.
