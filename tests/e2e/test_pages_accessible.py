@@ -26,6 +26,8 @@ pytestmark = pytest.mark.e2e
 ADMIN = "admin@musterhausen.example"
 CLERK = "sachbearbeitung@musterhausen.example"
 CLUB = "verein@musterhausen.example"
+CITIZEN = "buerger@musterhausen.example"
+FUNERAL_HOME = "bestatter@musterhausen.example"
 
 
 class P(NamedTuple):
@@ -80,6 +82,31 @@ PAGES = [
     P("/musterhausen/admin/resources/1/edit", login_as=ADMIN),
     P("/musterhausen/admin/resources/1/hours", login_as=ADMIN),
     P("/musterhausen/admin/resources/closures", login_as=CLERK),
+    # The cemetery: register, burials, family portal, fees, import, grave search.
+    P("/musterhausen/grave-search"),
+    P("/musterhausen/grave-search?cemetery_id=1&name=Koch"),
+    P("/musterhausen/grave-search?cemetery_id=1&name=K", status=422),
+    P("/musterhausen/cemeteries/", login_as=CLERK),
+    P("/musterhausen/cemeteries/1", login_as=CLERK),
+    P("/musterhausen/cemeteries/1/edit", login_as=CLERK),
+    P("/musterhausen/cemeteries/1/plots", login_as=CLERK),
+    P("/musterhausen/cemeteries/1/plots/new", login_as=CLERK),
+    P("/musterhausen/cemeteries/1/plots/row", login_as=CLERK),
+    P("/musterhausen/cemeteries/plots/1", login_as=CLERK),
+    P("/musterhausen/cemeteries/1/sections", login_as=CLERK),
+    P("/musterhausen/cemeteries/1/sections/1/map", login_as=CLERK),
+    P("/musterhausen/cemeteries/expired", login_as=CLERK),
+    P("/musterhausen/cemeteries/grave-types", login_as=ADMIN),
+    P("/musterhausen/cemeteries/import/", login_as=CLERK),
+    P("/musterhausen/burials/", login_as=FUNERAL_HOME),
+    P("/musterhausen/burials/new", login_as=FUNERAL_HOME),
+    P("/musterhausen/burials/queue", login_as=CLERK),
+    P("/musterhausen/burials/day-sheet", login_as=CLERK),
+    P("/musterhausen/burials/day-sheet/1", login_as=CLERK),
+    P("/musterhausen/my-graves/", login_as=CITIZEN),
+    P("/musterhausen/my-graves/link", login_as=CLERK),
+    P("/musterhausen/my-graves/letters", login_as=CLERK),
+    P("/musterhausen/admin/cemetery-fees/", login_as=ADMIN),
     # Calendar subscriptions (the admin also sees everyone else's).
     P("/musterhausen/calendar-subscriptions/", login_as="hausmeister@musterhausen.example"),
     P("/musterhausen/calendar-subscriptions/", login_as=ADMIN),
