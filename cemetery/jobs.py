@@ -30,6 +30,7 @@ from booking.fees.invoices import local_date
 from booking.jobs import Job
 from booking.notifications.service import notify
 from booking.tenants.models import Tenant
+from cemetery import burials
 from cemetery.models import GraveRight, Plot
 
 DEFAULT_NOTICE_MONTHS = 6
@@ -120,6 +121,16 @@ def send_right_expiry(now: datetime | None = None) -> dict[str, int]:
     return {"queued": queued, "letters": letters}
 
 
+def mark_burials_done(now: datetime | None = None) -> dict[str, int]:
+    """``cemetery.burials_done``: confirmed burials whose local day has
+    passed are stored as ``done`` (every page shows them so already)."""
+    now = now or utcnow()
+    done = 0
+    for tenant in db.session.scalars(select(Tenant).order_by(Tenant.id)):
+        done += burials.mark_done(tenant, local_date(tenant, now))
+    return {"done": done}
+
+
 JOBS: tuple[Job, ...] = (
     Job(
         "cemetery.right_expiry",
@@ -127,5 +138,12 @@ JOBS: tuple[Job, ...] = (
         _l("Nutzungsberechtigte vor dem Ende ihres Grabnutzungsrechts anschreiben"),
         trigger="cron",
         schedule={"hour": 7, "minute": 30},
+    ),
+    Job(
+        "cemetery.burials_done",
+        mark_burials_done,
+        _l("Vergangene Bestattungen als erledigt vermerken"),
+        trigger="cron",
+        schedule={"hour": 0, "minute": 20},
     ),
 )

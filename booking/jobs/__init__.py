@@ -19,6 +19,7 @@ COUNT_LABELS = {
     "queued": _l("eingereiht"),
     "anonymised": _l("anonymisiert"),
     "letters": _l("Briefe zu schreiben"),
+    "done": _l("erledigt"),
 }
 
 

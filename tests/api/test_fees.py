@@ -79,8 +79,11 @@ def test_admin_replaces_the_rules_and_it_is_audited(api, tenant, admin, hall):
     db.session.expire_all()
     assert [r["category"] for r in hall.fee_rules] == ["resident"]
     entry = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.action == "resource.fee_rules")
-    ).all()[-1]
+        select(AuditEntry)
+        .where(AuditEntry.action == "resource.fee_rules")
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    ).one()
     assert entry.actor_id == admin.id and entry.object_id == hall.id
     assert len(entry.before["items"]) == 4
     assert entry.after["items"] == [rule]

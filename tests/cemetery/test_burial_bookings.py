@@ -44,3 +44,23 @@ def test_a_burials_booking_page_offers_no_cancel_or_move(
     assert "gehört zu einer Bestattung" in html
     assert f"/bookings/{burial.crew_booking_id}/cancel" not in html
     assert "Absagen" not in html
+
+
+def test_the_daily_job_stores_past_confirmed_burials_as_done(
+    app, tenant, cemetery, make_plot, funeral_home, clerk
+):
+    from booking.jobs import registry
+    from cemetery import burials
+
+    burial = request(tenant, funeral_home, cemetery, make_plot(cemetery, "B-01-03"))
+    waiting = request(
+        tenant, funeral_home, cemetery, make_plot(cemetery, "B-01-04"), start=at(THU, "12:00")
+    )
+    burials.confirm_burial(tenant, clerk, burial, now=NOW)
+    db.session.commit()
+    job = registry.get("cemetery.burials_done")
+    assert job.run(NOW) == {"done": 0}
+    assert job.run(NOW + timedelta(days=4)) == {"done": 1}
+    db.session.commit()
+    db.session.expire_all()
+    assert (burial.status, waiting.status) == ("done", "requested")
