@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import limits
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -62,6 +64,8 @@ DEFAULTS: dict[str, tuple[object, object]] = {
     "SERIES_MAX_OCCURRENCES": (60, _int),
     # cemetery.right_expiry writes to holders this many months before their right ends.
     "CEMETERY_EXPIRY_NOTICE_MONTHS": (6, _int),
+    # Public grave search (page, API, public section map) per client address.
+    "GRAVE_SEARCH_RATE_LIMIT": ("30/minute", str),
     "LOG_LEVEL": ("INFO", str),
     # Argon2id cost for password hashes (argon2-cffi's RFC 9106 low-memory defaults).
     "ARGON2_TIME_COST": (3, _int),
@@ -146,6 +150,12 @@ def validate(config: dict) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
             "SCHEDULER_TIMEZONE must be an IANA time zone, e.g. Europe/Berlin"
+        ) from None
+    try:
+        limits.parse(config["GRAVE_SEARCH_RATE_LIMIT"])
+    except ValueError:
+        raise ConfigError(
+            "GRAVE_SEARCH_RATE_LIMIT must be a rate such as 30/minute or 500/hour"
         ) from None
     if config["SERIES_MAX_OCCURRENCES"] < 1:
         raise ConfigError("SERIES_MAX_OCCURRENCES must be at least 1")

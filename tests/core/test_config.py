@@ -17,6 +17,7 @@ def test_postgres_urls_use_psycopg3():
         ({"BASE_URL": "ftp://x"}, "BASE_URL"),
         ({"PROXY_FIX": -1}, "PROXY_FIX"),
         ({"SERIES_MAX_OCCURRENCES": 0}, "SERIES_MAX_OCCURRENCES"),
+        ({"GRAVE_SEARCH_RATE_LIMIT": "dreissig"}, "GRAVE_SEARCH_RATE_LIMIT"),
         ({"ENV": "production", "SECRET_KEY": "short"}, "SECRET_KEY"),
     ],
 )
