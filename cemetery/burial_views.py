@@ -178,6 +178,17 @@ def _slot_choices(
     return [SelectChoice(s.isoformat(), localtime.format_local(g.tenant, s)) for s in found]
 
 
+def _by_day(choices: list | None) -> list[tuple[date, list[tuple[str, str]]]]:
+    """The free starts grouped by local day, each as (value, "09:30"): the
+    picker shows a day's times side by side instead of one long column."""
+    zone = localtime.tenant_zone(g.tenant)
+    days: dict[date, list[tuple[str, str]]] = {}
+    for choice in choices or []:
+        local = datetime.fromisoformat(choice.value).astimezone(zone)
+        days.setdefault(local.date(), []).append((choice.value, local.strftime("%H:%M")))
+    return list(days.items())
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @requires(can_request_burial)
 def new():
@@ -219,7 +230,12 @@ def new():
                 choices = _slot_choices(form, cemetery)
         form.start.choices = choices or []
         return render_template(
-            "cemetery/burial_form.html", form=form, slots=choices, cemetery=cemetery, **_context()
+            "cemetery/burial_form.html",
+            form=form,
+            slots=choices,
+            slot_days=_by_day(choices),
+            cemetery=cemetery,
+            **_context(),
         ), status
 
     form = BurialRequestForm()
@@ -320,7 +336,12 @@ def _form_again(form: BurialRequestForm, cemetery: Cemetery | None, status: int,
         choices = _slot_choices(form, cemetery)
         form.start.choices = choices or []
     return render_template(
-        "cemetery/burial_form.html", form=form, slots=choices, cemetery=cemetery, **_context()
+        "cemetery/burial_form.html",
+        form=form,
+        slots=choices,
+        slot_days=_by_day(choices),
+        cemetery=cemetery,
+        **_context(),
     ), status
 
 
