@@ -471,9 +471,13 @@ def _checked_deceased(errors: dict[str, list], deceased: Any, today: date) -> _D
     return _Deceased(name, born, died)
 
 
-def checked_holder(tenant: Tenant, holder: Contact | Mapping | None) -> Contact | None:
+def checked_holder(
+    tenant: Tenant, holder: Contact | Mapping | None, *, fill: bool = True
+) -> Contact | None:
     """A holder given as a contact or as ``{name, street, postcode, city,
-    email}`` (found or created); 422 with fields ``holder.<name>``."""
+    email}`` (found or created; ``fill``: an existing contact's missing
+    e-mail and phone are filled in — staff only); 422 with fields
+    ``holder.<name>``."""
     if holder is None or isinstance(holder, Contact):
         if holder is not None:
             _own(tenant, holder)
@@ -484,7 +488,7 @@ def checked_holder(tenant: Tenant, holder: Contact | Mapping | None) -> Contact 
     if not any(clean_text(v) if isinstance(v, str) else v for v in values.values()):
         return None
     try:
-        return rights.find_or_create_contact(tenant, **values)
+        return rights.find_or_create_contact(tenant, **values, fill=fill)
     except ValidationFailed as error:
         raise ValidationFailed(
             CHECK, {f"holder.{name}": messages for name, messages in error.fields.items()}
@@ -606,7 +610,7 @@ def create_burial(
         errors["start"] = [_l("Die Bestattung liegt vor dem Sterbedatum.")]
     plot, grave_type = _checked_plot(tenant, cemetery, errors, plot, grave_type)
     _raise(errors)
-    holder_contact = checked_holder(tenant, holder)
+    holder_contact = checked_holder(tenant, holder, fill=staff)
     if not past:
         check_appointment(tenant, cemetery, kind, start, now=now)
     if plot is None:
@@ -632,6 +636,8 @@ def create_burial(
     rest_until = rules.rest_until(
         cemetery, kind, burial_date, person.died, person.born, plot.grave_type
     )
+    # A funeral home's request only checks the right (it changes and bills
+    # nothing); the right is acquired or extended when a clerk confirms.
     right, _years = rights.right_for_burial(
         tenant,
         actor,
@@ -641,6 +647,7 @@ def create_burial(
         holder=holder_contact,
         now=now,
         bill=not past,
+        dry_run=not (staff or past),
     )
     status = "done" if past else ("confirmed" if staff else "requested")
     if home_name is None and actor is not None and not staff:
@@ -649,7 +656,8 @@ def create_burial(
         tenant_id=tenant.id,
         cemetery_id=cemetery.id,
         plot_id=plot.id,
-        right_id=right.id,
+        right_id=right.id if right is not None else None,
+        holder_id=holder_contact.id if holder_contact is not None else None,
         kind=kind,
         place=place,
         deceased_name=person.name,
@@ -733,6 +741,28 @@ def _require_status(burial: Burial, allowed: tuple[str, ...], message: Any) -> N
         raise ValidationFailed(message, {"status": [message]})
 
 
+def _settle_right(tenant: Tenant, actor: User | None, burial: Burial, now: datetime) -> None:
+    """On confirmation: the plot is not blocked (it may have been since the
+    request), and the right is acquired for the holder named in the request
+    or extended so that the rest period ends inside it (billed)."""
+    if burial.plot.blocked:
+        message = _l(
+            "Die Grabstätte ist gesperrt: %(reason)s", reason=burial.plot.blocked_reason or "–"
+        )
+        raise ValidationFailed(message, {"plot_id": [message]})
+    holder = burial.holder or (burial.right.holder if burial.right is not None else None)
+    right, _years = rights.right_for_burial(
+        tenant,
+        actor,
+        burial.plot,
+        rest_until=burial.rest_until,
+        burial_date=burial.burial_date,
+        holder=holder,
+        now=now,
+    )
+    burial.right_id = right.id if right is not None else None
+
+
 def confirm_burial(
     tenant: Tenant, actor: User | None, burial: Burial, *, now: datetime | None = None
 ) -> Burial:
@@ -747,6 +777,7 @@ def confirm_burial(
         burial, ("requested",), _l("Nur angefragte Bestattungen können bestätigt werden.")
     )
     before = snapshot(burial)
+    _settle_right(tenant, actor, burial, now)
     burial.status = "confirmed"
     burial.proposed_start_at = None
     burial.confirmed_at = now
@@ -871,17 +902,12 @@ def accept_proposal(
             burial.deceased_born,
             burial.plot.grave_type,
         )
-        holder = burial.right.holder if burial.right is not None else None
-        right, _years = rights.right_for_burial(
-            tenant,
-            actor,
-            burial.plot,
-            rest_until=burial.rest_until,
-            burial_date=day,
-            holder=holder,
-            now=now,
-        )
-        burial.right_id = right.id
+        if register.free_place(burial.plot, burial.kind, day, excluding=burial.id) is None:
+            raise Conflict(
+                _l("Die Grabstätte ist belegt: Auf ihr läuft noch eine Ruhezeit."),
+                {"fields": {"plot_id": [_l("Kein freier Platz an diesem Tag.")]}},
+            )
+    _settle_right(tenant, actor, burial, now)
     burial.proposed_start_at = None
     burial.status = "confirmed"
     burial.confirmed_at = now

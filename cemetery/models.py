@@ -334,6 +334,11 @@ class Burial(db.Model):
         ForeignKey("organisation.id", ondelete="SET NULL")
     )
     funeral_home_name: Mapped[str | None] = mapped_column(String(200))
+    # Who acquires the right to a new grave when a requested burial is
+    # confirmed (a funeral home's request changes no right and bills nothing).
+    holder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cemetery_contact.id", ondelete="SET NULL")
+    )
     chapel_booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("booking.id", ondelete="SET NULL")
     )
@@ -353,6 +358,7 @@ class Burial(db.Model):
     cemetery: Mapped[Cemetery] = relationship()
     plot: Mapped[Plot] = relationship()
     right: Mapped[GraveRight | None] = relationship()
+    holder: Mapped[Contact | None] = relationship()
 
 
 class CemeteryFeeSchedule(db.Model):

@@ -889,20 +889,20 @@ def capacity(plot: Plot, kind: str) -> int:
     return plot.coffin_capacity if kind == "coffin" else plot.urn_capacity
 
 
-def free_place(plot: Plot, kind: str, on: date) -> int | None:
+def free_place(plot: Plot, kind: str, on: date, *, excluding: int | None = None) -> int | None:
     """The lowest free place number for a ``kind`` burial on ``on`` (a place
-    is taken while an active burial of that kind rests there), None: full."""
+    is taken while an active burial of that kind rests there; ``excluding``:
+    a burial being moved), None: full."""
     places = capacity(plot, kind)
-    taken = set(
-        db.session.scalars(
-            select(Burial.place).where(
-                Burial.plot_id == plot.id,
-                Burial.kind == kind,
-                Burial.status.in_(ACTIVE_BURIAL_STATUSES),
-                Burial.rest_until >= on,
-            )
-        )
+    query = select(Burial.place).where(
+        Burial.plot_id == plot.id,
+        Burial.kind == kind,
+        Burial.status.in_(ACTIVE_BURIAL_STATUSES),
+        Burial.rest_until >= on,
     )
+    if excluding is not None:
+        query = query.where(Burial.id != excluding)
+    taken = set(db.session.scalars(query))
     for place in range(1, places + 1):
         if place not in taken:
             return place

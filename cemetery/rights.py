@@ -21,6 +21,7 @@ from booking.audit import service as audit
 from booking.core import Conflict, ValidationFailed, utcnow
 from booking.extensions import db
 from booking.fees.models import Invoice
+from booking.tenants.localtime import tenant_zone
 from booking.tenants.models import Tenant
 from booking.tenants.service import scoped
 from cemetery import fees
@@ -79,9 +80,12 @@ def find_or_create_contact(
     email: str | None = None,
     phone: str | None = None,
     user_id: int | None = None,
+    fill: bool = True,
 ) -> Contact:
     """The contact with this name and address (the same person written to
-    before), else a new one. Missing e-mail, phone or account are filled in."""
+    before), else a new one. Missing e-mail, phone or account are filled in
+    (``fill``; not from a funeral home's request, which must not redirect a
+    holder's mail: the contact is then used as it is)."""
     errors: dict[str, list] = {}
     name = _text(errors, "name", name, 200, required=True)
     street = _text(errors, "street", street, 200)
@@ -120,6 +124,8 @@ def find_or_create_contact(
         )
         db.session.add(contact)
         db.session.flush()
+        return contact
+    if not fill:
         return contact
     contact.email = contact.email or email
     contact.phone = contact.phone or phone
@@ -568,6 +574,10 @@ def _end(
     reason = _text(errors, "reason", reason, 500)
     if not isinstance(on, date) or isinstance(on, datetime):
         errors["on"] = [_l("Bitte ein Datum angeben.")]
+    elif on > now.astimezone(tenant_zone(tenant)).date():
+        # The right ends now: a later day would end it today while a rest
+        # period that runs until then still lies under it.
+        errors["on"] = [_l("Das Nutzungsrecht endet mit dem heutigen oder einem früheren Tag.")]
     _raise(errors)
     running = rest_running_until(right.plot, on)
     if running is not None:
@@ -608,7 +618,8 @@ def right_for_burial(
     holder: Contact | None,
     now: datetime,
     bill: bool = True,
-) -> tuple[GraveRight, int]:
+    dry_run: bool = False,
+) -> tuple[GraveRight | None, int]:
     """The right a burial on ``plot`` rests under, so that its rest period
     (to ``rest_until``) ends inside it: the active right as it is, or
     extended by the whole years needed (extendable types, billed), else a
@@ -616,7 +627,10 @@ def right_for_burial(
     ``holder`` (422, field ``holder``, when None) from ``burial_date`` for
     the grave type's term, longer when the rest period needs it. Returns
     the right and the years it was extended by. No role check: the caller
-    (a burial request) decided who may ask."""
+    (a burial request) decided who may ask. ``dry_run``: the same checks,
+    nothing changed or billed (a funeral home's request; the right follows
+    when a clerk confirms): the active right or None, and the years it will
+    need."""
     _own(tenant, plot)
     right = active_right(plot)
     if right is None:
@@ -630,6 +644,8 @@ def right_for_burial(
                 },
             )
         years = max(plot.grave_type.default_term_years, years_to_cover(burial_date, rest_until))
+        if dry_run:
+            return None, 0
         right = _acquire(
             tenant,
             actor,
@@ -657,6 +673,8 @@ def right_for_burial(
         )
         raise ValidationFailed(message, {"plot_id": [message]})
     years = years_to_cover(right.end_date, rest_until)
+    if dry_run:
+        return right, years
     _extend(
         tenant,
         actor,

@@ -84,9 +84,9 @@ def test_a_funeral_home_request_books_chapel_and_crew(app, tenant, cemetery, plo
     assert (c.start_at, c.end_at) == (at(THU, "10:00"), at(THU, "10:45"))
     assert (k.start_at, k.end_at) == (at(THU, "10:45"), at(THU, "11:45"))
     assert db.session.scalar(select(func.count(Claim.id)).where(Claim.active.is_(True))) == 2
-    right = db.session.get(GraveRight, burial.right_id)
-    assert right.holder.name == "Max Mustermann"
-    assert right.end_date >= burial.rest_until
+    # The request changes no right and bills nothing; the clerk's confirmation does.
+    assert burial.right_id is None and burial.holder.name == "Max Mustermann"
+    assert db.session.scalar(select(func.count(GraveRight.id))) == 0
     assert (
         db.session.scalar(
             select(func.count(AuditEntry.id)).where(AuditEntry.action == "burial.create")
@@ -224,7 +224,70 @@ def test_a_non_extendable_grave_refuses_a_rest_period_beyond_its_right(
     assert "plot_id" in fields_of(excinfo)
 
 
-def test_an_extendable_right_is_extended_in_whole_years(app, tenant, cemetery, plot, funeral_home):
+def test_a_confirmed_request_acquires_the_right_for_the_holder_named(
+    app, tenant, cemetery, plot, funeral_home, clerk
+):
+    burial = request(tenant, funeral_home, cemetery, plot)
+    burials.confirm_burial(tenant, clerk, burial, now=NOW)
+    db.session.commit()
+    right = db.session.get(GraveRight, burial.right_id)
+    assert right.holder.name == "Max Mustermann"
+    assert right.end_date >= burial.rest_until
+
+
+def test_a_cancelled_request_leaves_rights_and_invoices_alone(
+    app, tenant, cemetery, plot, funeral_home
+):
+    from booking.fees.models import Invoice
+    from cemetery import rights
+
+    holder = rights.find_or_create_contact(tenant, name="Max")
+    right = rights.acquire_right(
+        tenant, None, plot, holder, start=date(2020, 1, 1), years=30, bill=False
+    )
+    db.session.commit()
+    burial = request(tenant, funeral_home, cemetery, plot, holder=None)
+    burials.cancel_burial(tenant, funeral_home, burial, now=NOW)
+    db.session.commit()
+    db.session.refresh(right)
+    assert right.end_date == date(2050, 1, 1)
+    assert db.session.scalar(select(func.count(Invoice.id))) == 0
+
+
+def test_a_request_does_not_fill_in_a_holders_mail_address(
+    app, tenant, cemetery, make_plot, funeral_home
+):
+    from cemetery import rights
+
+    holder = rights.find_or_create_contact(tenant, name="Josef Lehmann", street="Gartenstr. 38")
+    db.session.commit()
+    request(
+        tenant,
+        funeral_home,
+        cemetery,
+        make_plot(cemetery, "B-09-09"),
+        holder={"name": "josef lehmann", "street": "Gartenstr. 38", "email": "x@evil.example"},
+    )
+    db.session.refresh(holder)
+    assert holder.email is None
+
+
+def test_a_plot_blocked_after_the_request_cannot_be_confirmed(
+    app, tenant, cemetery, plot, funeral_home, clerk
+):
+    from cemetery import register
+
+    burial = request(tenant, funeral_home, cemetery, plot)
+    register.block_plot(tenant, clerk, plot, blocked=True, reason="Grabstein kippt")
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as excinfo:
+        burials.confirm_burial(tenant, clerk, burial, now=NOW)
+    assert "plot_id" in fields_of(excinfo)
+
+
+def test_an_extendable_right_is_extended_in_whole_years(
+    app, tenant, cemetery, plot, funeral_home, clerk
+):
     from cemetery import rights
 
     holder = rights.find_or_create_contact(tenant, name="Max")
@@ -234,7 +297,10 @@ def test_an_extendable_right_is_extended_in_whole_years(app, tenant, cemetery, p
     db.session.commit()
     burial = request(tenant, funeral_home, cemetery, plot, holder=None)
     db.session.refresh(right)
-    assert burial.right_id == right.id
+    assert (burial.right_id, right.end_date) == (right.id, date(2050, 1, 1))  # not yet
+    burials.confirm_burial(tenant, clerk, burial, now=NOW)
+    db.session.commit()
+    db.session.refresh(right)
     assert right.end_date == date(2056, 1, 1)  # 2050 + 6 years covers 6 June 2055
 
 
