@@ -23,13 +23,21 @@ from wtforms import SelectChoice
 
 from booking import transaction
 from booking.accounts.access import current_actor, has_role, requires
-from booking.core import Conflict, DomainError, NotFound, ValidationFailed, utcnow
+from booking.core import (
+    MAX_YEAR,
+    MIN_YEAR,
+    Conflict,
+    DomainError,
+    NotFound,
+    ValidationFailed,
+    utcnow,
+)
 from booking.extensions import db
 from booking.forms import show_errors
 from booking.reservations.errors import BookingConflict
 from booking.resources.models import ResourceCaretaker
 from booking.tenants import localtime
-from booking.tenants.service import get_scoped, scoped
+from booking.tenants.service import get_scoped, is_key, scoped
 from cemetery import burials, register, slots
 from cemetery.access import (
     can_cancel_burial,
@@ -150,6 +158,8 @@ def _chosen_cemetery(raw: Any) -> Cemetery | None:
         cemetery_id = int(raw)
     except (TypeError, ValueError):
         return None
+    if not is_key(cemetery_id):
+        return None
     cemetery = db.session.get(Cemetery, cemetery_id)
     if cemetery is None or cemetery.tenant_id != g.tenant.id:
         return None
@@ -220,6 +230,12 @@ def new():
                 for f in (form.from_day, form.ceremony_minutes)
                 if f.process_errors and f.raw_data and f.raw_data[0].strip()
             ]
+            first = form.from_day.data
+            if isinstance(first, date) and not MIN_YEAR <= first.year <= MAX_YEAR:
+                form.from_day.errors = [
+                    _("Bitte ein Datum zwischen %(a)d und %(b)d.", a=MIN_YEAR, b=MAX_YEAR)
+                ]
+                bad.append(form.from_day)
             for f in bad:
                 f.errors = list(f.process_errors)
             if form.ceremony.data and not bad and not form.ceremony_minutes.validate(form):
@@ -543,6 +559,8 @@ def day_sheet(cemetery_id: int):
             day = date.fromisoformat(raw)
         except ValueError:
             abort(400, description="invalid date")
+        if not MIN_YEAR <= day.year <= MAX_YEAR:
+            abort(400, description="date out of range")
     else:
         day = today
     items = burials.day_sheet(g.tenant, cemetery, day)

@@ -1168,7 +1168,10 @@ def _place_burials(plan: _PlotPlan) -> None:
             taken = {
                 b["place"]
                 for b in placed
-                if b["burial_date"] <= burial["burial_date"] <= b["rest_until"]
+                # Rest periods that overlap at all (an existing burial may lie
+                # after this one in time and still share its place).
+                if b["burial_date"] <= burial["rest_until"]
+                and burial["burial_date"] <= b["rest_until"]
             }
             free = next((p for p in range(1, capacity[kind] + 1) if p not in taken), None)
             if free is None:

@@ -40,7 +40,7 @@ from booking.fees import invoices
 from booking.fees.models import Invoice
 from booking.forms import flash_error, show_errors
 from booking.tenants.models import Tenant
-from booking.tenants.service import get_scoped, scoped
+from booking.tenants.service import MAX_KEY, get_scoped, scoped
 from booking.web import money
 from cemetery import fees, rights
 from cemetery.access import can_manage_cemetery, is_holder
@@ -313,7 +313,9 @@ class ExtensionForm(FlaskForm):
 
 
 class LinkForm(FlaskForm):
-    contact_id = IntegerField(_l("Kontakt-Nr."), validators=[InputRequired(), NumberRange(min=1)])
+    contact_id = IntegerField(
+        _l("Kontakt-Nr."), validators=[InputRequired(), NumberRange(min=1, max=MAX_KEY)]
+    )
     email = StringField(_l("E-Mail-Adresse des Kontos"), validators=[Optional()])
     unlink = BooleanField(_l("Verknüpfung aufheben"))
 

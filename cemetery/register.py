@@ -859,6 +859,8 @@ def list_plots(
     today = today or local_today(tenant)
     conditions = [plots_of(tenant)]
     if section_id is not None:
+        if not is_key(section_id):
+            return []
         # The section's index (its plots), not the cemetery's (all of them).
         conditions += [Plot.section_id == section_id, (Plot.cemetery_id + 0) == cemetery.id]
     else:

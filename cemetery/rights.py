@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from booking.accounts.models import User
 from booking.audit import service as audit
-from booking.core import Conflict, ValidationFailed, utcnow
+from booking.core import MAX_YEAR, Conflict, ValidationFailed, utcnow
 from booking.extensions import db
 from booking.fees.models import Invoice
 from booking.tenants.localtime import tenant_zone
@@ -49,6 +49,8 @@ from cemetery.register import (
 from cemetery.rules import add_years, term_end, years_to_cover
 
 TERM_MAX = 100  # years: of a right, of one extension
+# Rights taken over from old registers may start long ago.
+EARLIEST_START = 1800
 CERTIFICATE_MAX = 40
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -293,6 +295,10 @@ def _acquire(
     term = _int(errors, "years", term, 1, TERM_MAX)
     if not isinstance(start, date) or isinstance(start, datetime):
         errors["start"] = [_l("Bitte ein Datum angeben.")]
+    elif not EARLIEST_START <= start.year <= MAX_YEAR:
+        errors["start"] = [
+            _l("Bitte ein Jahr zwischen %(a)d und %(b)d.", a=EARLIEST_START, b=MAX_YEAR)
+        ]
     _raise(errors)
     assert term is not None
     if plot.blocked:
@@ -453,6 +459,10 @@ def years_until(right: GraveRight, until: Any) -> int:
     that day is not after the right's end."""
     if not isinstance(until, date) or isinstance(until, datetime):
         raise ValidationFailed(CHECK, {"until": [_l("Bitte ein Datum angeben.")]})
+    if until.year > right.end_date.year + TERM_MAX:
+        raise ValidationFailed(
+            CHECK, {"until": [_l("Höchstens %(years)d Jahre auf einmal.", years=TERM_MAX)]}
+        )
     years = years_to_cover(right.end_date, until)
     if years < 1:
         raise ValidationFailed(CHECK, {"until": [_l("Das Nutzungsrecht läuft bis dahin schon.")]})
