@@ -55,8 +55,6 @@ from booking.core import (
     NotFound,
     ValidationFailed,
     clean_text,
-    has_forbidden_characters,
-    too_long,
     utcnow,
 )
 from booking.extensions import db
@@ -82,8 +80,8 @@ from cemetery.models import (
     GraveType,
     Plot,
 )
+from cemetery.register import CHECK, _raise, _text
 
-CHECK = _l("Bitte prüfen Sie die Angaben.")
 NAME_MAX = 200
 CEREMONY_MAX = 240  # minutes of a ceremony in the chapel
 # Burials that count against the day's limit and hold their appointment.
@@ -114,27 +112,6 @@ def _date(errors: dict[str, list], name: str, value: Any, *, required: bool) -> 
             pass
     errors[name] = [_l("Bitte ein gültiges Datum angeben (JJJJ-MM-TT).")]
     return None
-
-
-def _name(errors: dict[str, list], name: str, value: Any, limit: int, required=False):
-    if value is not None and not isinstance(value, str):
-        errors[name] = [_l("Bitte einen Text angeben.")]
-        return None
-    text = clean_text(value)
-    if text is None:
-        if required:
-            errors[name] = [_l("Pflichtangabe.")]
-        return None
-    if has_forbidden_characters(text):
-        errors[name] = [_l("Steuerzeichen und ungültige Unicode-Zeichen sind nicht erlaubt.")]
-    elif len(text) > limit:
-        errors[name] = [too_long(limit)]
-    return text
-
-
-def _raise(errors: dict[str, list]) -> None:
-    if errors:
-        raise ValidationFailed(CHECK, errors)
 
 
 def _own(tenant: Tenant, obj: Any) -> None:
@@ -459,7 +436,7 @@ def _checked_deceased(errors: dict[str, list], deceased: Any, today: date) -> _D
     if not isinstance(deceased, Mapping):
         errors["deceased"] = [_l("Bitte Name und Sterbedatum der verstorbenen Person angeben.")]
         return None
-    name = _name(errors, "deceased.name", deceased.get("name"), NAME_MAX, required=True)
+    name = _text(errors, "deceased.name", deceased.get("name"), NAME_MAX, required=True)
     born = _date(errors, "deceased.born", deceased.get("born"), required=False)
     died = _date(errors, "deceased.died", deceased.get("died"), required=True)
     if died is not None and died > today:
@@ -580,8 +557,8 @@ def create_burial(
         errors["ceremony_minutes"] = [_l("Dieser Friedhof hat keine Trauerhalle.")]
     if not isinstance(public_listing, bool):
         errors["public_listing"] = [_l("Ja oder nein.")]
-    note = _name(errors, "note", note, NOTE_MAX)
-    home_name = _name(errors, "funeral_home_name", funeral_home_name, NAME_MAX)
+    note = _text(errors, "note", note, NOTE_MAX)
+    home_name = _text(errors, "funeral_home_name", funeral_home_name, NAME_MAX)
     if not past:
         if start is None:
             errors["start"] = [_l("Bitte einen Termin wählen.")]
@@ -812,7 +789,7 @@ def propose_time(
         _l("Nur für angefragte Bestattungen kann ein anderer Termin vorgeschlagen werden."),
     )
     errors: dict[str, list] = {}
-    why = _name(errors, "reason", reason, REASON_MAX)
+    why = _text(errors, "reason", reason, REASON_MAX)
     _raise(errors)
     day = check_appointment(
         tenant, burial.cemetery, burial.kind, start, now=now, excluding=burial.id
@@ -945,7 +922,7 @@ def cancel_burial(
             )
         raise Forbidden(_l("Dafür fehlt Ihnen die Berechtigung."))
     errors: dict[str, list] = {}
-    why = _name(errors, "reason", reason, REASON_MAX)
+    why = _text(errors, "reason", reason, REASON_MAX)
     _raise(errors)
     before = snapshot(burial)
     _end_appointment(burial, why, now)
