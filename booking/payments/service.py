@@ -104,28 +104,23 @@ def _stripe_failed(error: stripe.StripeError) -> PaymentUnavailable:
     )
 
 
+def _latest_payment(tenant_id: int, of: Any, *, pending: bool) -> Payment | None:
+    """The latest payment matching ``of`` (of a booking, of an invoice);
+    ``pending``: only one that may still succeed."""
+    query = select(Payment).where(Payment.tenant_id == tenant_id, of)
+    if pending:
+        query = query.where(Payment.status.not_in(FINAL_STATUSES))
+    return db.session.scalar(query.order_by(Payment.id.desc()).limit(1))
+
+
 def pending_payment(booking: Booking) -> Payment | None:
     """The booking's latest payment that may still succeed."""
-    return db.session.scalar(
-        select(Payment)
-        .where(
-            Payment.tenant_id == booking.tenant_id,
-            Payment.booking_id == booking.id,
-            Payment.status.not_in(FINAL_STATUSES),
-        )
-        .order_by(Payment.id.desc())
-        .limit(1)
-    )
+    return _latest_payment(booking.tenant_id, Payment.booking_id == booking.id, pending=True)
 
 
 def payment_of(booking: Booking) -> Payment | None:
     """The booking's latest payment (any status)."""
-    return db.session.scalar(
-        select(Payment)
-        .where(Payment.tenant_id == booking.tenant_id, Payment.booking_id == booking.id)
-        .order_by(Payment.id.desc())
-        .limit(1)
-    )
+    return _latest_payment(booking.tenant_id, Payment.booking_id == booking.id, pending=False)
 
 
 def start_online_payment(
@@ -191,26 +186,12 @@ def is_case_invoice(invoice: Invoice) -> bool:
 
 def pending_invoice_payment(invoice: Invoice) -> Payment | None:
     """The invoice's latest payment that may still succeed."""
-    return db.session.scalar(
-        select(Payment)
-        .where(
-            Payment.tenant_id == invoice.tenant_id,
-            Payment.invoice_id == invoice.id,
-            Payment.status.not_in(FINAL_STATUSES),
-        )
-        .order_by(Payment.id.desc())
-        .limit(1)
-    )
+    return _latest_payment(invoice.tenant_id, Payment.invoice_id == invoice.id, pending=True)
 
 
 def invoice_payment_of(invoice: Invoice) -> Payment | None:
     """The invoice's latest payment (any status)."""
-    return db.session.scalar(
-        select(Payment)
-        .where(Payment.tenant_id == invoice.tenant_id, Payment.invoice_id == invoice.id)
-        .order_by(Payment.id.desc())
-        .limit(1)
-    )
+    return _latest_payment(invoice.tenant_id, Payment.invoice_id == invoice.id, pending=False)
 
 
 def start_invoice_payment(tenant: Tenant, invoice: Invoice, now: datetime) -> Payment:

@@ -138,11 +138,17 @@ def submit(booking_id: int):
     status_url = url_for("payments.status", booking_id=booking.id)
     if booking.status != "held":
         return jsonify({"status": "done", "next": status_url})
-    body = request.get_json(silent=True)
-    token = body.get("token") if isinstance(body, dict) else None
     payment = payments.pending_payment(booking)
     if payment is None:
         return error_json(409, "conflict", _("Für diese Buchung ist keine Zahlung offen."))
+    return _card_answer(payment, status_url)
+
+
+def _card_answer(payment, status_url: str):
+    """Confirm ``payment`` with the card token the page sent and say what
+    the page does next (3-D Secure in the browser, or the status page)."""
+    body = request.get_json(silent=True)
+    token = body.get("token") if isinstance(body, dict) else None
     try:
         payment, message = payments.submit_card(g.tenant, payment, token, utcnow())
     except ValidationFailed as error:
@@ -226,25 +232,10 @@ def invoice_submit(invoice_id: int):
     status_url = url_for("payments.invoice_status", invoice_id=invoice.id)
     if invoice.status != "open":
         return jsonify({"status": "done", "next": status_url})
-    body = request.get_json(silent=True)
-    token = body.get("token") if isinstance(body, dict) else None
     payment = payments.pending_invoice_payment(invoice)
     if payment is None:
         return error_json(409, "conflict", _("Für diesen Bescheid ist keine Zahlung offen."))
-    try:
-        payment, message = payments.submit_card(g.tenant, payment, token, utcnow())
-    except ValidationFailed as error:
-        return error_json(422, "validation_failed", str(error.message))
-    except payments.PaymentUnavailable as error:
-        return error_json(503, "unavailable", str(error.message))
-    return jsonify(
-        {
-            "status": payment.status,
-            "message": message,
-            "client_secret": payment.client_secret if payment.status == "requires_action" else None,
-            "next": status_url,
-        }
-    )
+    return _card_answer(payment, status_url)
 
 
 @bp.get("/invoices/<int:invoice_id>/payment")
