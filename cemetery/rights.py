@@ -497,6 +497,10 @@ def transfer_right(
     relation = _text(errors, "relation", relation, 200)
     if new_holder.id == right.holder_id:
         errors["holder"] = [_l("Das ist schon die nutzungsberechtigte Person.")]
+    if not isinstance(on, date) or isinstance(on, datetime):
+        errors["on"] = [_l("Bitte ein Datum angeben.")]
+    elif not right.start_date <= on <= now.astimezone(tenant_zone(tenant)).date():
+        errors["on"] = [_l("Die Übertragung liegt zwischen Beginn des Nutzungsrechts und heute.")]
     _raise(errors)
     before = snapshot(right)
     old = right.holder

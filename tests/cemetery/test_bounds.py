@@ -76,3 +76,18 @@ def test_an_earlier_imported_burial_takes_another_place(app, tenant, cemetery):
         db.session.commit()
     places = {b.deceased_name: b.place for b in db.session.scalars(select(Burial))}
     assert places == {"Gerhard Wolf": 1, "Neue Person": 2}
+
+
+def test_a_transfer_is_dated_between_the_rights_start_and_today(
+    app, tenant, clerk, cemetery, make_plot
+):
+    holder = rights.find_or_create_contact(tenant, name="Hanna Halter")
+    heir = rights.find_or_create_contact(tenant, name="Erich Erbe")
+    right = rights.acquire_right(
+        tenant, clerk, make_plot(cemetery, "W-2"), holder, start=date(2000, 1, 1), bill=False
+    )
+    for day in (date(9999, 12, 31), date(1999, 12, 31)):
+        with pytest.raises(ValidationFailed) as refusal:
+            rights.transfer_right(tenant, clerk, right, heir, on=day, bill=False)
+        assert "on" in refusal.value.fields
+    assert right.holder_id == holder.id

@@ -435,12 +435,12 @@ def test_transfer_and_surrender(client, login, tenant, clerk, wahlgrab):
         base + "/transfer",
         data={
             "name": "Tina Halter",
-            "on": "15.06.2027",
+            "on": "15.06.2026",
             "relation": "Kinder (ehelich, nichtehelich, adoptiert)",
         },
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
-    response = client.post(base + "/transfer", data={"name": "", "on": "15.06.2027"})
+    response = client.post(base + "/transfer", data={"name": "", "on": "15.06.2026"})
     assert response.status_code == 422
     # The rest period runs until 2045: no surrender.
     response = client.post(base + "/surrender", data={"on": "15.06.2027"})
