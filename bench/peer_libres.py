@@ -206,6 +206,21 @@ def setup_ours(url: str, pool_size: int) -> Ours:
     return ours
 
 
+@contextmanager
+def without_mail():
+    """An experiment, not our service: bookings that compose and queue no
+    mail, to show what the mail costs the request (it would leave the
+    request if mail were composed at delivery)."""
+    from booking.reservations import notifications
+
+    composed = notifications.booking_created
+    notifications.booking_created = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        notifications.booking_created = composed
+
+
 # --- sequential single bookings ------------------------------------------------------
 
 
@@ -510,6 +525,19 @@ def run(args) -> dict[str, float]:
     if profile:
         profile.dump_stats(args.profile)
         log(f"  cProfile of our bookings: {args.profile}")
+    unmailed = Singles()
+    if args.without_mail:
+        log("\n== experiment: ours without composing the confirmation mail ==")
+        later = slots(singles_start + len(ours_dates) * STEP, per_round * rounds)
+        with without_mail():
+            for r in range(rounds):
+                chunk = later[r * per_round : (r + 1) * per_round]
+                ours_singles(ours, single_room, chunk, unmailed, our_counter)
+        log(
+            f"  ours without the mail: {unmailed.rate:.1f}/s, ratio to libres "
+            f"{unmailed.rate / theirs.rate:.2f}, client CPU per booking "
+            f"{unmailed.cpu / unmailed.bookings * 1000:.2f} ms"
+        )
 
     log("\n== 52-week series ==")
     ours_timing = ours_series(ours, series_room, series_firsts)
@@ -585,6 +613,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--racers", type=int, default=16, help="concurrent clients")
     parser.add_argument("--races", type=int, default=5, help="races (one slot each)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile our single bookings")
+    parser.add_argument(
+        "--without-mail",
+        action="store_true",
+        help="also time ours without composing the confirmation mail (an experiment)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     figures = run(args)
