@@ -420,6 +420,12 @@ def extend_submit(right_id: int):
         if not form.years.errors:
             form.years.errors = [_("Ganze Jahre von 1 bis %(max)d.", max=MAX_EXTENSION_YEARS)]
         return _extension_page(right, form, None, 422)
+    if not form.end.data:
+        # Without the end the holder saw, a second submit could not be told
+        # from the first: the application is sent from the page with the fee.
+        transaction.fail()
+        form.years.errors = [_("Bitte prüfen Sie Gebühr und neues Ende und senden Sie erneut.")]
+        return _extension_page(right, form, form.years.data, 422)
     try:
         right, invoice = apply_for_extension(tenant, user, right, form.years.data, utcnow())
     except ValidationFailed as error:

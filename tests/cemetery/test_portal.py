@@ -192,7 +192,9 @@ def test_extension_takes_effect_and_issues_an_open_invoice(
     client, login, tenant, citizen, wahl_right
 ):
     login(citizen)
-    answer = client.post(f"{_base(tenant)}/rights/{wahl_right.id}/extend", data={"years": "5"})
+    answer = client.post(
+        f"{_base(tenant)}/rights/{wahl_right.id}/extend", data={"years": "5", "end": "2030-04-30"}
+    )
     assert answer.status_code == 302, answer.get_data(as_text=True)
     db.session.expire_all()
     assert wahl_right.end_date == date(2035, 4, 30)
@@ -217,7 +219,9 @@ def test_free_extension_issues_no_invoice(client, login, tenant, citizen, wahl_r
     fees.set_schedule(tenant, None, {})
     db.session.commit()
     login(citizen)
-    answer = client.post(f"{_base(tenant)}/rights/{wahl_right.id}/extend", data={"years": "2"})
+    answer = client.post(
+        f"{_base(tenant)}/rights/{wahl_right.id}/extend", data={"years": "2", "end": "2030-04-30"}
+    )
     assert answer.status_code == 302
     assert answer.headers["Location"].endswith("/my-graves/")
     db.session.expire_all()
@@ -390,3 +394,19 @@ def test_a_second_submit_does_not_extend_twice(client, login, tenant, citizen, w
     db.session.expire_all()
     assert wahl_right.end_date == date(2033, 4, 30)
     assert len(db.session.scalars(select(Invoice)).all()) == 1
+
+
+def test_an_application_without_the_end_seen_changes_nothing(
+    client, login, tenant, citizen, wahl_right
+):
+    """A crafted or truncated POST (no ``end``) could not be told from a
+    second submit: the page with fee and new end answers again, 422."""
+    login(citizen)
+    path = f"{_base(tenant)}/rights/{wahl_right.id}/extend"
+    answer = client.post(path, data={"years": "3"})
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert "erneut" in page and 'name="end" value="2030-04-30"' in page
+    db.session.expire_all()
+    assert wahl_right.end_date == date(2030, 4, 30)
+    assert db.session.scalar(select(Invoice.id)) is None
