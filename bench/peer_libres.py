@@ -525,8 +525,8 @@ def run(args) -> dict[str, float]:
     if profile:
         profile.dump_stats(args.profile)
         log(f"  cProfile of our bookings: {args.profile}")
-    unmailed = Singles()
     if args.without_mail:
+        unmailed = Singles()
         log("\n== experiment: ours without composing the confirmation mail ==")
         later = slots(singles_start + len(ours_dates) * STEP, per_round * rounds)
         with without_mail():

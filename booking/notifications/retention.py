@@ -1,8 +1,8 @@
 """Data protection (DSGVO) for the outbox: a sent mail keeps what it says
 — recipient, subject, text, calendar file — only as long as the
-municipality keeps its bookings (``tenant.retention_months``); mail about a
-person's own account (confirmation and reset links) only for
-``PERSONAL_MAIL_DAYS``. Then its content is cleared. The row and its key
+municipality keeps its bookings (``tenant.retention_months``); mail of no
+municipality — about a person's own account, with confirmation and reset
+links — only for ``PERSONAL_MAIL_DAYS``. Then its content is cleared. The row and its key
 stay, so a job that computes its mail from the database state never sends
 it a second time; failed and queued mail is left for the admins."""
 
@@ -45,7 +45,7 @@ def _clear(*conditions) -> int:
 
 def clear_sent_mail(now: datetime) -> dict[str, int]:
     """The ``retention.mail`` job: every municipality's sent mail older than
-    its retention period, and personal mail older than
+    its retention period, and mail of no municipality (personal) older than
     ``PERSONAL_MAIL_DAYS``, loses its content (once; returns how many)."""
     cleared = _clear(
         OutboxMessage.tenant_id.is_(None),
