@@ -1,6 +1,8 @@
-"""Delivering the outbox by SMTP: one message per transaction (a crash never
-loses a "sent" mark for more than the message being sent), exponential
-back-off for temporary failures, no retry for a permanent refusal (5xx)."""
+"""Delivering the outbox by SMTP: queued mail is composed first (also
+without SMTP settings, for the admins' outbox), then sent one message per
+transaction (a crash never loses a "sent" mark for more than the message
+being sent), with exponential back-off for temporary failures and no retry
+for a permanent refusal (5xx)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from sqlalchemy import or_, select
 from booking import transaction
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
+from booking.notifications.service import compose_pending
 from booking.tenants.models import Tenant
 
 MAX_BACKOFF = timedelta(hours=6)
@@ -90,6 +93,7 @@ def _next_due(now: datetime) -> OutboxMessage | None:
         select(OutboxMessage)
         .where(
             OutboxMessage.status == "queued",
+            OutboxMessage.body_text.is_not(None),
             or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
         )
         .order_by(OutboxMessage.created_at, OutboxMessage.id)
@@ -120,9 +124,16 @@ def _describe(error: Exception) -> str:
 
 
 def deliver(now: datetime, config: Mapping[str, Any]) -> dict[str, int]:
-    """Send what is due, one committed message at a time. Without SMTP
-    settings nothing happens: the mail waits in the outbox."""
-    counts = {"sent": 0, "retry": 0, "failed": 0}
+    """Compose what is queued, then send what is due, one committed message
+    at a time. Without SMTP settings nothing is sent: the mail waits in the
+    outbox, composed."""
+    composing = compose_pending(now)
+    counts = {
+        "composed": composing["composed"],
+        "sent": 0,
+        "retry": 0,
+        "failed": composing["failed"],
+    }
     if not smtp_configured(config):
         return counts
     smtp: smtplib.SMTP | None = None

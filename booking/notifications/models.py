@@ -1,10 +1,10 @@
-"""The outbox: mail waiting for delivery, or sent."""
+"""The outbox: mail waiting to be composed and delivered, or sent."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String, Text, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.core import UTCDateTime, one_of, utcnow
@@ -17,7 +17,9 @@ MAIL_STATUSES = ("queued", "sent", "failed")
 
 class OutboxMessage(db.Model):
     """A mail waiting for (or done with) delivery. ``key`` makes queueing
-    idempotent: the same notification is never queued twice."""
+    idempotent: the same notification is never queued twice. ``notify``
+    queues what to write (``kind``, ``locale``, ``context``); the deliverer
+    composes subject, text and attachment from it (``composed``)."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (
@@ -36,8 +38,16 @@ class OutboxMessage(db.Model):
     # is never shown to any municipality's staff.
     personal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     to_address: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
+    # What to write: the template, the recipient's language, the rows it is
+    # about (by reference) and plain values, and the attachment's maker.
+    # Cleared once the mail is composed.
+    kind: Mapped[str | None] = mapped_column(String(60))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    context: Mapped[dict | None] = mapped_column(JSON)
+    attachment_maker: Mapped[str | None] = mapped_column(String(60))
+    # What it says: empty until composed.
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     attachment_name: Mapped[str | None] = mapped_column(String(200))
     attachment_type: Mapped[str | None] = mapped_column(String(100))
@@ -48,3 +58,7 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def composed(self) -> bool:
+        return self.body_text is not None

@@ -1,18 +1,27 @@
-"""Composing and queueing mail. ``notify`` is the one way mail is written:
-it renders ``templates/emails/<kind>.txt`` in the recipient's language, with
-absolute links from ``BASE_URL``, and queues it once per key (a unique
-constraint). ``delivery`` sends the outbox (the ``mail.deliver`` job)."""
+"""Queueing and composing mail. ``notify`` is the one way mail is written:
+it queues what to write, once per key (a unique constraint), in one cheap
+statement; ``compose`` renders ``templates/emails/<kind>.txt`` from it in
+the recipient's language, with absolute links from ``BASE_URL``, when the
+``mail.deliver`` job (``delivery``) takes the mail up. A request that books
+a hall spends no time on its confirmation."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
 from functools import partial
+from typing import Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from flask_babel.speaklater import LazyString
+from sqlalchemy import func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
+from booking import transaction
 from booking.core import NotFound, utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
@@ -20,10 +29,28 @@ from booking.tenants.localtime import format_local
 from booking.tenants.models import Tenant
 from booking.tenants.service import get_scoped, scoped
 
+log = logging.getLogger(__name__)
+
 # Mail about a person's own account: it acts for the person (confirmation and
 # reset links) and belongs to no municipality, whichever one it names.
 PERSONAL_PREFIX = "account_"
 _UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+COMPOSE_BATCH = 200  # at most this many mails composed per run; the next run goes on
+
+Attachment = tuple[str, str, bytes]  # file name, content type, data
+# Attachments made at composition from the mail's context, by name
+# (``attachment_maker``): registered by the package whose mail carries them.
+ATTACHMENT_MAKERS: dict[str, Callable[..., Attachment]] = {}
+
+
+def attachment_maker(name: str):
+    """Register ``maker(**context) -> (file name, type, data)`` as ``name``."""
+
+    def register(maker: Callable[..., Attachment]) -> Callable[..., Attachment]:
+        ATTACHMENT_MAKERS[name] = maker
+        return maker
+
+    return register
 
 
 def notify(
@@ -33,36 +60,139 @@ def notify(
     *,
     key: str,
     locale: str | None = None,
-    attachment: tuple[str, str, bytes] | None = None,
+    attachment: str | None = None,
     fresh: bool = False,
-    **context,
-) -> OutboxMessage:
-    """Compose mail ``kind`` for ``to_address`` and queue it under ``key``
-    (once: a second call with the same key changes nothing). ``kind`` names
+    **context: Any,
+) -> None:
+    """Queue mail ``kind`` for ``to_address`` under ``key`` (once: a second
+    call with the same key changes nothing). ``kind`` names
     ``templates/emails/<kind>.txt`` with a ``subject`` and a ``body`` block;
     the template sees ``tenant`` and ``context`` and builds links with
-    ``url_for(..., _external=True)``. Kinds starting with ``account_`` are
-    personal: queued without a tenant, shown in no staff outbox.
+    ``url_for(..., _external=True)``. ``attachment`` names a registered
+    ``attachment_maker``. Kinds starting with ``account_`` are personal:
+    queued without a tenant, shown in no staff outbox.
+
+    The mail is composed at delivery from ``context`` as it is stored: rows
+    by reference (read again then: a mail says what holds when it goes out,
+    a moment later), plain values (text, numbers, dates, lists) as they are.
 
     ``fresh``: the key names something made in this unit of work (a new
     booking), so no mail can be queued under it yet and it is not looked up
-    before rendering; queueing keeps it unique all the same."""
-    if not fresh:
-        existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
-        if existing is not None:
-            return existing
-    subject, text, html = render_mail(kind, locale, tenant=tenant, **context)
+    first; queueing keeps it unique all the same."""
+    if not fresh and db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)):
+        return
     personal = kind.startswith(PERSONAL_PREFIX)
-    return queue_mail(
+    _insert(
         key,
         to_address,
-        subject,
-        text,
-        body_html=html,
         tenant=None if personal else tenant,
-        attachment=attachment,
         personal=personal,
+        kind=kind,
+        locale=locale,
+        context={name: _stored(value) for name, value in {"tenant": tenant, **context}.items()},
+        attachment_maker=attachment,
     )
+
+
+# --- what a mail is about, stored -------------------------------------------------------
+
+
+class Gone(LookupError):
+    """A row a queued mail is about no longer exists."""
+
+
+def _models() -> dict[str, type]:
+    return {mapper.class_.__name__: mapper.class_ for mapper in db.Model.registry.mappers}
+
+
+def _stored(value: Any) -> Any:
+    """``value`` as JSON: a row as ``{"$row": class, "id": …}``, instants and
+    dates tagged, lists and text as they are."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, list | tuple):
+        return [_stored(item) for item in value]
+    if isinstance(value, dict):
+        return {"$dict": {str(k): _stored(v) for k, v in value.items()}}
+    state = inspect(value, raiseerr=False)
+    if state is not None and hasattr(state, "mapper"):
+        (identity,) = state.mapper.primary_key_from_instance(value)
+        if identity is None:
+            raise TypeError(f"{value!r} has no id yet: flush it before queueing mail about it")
+        return {"$row": type(value).__name__, "id": identity}
+    if isinstance(value, LazyString):  # a text of ours: in the language of the moment
+        return str(value)
+    raise TypeError(f"mail context cannot store {type(value).__name__}")
+
+
+def _restored(value: Any, models: dict[str, type]) -> Any:
+    if isinstance(value, list):
+        return [_restored(item, models) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "$row" in value:
+        row = db.session.get(models[value["$row"]], value["id"])
+        if row is None:
+            raise Gone(f"{value['$row']} {value['id']}")
+        return row
+    if "$datetime" in value:
+        return datetime.fromisoformat(value["$datetime"])
+    if "$date" in value:
+        return date.fromisoformat(value["$date"])
+    return {k: _restored(v, models) for k, v in value["$dict"].items()}
+
+
+# --- composing ----------------------------------------------------------------------------
+
+
+def compose(message: OutboxMessage) -> None:
+    """Write subject, text, HTML and attachment of a queued mail from what
+    ``notify`` stored, and forget that. Raises ``Gone`` when a row it is
+    about was deleted in the meantime."""
+    models = _models()
+    context = {k: _restored(v, models) for k, v in (message.context or {}).items()}
+    message.subject, message.body_text, message.body_html = render_mail(
+        message.kind, message.locale, **context
+    )
+    if message.attachment_maker:
+        made = ATTACHMENT_MAKERS[message.attachment_maker](**context)
+        message.attachment_name, message.attachment_type, message.attachment_data = made
+    message.context = None
+
+
+def compose_pending(now: datetime) -> dict[str, int]:
+    """Compose the queued mail not yet composed, oldest first, each in its
+    own step. A mail that cannot be written (a row it is about was deleted,
+    a broken template) is marked failed for the admins; the rest go on."""
+    counts = {"composed": 0, "failed": 0}
+    for _n in range(COMPOSE_BATCH):
+        message = db.session.scalar(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "queued", OutboxMessage.body_text.is_(None))
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if message is None:
+            break
+        try:
+            with db.session.begin_nested():
+                compose(message)
+        except SQLAlchemyError:
+            raise  # the database, not the mail: the next run tries again
+        except Exception as error:  # one broken mail must not hold up the others
+            log.exception("mail %s could not be composed", message.id)
+            message.status, message.attempts = "failed", message.attempts + 1
+            message.last_error = f"{type(error).__name__}: {error}"[:500]
+            counts["failed"] += 1
+        else:
+            counts["composed"] += 1
+        transaction.checkpoint()
+    return counts
 
 
 def render_mail(kind: str, locale: str | None, **context) -> tuple[str, str, str]:
@@ -109,40 +239,40 @@ def queue_mail(
     body_text: str,
     *,
     tenant: Tenant | None = None,
-    attachment: tuple[str, str, bytes] | None = None,
+    attachment: Attachment | None = None,
     personal: bool = False,
     body_html: str | None = None,
 ) -> OutboxMessage:
-    """Queue a composed mail once per ``key``; a second call with the same key
-    returns the first message unchanged. ``personal`` mail (about a person's
-    own account) never appears in a municipality's outbox."""
-    values = {
-        "key": key,
-        "tenant_id": tenant.id if tenant else None,
-        "personal": personal,
-        "to_address": to_address,
-        "subject": subject,
-        "body_text": body_text,
-        "body_html": body_html,
-        "created_at": utcnow(),
-    }
+    """Queue a mail composed elsewhere once per ``key``; a second call with
+    the same key returns the first message unchanged. ``personal`` mail
+    (about a person's own account) never appears in a municipality's outbox."""
+    values: dict[str, Any] = {"subject": subject, "body_text": body_text, "body_html": body_html}
     if attachment:
         values["attachment_name"], values["attachment_type"], values["attachment_data"] = attachment
-    # The unique key is the guarantee: two schedulers (or requests) queueing
-    # the same notification at once leave one row; the loser takes it. One
-    # statement (INSERT … ON CONFLICT DO NOTHING RETURNING) instead of a
-    # savepoint around the insert: a booking's mail costs one round trip.
+    _insert(key, to_address, tenant=tenant, personal=personal, **values)
+    return db.session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one()
+
+
+def _insert(
+    key: str, to_address: str, *, tenant: Tenant | None, personal: bool, **values: Any
+) -> None:
+    """One row, unless ``key`` is queued already. The unique key is the
+    guarantee: two schedulers (or requests) queueing the same notification
+    at once leave one row. One statement (INSERT … ON CONFLICT DO NOTHING),
+    no savepoint, nothing read back: a booking's mail costs one round trip."""
     insert = _UPSERTS[db.session.get_bind().dialect.name]
-    statement = (
-        insert(OutboxMessage)
-        .values(values)
+    db.session.execute(
+        insert(OutboxMessage.__table__)
+        .values(
+            key=key,
+            to_address=to_address,
+            tenant_id=tenant.id if tenant else None,
+            personal=personal,
+            created_at=utcnow(),
+            **values,
+        )
         .on_conflict_do_nothing(index_elements=["key"])
-        .returning(OutboxMessage)
     )
-    message = db.session.scalars(statement).one_or_none()
-    if message is None:
-        return db.session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one()
-    return message
 
 
 def outbox_message(tenant: Tenant, message_id: int) -> OutboxMessage:

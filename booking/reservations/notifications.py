@@ -22,7 +22,7 @@ from booking.core import utcnow
 from booking.extensions import db
 from booking.feeds import ics
 from booking.notifications.models import OutboxMessage
-from booking.notifications.service import notify
+from booking.notifications.service import attachment_maker, notify
 from booking.reservations.models import Booking, Occurrence
 from booking.resources import tree
 from booking.resources.models import Resource, ResourceCaretaker
@@ -53,7 +53,9 @@ def key_handover(resource: Resource) -> str | None:
     return policy_of(resource).key_handover
 
 
-def _calendar(booking: Booking, tenant: Tenant) -> tuple[str, str, bytes]:
+@attachment_maker("booking_calendar")
+def _calendar(*, booking: Booking, tenant: Tenant, **_context) -> tuple[str, str, bytes]:
+    """The booking's calendar file, as it stands when the mail is composed."""
     return (
         ics.booking_filename(booking),
         "text/calendar; method=PUBLISH",
@@ -82,7 +84,7 @@ def _to_applicant(
         key=key,
         fresh=fresh,
         locale=person.locale,
-        attachment=_calendar(booking, tenant) if calendar else None,
+        attachment="booking_calendar" if calendar else None,
         booking=booking,
         person=person,
         place=place(booking.resource),

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
 from booking.accounts import service
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
 from booking.tenants.models import Tenant
+from tests.outbox import composed_mail
 
 
 def outbox_to(address: str) -> list[OutboxMessage]:
-    db.session.expire_all()
-    return list(
-        db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.to_address == address)
-            .order_by(OutboxMessage.id)
-        )
-    )
+    return composed_mail(OutboxMessage.to_address == address)
 
 
 def link_in(message: OutboxMessage, path: str) -> str:

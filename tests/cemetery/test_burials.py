@@ -20,6 +20,7 @@ from booking.reservations.models import Booking, Claim
 from booking.tenants.models import Tenant
 from cemetery import burials, fees
 from cemetery.models import Burial, Cemetery, GraveRight, Plot
+from tests.outbox import composed_mail
 from tests.times import at
 
 # Monday 3 June 2030, 08:00 in Musterhausen (Hesse).
@@ -441,9 +442,7 @@ def test_past_burials_from_the_old_register(app, tenant, cemetery, plot, clerk, 
 
 
 def outbox(kind: str) -> list[OutboxMessage]:
-    return list(
-        db.session.scalars(select(OutboxMessage).where(OutboxMessage.key.like(f"{kind}:%")))
-    )
+    return composed_mail(OutboxMessage.key.like(f"{kind}:%"))
 
 
 def test_a_request_tells_both_sides(app, tenant, cemetery, plot, funeral_home, clerk):

@@ -15,6 +15,7 @@ from booking.jobs.runner import run_job
 from booking.notifications.models import OutboxMessage
 from cemetery import jobs
 from cemetery.models import Contact, GraveRight
+from tests.outbox import composed_mail
 
 NOW = datetime(2027, 3, 1, 9, tzinfo=UTC)  # local today: 1 March 2027
 
@@ -41,7 +42,7 @@ def right(tenant, plot, holder, end, status="active"):
 
 
 def outbox() -> list[OutboxMessage]:
-    return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    return composed_mail()
 
 
 @pytest.fixture

@@ -12,8 +12,10 @@ import pytest
 from playwright.sync_api import Page
 from sqlalchemy import select
 
+from booking.core import utcnow
 from booking.extensions import db
 from booking.notifications.models import OutboxMessage
+from booking.notifications.service import compose_pending
 from tests.e2e.helpers import LiveServer, assert_accessible, form_with, submit, visit
 
 pytestmark = pytest.mark.e2e
@@ -24,6 +26,7 @@ PASSWORD = "ein-langes-sicheres-passwort"
 def newest_mail_to(live_server: LiveServer, address: str) -> OutboxMessage:
     with live_server.app.app_context():
         try:
+            compose_pending(utcnow())  # as the mail.deliver job does first
             message = db.session.scalar(
                 select(OutboxMessage)
                 .where(OutboxMessage.to_address == address)

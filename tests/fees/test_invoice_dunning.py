@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from booking.extensions import db
 from booking.fees import invoices
@@ -14,6 +13,7 @@ from booking.fees.jobs import send_dunning
 from booking.jobs import registry
 from booking.notifications.models import OutboxMessage
 from tests.fees.invoicing import book, invoice, make_paid_hall
+from tests.outbox import composed_mail
 from tests.times import at
 
 
@@ -26,13 +26,7 @@ def booked(tenant, citizen, make_resource, day):
 
 
 def reminders() -> list[OutboxMessage]:
-    return list(
-        db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.key.like("invoice-reminder:%"))
-            .order_by(OutboxMessage.id)
-        )
-    )
+    return composed_mail(OutboxMessage.key.like("invoice-reminder:%"))
 
 
 def run(day):

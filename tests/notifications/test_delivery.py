@@ -12,10 +12,15 @@ from booking.core import utcnow
 from booking.extensions import db
 from booking.notifications import delivery
 from booking.notifications.models import OutboxMessage
-from booking.notifications.service import notify, queue_mail
+from booking.notifications.service import attachment_maker, notify, queue_mail
 from tests.smtp import free_port
 
 ICS = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+
+
+@attachment_maker("tests.termin")
+def termin(**_context):
+    return "termin.ics", "text/calendar; method=PUBLISH", ICS
 
 
 def outbox() -> list[OutboxMessage]:
@@ -33,18 +38,19 @@ def test_a_mail_arrives_with_both_parts_the_attachment_and_plain_headers(
     organisation_inviter = make_user(name="Vera")
     organisation = accounts.create_organisation(tenant, organisation_inviter, name="TSV")
     invitation = accounts.invite_member(organisation, organisation_inviter, invited.email)
-    message = notify(
+    notify(
         "organisation_invitation",
         invited.email,
         tenant,
         key="k1",
-        attachment=("termin.ics", "text/calendar; method=PUBLISH", ICS),
+        attachment="tests.termin",
         invitation=invitation,
         inviter=organisation_inviter,
     )
     db.session.commit()
 
-    assert delivery.deliver(utcnow(), mail_config) == {"sent": 1, "retry": 0, "failed": 0}
+    counts = delivery.deliver(utcnow(), mail_config)
+    assert counts == {"composed": 1, "sent": 1, "retry": 0, "failed": 0}
     (mail,) = recorder.received
     assert mail["To"] == "max@example.org"
     assert mail["From"].addresses[0].display_name == "Gemeinde Musterhausen – Hallen"
@@ -65,7 +71,8 @@ def test_a_mail_arrives_with_both_parts_the_attachment_and_plain_headers(
     assert attachment.get_param("method") == "PUBLISH"
     assert attachment.get_content().encode() == ICS or attachment.get_content() == ICS
     (stored,) = outbox()
-    assert stored.id == message.id and stored.status == "sent" and stored.sent_at is not None
+    assert stored.key == "k1" and stored.status == "sent" and stored.sent_at is not None
+    assert stored.context is None  # composed: what it was made from is not kept
 
 
 def test_a_busy_server_is_tried_again_later_with_growing_waits(
@@ -103,7 +110,7 @@ def test_a_server_that_is_down_loses_nothing(app, tenant, mail_config, smtp_serv
     down = {**mail_config, "MAIL_PORT": free_port()}
     now = utcnow()
     counts = delivery.deliver(now, down)
-    assert counts == {"sent": 0, "retry": 1, "failed": 0}  # one try, then wait for the server
+    assert counts == {"composed": 0, "sent": 0, "retry": 1, "failed": 0}  # one try, then wait for the server
     assert [m.status for m in outbox()] == ["queued"] * 3
     assert "ConnectionRefusedError" in outbox()[0].last_error
 
@@ -120,7 +127,7 @@ def test_a_permanent_refusal_is_not_retried_and_others_still_go(
     queue_mail("k1", "weg@example.org", "Betreff", "Text", tenant=tenant)
     queue_mail("k2", "da@example.org", "Betreff", "Text", tenant=tenant)
     db.session.commit()
-    assert delivery.deliver(utcnow(), mail_config) == {"sent": 1, "retry": 0, "failed": 1}
+    assert delivery.deliver(utcnow(), mail_config) == {"composed": 0, "sent": 1, "retry": 0, "failed": 1}
     refused, sent = outbox()
     assert refused.status == "failed" and "550" in refused.last_error and refused.attempts == 1
     assert sent.status == "sent"
@@ -178,5 +185,5 @@ def test_a_mail_that_cannot_be_built_fails_alone(
     queue_mail("k1", "a@example.org", "Betreff", "Text", tenant=broken)
     queue_mail("k2", "b@example.org", "Betreff", "Text", tenant=tenant)
     db.session.commit()
-    assert delivery.deliver(utcnow(), mail_config) == {"sent": 1, "retry": 0, "failed": 1}
+    assert delivery.deliver(utcnow(), mail_config) == {"composed": 0, "sent": 1, "retry": 0, "failed": 1}
     assert [m["To"] for m in recorder.received] == ["b@example.org"]

@@ -17,11 +17,11 @@ from booking.fees import invoices
 from booking.fees.jobs import send_dunning
 from booking.fees.models import Invoice
 from booking.fees.pricing import Fee
-from booking.notifications.models import OutboxMessage
 from booking.payments import service
 from booking.payments.models import Payment
 from cemetery import fees as cemetery_fees
 from tests.cemetery.conftest import grave_type_of
+from tests.outbox import composed_mail
 from tests.payments.helpers import DECLINED, VISA, card_token, pay_at_stripe, webhook_url
 
 SCHEDULE = {"extension_per_year_cents": {"wahlgrab": 4500}}
@@ -123,7 +123,7 @@ def test_dunning_writes_to_the_invoice_account_or_skips(tenant, citizen, case_in
     ) + timedelta(hours=10)
     assert send_dunning(later) == {"queued": 1}
     db.session.commit()
-    mail = db.session.scalars(select(OutboxMessage)).one()
+    (mail,) = composed_mail()
     assert mail.to_address == citizen.email
     assert f"/{tenant.slug}/invoices/{case_invoice.id}" in mail.body_text
     assert nobody.dunning_stage == 0

@@ -7,7 +7,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from booking.core import utcnow
 from booking.extensions import db
@@ -17,17 +16,11 @@ from booking.reservations import notifications
 from booking.reservations import service as bookings
 from booking.resources import service as resources
 from tests.conftest import make_app
+from tests.outbox import composed_mail
 
 
 def mails(kind_prefix: str = "") -> list[OutboxMessage]:
-    db.session.expire_all()
-    return list(
-        db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.key.like(f"{kind_prefix}%"))
-            .order_by(OutboxMessage.id)
-        )
-    )
+    return composed_mail(OutboxMessage.key.like(f"{kind_prefix}%"))
 
 
 @pytest.fixture

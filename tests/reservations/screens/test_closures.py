@@ -18,6 +18,7 @@ from booking.reservations.models import Booking, Claim, Occurrence
 from booking.resources import closures
 from booking.resources.models import Closure
 from booking.tenants.service import create_tenant
+from tests.outbox import composed_mail
 from tests.reservations.screens.conftest import local
 
 
@@ -30,14 +31,7 @@ def count(model) -> int:
 
 
 def mails(prefix: str) -> list[OutboxMessage]:
-    db.session.expire_all()
-    return list(
-        db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.key.like(f"{prefix}%"))
-            .order_by(OutboxMessage.id)
-        )
-    )
+    return composed_mail(OutboxMessage.key.like(f"{prefix}%"))
 
 
 # --- entering and lifting closures ----------------------------------------------------------
