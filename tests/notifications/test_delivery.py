@@ -110,7 +110,12 @@ def test_a_server_that_is_down_loses_nothing(app, tenant, mail_config, smtp_serv
     down = {**mail_config, "MAIL_PORT": free_port()}
     now = utcnow()
     counts = delivery.deliver(now, down)
-    assert counts == {"composed": 0, "sent": 0, "retry": 1, "failed": 0}  # one try, then wait for the server
+    assert counts == {
+        "composed": 0,
+        "sent": 0,
+        "retry": 1,
+        "failed": 0,
+    }  # one try, then wait for the server
     assert [m.status for m in outbox()] == ["queued"] * 3
     assert "ConnectionRefusedError" in outbox()[0].last_error
 
@@ -127,7 +132,12 @@ def test_a_permanent_refusal_is_not_retried_and_others_still_go(
     queue_mail("k1", "weg@example.org", "Betreff", "Text", tenant=tenant)
     queue_mail("k2", "da@example.org", "Betreff", "Text", tenant=tenant)
     db.session.commit()
-    assert delivery.deliver(utcnow(), mail_config) == {"composed": 0, "sent": 1, "retry": 0, "failed": 1}
+    assert delivery.deliver(utcnow(), mail_config) == {
+        "composed": 0,
+        "sent": 1,
+        "retry": 0,
+        "failed": 1,
+    }
     refused, sent = outbox()
     assert refused.status == "failed" and "550" in refused.last_error and refused.attempts == 1
     assert sent.status == "sent"
@@ -185,5 +195,10 @@ def test_a_mail_that_cannot_be_built_fails_alone(
     queue_mail("k1", "a@example.org", "Betreff", "Text", tenant=broken)
     queue_mail("k2", "b@example.org", "Betreff", "Text", tenant=tenant)
     db.session.commit()
-    assert delivery.deliver(utcnow(), mail_config) == {"composed": 0, "sent": 1, "retry": 0, "failed": 1}
+    assert delivery.deliver(utcnow(), mail_config) == {
+        "composed": 0,
+        "sent": 1,
+        "retry": 0,
+        "failed": 1,
+    }
     assert [m["To"] for m in recorder.received] == ["b@example.org"]
