@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from flask import current_app, render_template
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 # Mail about a person's own account: it acts for the person (confirmation and
 # reset links) and belongs to no municipality, whichever one it names.
 PERSONAL_PREFIX = "account_"
-_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 COMPOSE_BATCH = 200  # at most this many mails composed per run; the next run goes on
 
 Attachment = tuple[str, str, bytes]  # file name, content type, data
@@ -260,19 +259,25 @@ def _insert(
     guarantee: two schedulers (or requests) queueing the same notification
     at once leave one row. One statement (INSERT … ON CONFLICT DO NOTHING),
     no savepoint, nothing read back: a booking's mail costs one round trip."""
-    insert = _UPSERTS[db.session.get_bind().dialect.name]
     db.session.execute(
-        insert(OutboxMessage.__table__)
-        .values(
-            key=key,
-            to_address=to_address,
-            tenant_id=tenant.id if tenant else None,
-            personal=personal,
-            created_at=utcnow(),
+        _upsert(db.session.get_bind().dialect.name),
+        {
+            "key": key,
+            "to_address": to_address,
+            "tenant_id": tenant.id if tenant else None,
+            "personal": personal,
+            "created_at": utcnow(),
             **values,
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
+        },
     )
+
+
+@lru_cache(maxsize=4)
+def _upsert(dialect: str):
+    """INSERT … ON CONFLICT (key) DO NOTHING, built once: the values come as
+    parameters (the columns left out take their defaults)."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    return insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"])
 
 
 def outbox_message(tenant: Tenant, message_id: int) -> OutboxMessage:

@@ -159,9 +159,10 @@ def test_a_new_part_is_claimed_by_the_next_booking_of_its_hall(
 
 
 def test_a_lost_slot_leaves_nothing_behind(app, tenant, citizen, other_citizen, make_resource, day):
-    """PostgreSQL: the exclusion constraint refuses the one statement that
-    writes booking, dates and claims, and the savepoint takes all of it back;
-    SQLite: the conflict query refuses first. The same 409 either way."""
+    """PostgreSQL: the exclusion constraint refuses the claim of the one
+    statement that writes booking, dates and claims, and the booking is
+    deleted again with its dates; SQLite: the conflict query refuses first.
+    The same 409 either way, and the transaction goes on."""
     room = make_resource("Raum", buffer_after_min=30)
     won = service.create_booking(
         tenant, citizen, room, at(day, "10:00"), at(day, "12:00"), "Zuerst"
@@ -190,7 +191,7 @@ def test_a_mail_is_queued_once_per_key_even_when_fresh(app, tenant, citizen, mak
     db.session.commit()
     assert again.id == first.id
     assert again.subject == "Betreff"
-    # ``fresh`` only skips the look-up before rendering: the key still decides.
+    # ``fresh`` only skips the look-up before queueing: the key still decides.
     booking = service.create_booking(
         tenant, citizen, make_resource("Raum"), at(day, "10:00"), at(day, "11:00"), "Probe"
     ).booking
