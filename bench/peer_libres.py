@@ -10,9 +10,10 @@ Prints, for both:
   ``approve_reservations`` + ``commit`` on an allocation made beforehand;
   ours: ``reservations.service.create_booking`` + commit on the request-like
   path (the session expires everything on commit, so every booking reloads
-  its tenant, user and resource as a request loads them). Measured in
-  alternating rounds so both share the machine's noise; also the SQL
-  statements per booking;
+  its tenant, user and resource as a request loads them), which queues the
+  confirmation mail; ``mail.deliver`` composes it later, outside the
+  request (timed afterwards, on its own). Measured in alternating rounds so
+  both share the machine's noise; also the SQL statements per booking;
 * a 52-week series, check + write + commit (median);
 * 16 concurrent clients (threads, each with its own session and connection)
   racing for one slot, several times: winners, losers and errors of each
@@ -206,19 +207,21 @@ def setup_ours(url: str, pool_size: int) -> Ours:
     return ours
 
 
-@contextmanager
-def without_mail():
-    """An experiment, not our service: bookings that compose and queue no
-    mail, to show what the mail costs the request (it would leave the
-    request if mail were composed at delivery)."""
-    from booking.reservations import notifications
+def compose_queued(ours: Ours) -> tuple[int, float]:
+    """What the bookings left for ``mail.deliver``: compose every queued
+    mail (confirmation text, HTML and calendar file) as the job does, after
+    the timed bookings. Returns how many and the seconds it took."""
+    from booking.core import utcnow
+    from booking.notifications.service import compose_pending
 
-    composed = notifications.booking_created
-    notifications.booking_created = lambda *args, **kwargs: None
-    try:
-        yield
-    finally:
-        notifications.booking_created = composed
+    composed, began = 0, time.perf_counter()
+    with ours.app.app_context():
+        while True:
+            counts = compose_pending(utcnow())
+            composed += counts["composed"]
+            if not counts["composed"] and not counts["failed"]:
+                break
+    return composed, time.perf_counter() - began
 
 
 # --- sequential single bookings ------------------------------------------------------
@@ -525,19 +528,11 @@ def run(args) -> dict[str, float]:
     if profile:
         profile.dump_stats(args.profile)
         log(f"  cProfile of our bookings: {args.profile}")
-    if args.without_mail:
-        unmailed = Singles()
-        log("\n== experiment: ours without composing the confirmation mail ==")
-        later = slots(singles_start + len(ours_dates) * STEP, per_round * rounds)
-        with without_mail():
-            for r in range(rounds):
-                chunk = later[r * per_round : (r + 1) * per_round]
-                ours_singles(ours, single_room, chunk, unmailed, our_counter)
-        log(
-            f"  ours without the mail: {unmailed.rate:.1f}/s, ratio to libres "
-            f"{unmailed.rate / theirs.rate:.2f}, client CPU per booking "
-            f"{unmailed.cpu / unmailed.bookings * 1000:.2f} ms"
-        )
+    composed, composing = compose_queued(ours)
+    log(
+        f"  afterwards, outside the request: mail.deliver composed the {composed} confirmations "
+        f"in {composing:.1f} s ({composing / max(composed, 1) * 1000:.2f} ms each)"
+    )
 
     log("\n== 52-week series ==")
     ours_timing = ours_series(ours, series_room, series_firsts)
@@ -613,11 +608,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--racers", type=int, default=16, help="concurrent clients")
     parser.add_argument("--races", type=int, default=5, help="races (one slot each)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile our single bookings")
-    parser.add_argument(
-        "--without-mail",
-        action="store_true",
-        help="also time ours without composing the confirmation mail (an experiment)",
-    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     figures = run(args)
