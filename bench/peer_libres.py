@@ -157,28 +157,31 @@ class Libres:
 @dataclass
 class Ours:
     """Our app, its seeded tenant, citizen and rooms (ids only: a booking
-    reloads what it needs, as a request does)."""
+    loads what it needs, as a request does)."""
 
     app: object
-    tenant_id: int
+    tenant_slug: str
     user_id: int
     room_ids: list[int]
 
-    def context(self):
-        """Tenant, user and resource as a request has them: loaded once, then
-        expired by every commit (the session's default), so each booking
-        reads them again."""
-        from booking.accounts.models import User
+    def load(self, resource_id: int):
+        """What a request loads: the URL's tenant with the signed-in person
+        in one statement (``booking.web.load_tenant``), then the resource.
+        Nothing is kept from one booking to the next, so each reads them
+        again."""
         from booking.extensions import db
-        from booking.tenants.models import Tenant
+        from booking.resources.models import Resource
+        from booking.web import load_tenant
 
-        return db.session.get(Tenant, self.tenant_id), db.session.get(User, self.user_id)
+        tenant, user = load_tenant(self.tenant_slug, self.user_id)
+        return tenant, user, db.session.get(Resource, resource_id)
 
-    def book(self, tenant, user, resource, start: datetime, end: datetime, **kwargs) -> None:
+    def book(self, resource_id: int, start: datetime, end: datetime, **kwargs) -> None:
         from booking.extensions import db
         from booking.reservations import service
 
         try:
+            tenant, user, resource = self.load(resource_id)
             service.create_booking(tenant, user, resource, start, end, "Termin", **kwargs)
             db.session.commit()
         except BaseException:
@@ -202,7 +205,7 @@ def setup_ours(url: str, pool_size: int) -> Ours:
     with app.app_context():
         upgrade()
         tenant, user, _hall, rooms = seed()
-        ours = Ours(app, tenant.id, user.id, [r.id for r in rooms])
+        ours = Ours(app, tenant.slug, user.id, [r.id for r in rooms])
         db.session.remove()
     return ours
 
@@ -267,18 +270,16 @@ def ours_singles(
     profile: cProfile.Profile | None = None,
 ) -> None:
     from booking.extensions import db
-    from booking.resources.models import Resource
 
     with ours.app.app_context():
-        tenant, user = ours.context()
-        resource = db.session.get(Resource, resource_id)
-        db.session.commit()  # everything expired, as at the start of a request
+        ours.load(resource_id)  # warm, then expired by the first commit
+        db.session.commit()
         with counter.counting():
             if profile:
                 profile.enable()
             began, cpu = time.perf_counter(), time.process_time()
             for start, end in dates:
-                ours.book(tenant, user, resource, start, end)
+                ours.book(resource_id, start, end)
             result.seconds += time.perf_counter() - began
             result.cpu += time.process_time() - cpu
             if profile:
@@ -306,19 +307,13 @@ def libres_series(libres: Libres, firsts: list[datetime]) -> list[float]:
 
 def ours_series(ours: Ours, resource_id: int, firsts: list[datetime]) -> list[float]:
     from booking.extensions import db
-    from booking.resources.models import Resource
 
     recurrence = {"freq": "weekly", "interval": 1, "count": 52}
     timings = []
     with ours.app.app_context():
-        tenant, user = ours.context()
-        resource = db.session.get(Resource, resource_id)
-        db.session.commit()
         for first in firsts:
             began = time.perf_counter()
-            ours.book(
-                tenant, user, resource, first, first + timedelta(hours=2), recurrence=recurrence
-            )
+            ours.book(resource_id, first, first + timedelta(hours=2), recurrence=recurrence)
             timings.append(time.perf_counter() - began)
         db.session.remove()
     return timings
@@ -421,15 +416,11 @@ def libres_race(libres: Libres, date: tuple[datetime, datetime], racers: int) ->
 def ours_race(ours: Ours, resource_id: int, date: tuple[datetime, datetime], racers: int):
     from booking.extensions import db
     from booking.reservations.errors import BookingConflict
-    from booking.resources.models import Resource
 
     def prepare() -> Callable[[], str]:
         ctx = ours.app.app_context()
         ctx.push()
         try:
-            tenant, user = ours.context()
-            resource = db.session.get(Resource, resource_id)
-            db.session.commit()  # expired again: the booking reloads them
             db.session.connection()  # a connection of its own, now
         except BaseException:
             db.session.remove()
@@ -438,7 +429,7 @@ def ours_race(ours: Ours, resource_id: int, date: tuple[datetime, datetime], rac
 
         def book() -> str:
             try:
-                ours.book(tenant, user, resource, *date)
+                ours.book(resource_id, *date)
                 return "won"
             except BookingConflict:
                 return "lost"

@@ -275,9 +275,10 @@ def _insert(
 @lru_cache(maxsize=4)
 def _upsert(dialect: str):
     """INSERT … ON CONFLICT (key) DO NOTHING, built once: the values come as
-    parameters (the columns left out take their defaults)."""
+    parameters (the columns left out take their defaults); ``inline``: no
+    RETURNING of the new id, which nobody reads."""
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    return insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["key"])
+    return insert(OutboxMessage.__table__).inline().on_conflict_do_nothing(index_elements=["key"])
 
 
 def outbox_message(tenant: Tenant, message_id: int) -> OutboxMessage:

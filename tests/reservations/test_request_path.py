@@ -219,3 +219,27 @@ def test_the_claims_carry_the_buffers(app, tenant, citizen, make_resource, day):
         at(day, "10:00") - timedelta(minutes=15),
         at(day, "11:00") + timedelta(minutes=45),
     )
+
+
+def test_a_signed_in_page_reads_tenant_and_account_in_one_statement(
+    app, client, login, tenant, citizen, make_resource, day, count_queries
+):
+    """A request loads the URL's tenant and the signed-in person together;
+    Flask-Login's loader takes that account (and still checks its session
+    version: a password change signs out elsewhere, tested with accounts)."""
+    booking = service.create_booking(
+        tenant, citizen, make_resource("Raum"), at(day, "10:00"), at(day, "11:00"), "Probe"
+    ).booking
+    db.session.commit()
+    url = f"/{tenant.slug}/bookings/{booking.id}"
+    login(citizen)
+    db.session.expunge_all()  # nothing loaded, as at the start of a request
+    with count_queries() as statements:
+        response = client.get(url)
+    assert response.status_code == 200
+    shown = "\n".join(" ".join(s.split())[:160] for s in statements)
+    joined = [s for s in statements if "FROM tenant LEFT OUTER JOIN user_account" in s]
+    assert len(joined) == 1, shown
+    assert not any(" ".join(s.split()).startswith("SELECT user_account.id") for s in statements)
+    tenants = [s for s in statements if " ".join(s.split()).startswith("SELECT tenant.id")]
+    assert tenants == joined, shown
