@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from decimal import Decimal
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from flask import Flask, abort, current_app, g, has_request_context, request, session
 from flask_babel import format_currency, gettext
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from booking.accounts.models import User
 from booking.audit.labels import action_label, object_label
@@ -161,10 +162,18 @@ def load_tenant(slug: str, user_id: int | None = None) -> tuple[Tenant | None, U
     loader checks its session version)."""
     if user_id is None:
         return get_tenant_by_slug(slug), None
-    row = db.session.execute(
-        select(Tenant, User).outerjoin(User, User.id == user_id).where(Tenant.slug == slug)
-    ).first()
+    row = db.session.execute(_tenant_with_account(), {"slug": slug, "user_id": user_id}).first()
     return (row[0], row[1]) if row else (None, None)
+
+
+@lru_cache(maxsize=1)
+def _tenant_with_account():
+    """Built once (every request runs it): the tenant by slug, the account by id."""
+    return (
+        select(Tenant, User)
+        .outerjoin(User, User.id == bindparam("user_id"))
+        .where(Tenant.slug == bindparam("slug"))
+    )
 
 
 def init_app(app: Flask) -> None:
