@@ -259,10 +259,10 @@ def send_reset(secret_key: str, user: User) -> None:
     _mail_account("reset", user, None, token=make_reset_token(secret_key, user))
 
 
-def compose_decoy(kind: str) -> None:
-    """Compose account mail ``kind``, queue it and take it back at once: for
-    an address without an account, so that the answer costs the same work as
-    a real mail and its timing tells nothing."""
+def queue_decoy(kind: str) -> None:
+    """Queue account mail ``kind`` and take it back at once: for an address
+    without an account, so that the answer costs the same work as a real
+    mail (the same three statements) and its timing tells nothing."""
     user = User(id=0, email="", name="", session_version=0)
     notify(kind, "", None, key=f"decoy:{secrets.token_hex(8)}", user=user, token="x" * 80)
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.key.like("decoy:%")))

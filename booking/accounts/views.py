@@ -260,7 +260,7 @@ def resend_confirmation():
     if user is not None:
         service.send_confirmation(_secret(), user)
     else:
-        service.compose_decoy("account_confirm")
+        service.queue_decoy("account_confirm")
     flash(
         _(
             "Falls zu dieser Adresse ein unbestätigtes Konto besteht, haben wir den "
@@ -284,7 +284,7 @@ def forgot():
         if user is not None:
             service.send_reset(_secret(), user)
         else:
-            service.compose_decoy("account_reset")
+            service.queue_decoy("account_reset")
         # The same answer whether or not the address has an account.
         flash(
             _(
