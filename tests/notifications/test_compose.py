@@ -113,3 +113,10 @@ def test_the_outbox_shows_mail_not_yet_composed_and_mail_that_failed(
     compose_pending(utcnow())
     page = client.get(f"/{tenant.slug}/admin/outbox").get_data(as_text=True)
     assert "Fehler" in page and "Gone: OrganisationInvitation" in page and "Erneut senden" in page
+
+
+def test_every_row_a_mail_can_name_has_a_class_name_of_its_own(app):
+    """The outbox names rows by class name (``{"$row": "Booking", ...}``):
+    two mapped classes of one name would make a mail read the wrong table."""
+    names = [mapper.class_.__name__ for mapper in db.Model.registry.mappers]
+    assert len(names) == len(set(names))
