@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 # reset links) and belongs to no municipality, whichever one it names.
 PERSONAL_PREFIX = "account_"
 COMPOSE_BATCH = 200  # at most this many mails composed per run; the next run goes on
+COMPOSE_STEP = 50  # composed per commit
 
 Attachment = tuple[str, str, bytes]  # file name, content type, data
 # Attachments made at composition from the mail's context, by name
@@ -151,45 +152,45 @@ def _restored(value: Any, models: dict[str, type]) -> Any:
 def compose(message: OutboxMessage) -> None:
     """Write subject, text, HTML and attachment of a queued mail from what
     ``notify`` stored, and forget that. Raises ``Gone`` when a row it is
-    about was deleted in the meantime."""
+    about was deleted in the meantime; the message is then unchanged."""
     models = _models()
     context = {k: _restored(v, models) for k, v in (message.context or {}).items()}
-    message.subject, message.body_text, message.body_html = render_mail(
-        message.kind, message.locale, **context
-    )
+    subject, text, html = render_mail(message.kind, message.locale, **context)
     if message.attachment_maker:
         made = ATTACHMENT_MAKERS[message.attachment_maker](**context)
         message.attachment_name, message.attachment_type, message.attachment_data = made
+    message.subject, message.body_text, message.body_html = subject, text, html
     message.context = None
 
 
 def compose_pending(now: datetime) -> dict[str, int]:
-    """Compose the queued mail not yet composed, oldest first, each in its
-    own step. A mail that cannot be written (a row it is about was deleted,
+    """Compose the queued mail not yet composed, oldest first, in steps of
+    ``COMPOSE_STEP`` (one commit each; composing again after a crash writes
+    the same). A mail that cannot be written (a row it is about was deleted,
     a broken template) is marked failed for the admins; the rest go on."""
     counts = {"composed": 0, "failed": 0}
-    for _n in range(COMPOSE_BATCH):
-        message = db.session.scalar(
+    while counts["composed"] + counts["failed"] < COMPOSE_BATCH:
+        step = db.session.scalars(
             select(OutboxMessage)
             .where(OutboxMessage.status == "queued", OutboxMessage.body_text.is_(None))
             .order_by(OutboxMessage.created_at, OutboxMessage.id)
-            .limit(1)
+            .limit(COMPOSE_STEP)
             .with_for_update(skip_locked=True)
-        )
-        if message is None:
+        ).all()
+        if not step:
             break
-        try:
-            with db.session.begin_nested():
+        for message in step:
+            try:
                 compose(message)
-        except SQLAlchemyError:
-            raise  # the database, not the mail: the next run tries again
-        except Exception as error:  # one broken mail must not hold up the others
-            log.exception("mail %s could not be composed", message.id)
-            message.status, message.attempts = "failed", message.attempts + 1
-            message.last_error = f"{type(error).__name__}: {error}"[:500]
-            counts["failed"] += 1
-        else:
-            counts["composed"] += 1
+            except SQLAlchemyError:
+                raise  # the database, not the mail: the next run tries again
+            except Exception as error:  # one broken mail must not hold up the others
+                log.exception("mail %s could not be composed", message.id)
+                message.status, message.attempts = "failed", message.attempts + 1
+                message.last_error = f"{type(error).__name__}: {error}"[:500]
+                counts["failed"] += 1
+            else:
+                counts["composed"] += 1
         transaction.checkpoint()
     return counts
 
