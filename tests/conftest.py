@@ -19,12 +19,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask, g, request_started
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 
 from booking import create_app
 from booking.accounts import service as accounts
 from booking.accounts.models import User
 from booking.extensions import db, limiter
+from booking.notifications.models import OutboxMessage
+from booking.notifications.service import compose
 from booking.resources import service as resources
 from booking.resources.models import Resource
 from booking.tenants.models import Tenant
@@ -197,7 +199,25 @@ def app(_app: Flask) -> Iterator[Flask]:
     with _app.app_context():
         clean_database()
         yield _app
+        every_queued_mail_composes()
         db.session.remove()
+
+
+def every_queued_mail_composes() -> None:
+    """What a test queued and left uncomposed must compose: ``mail.deliver``
+    would only mark a mail it cannot write as failed, so a broken template
+    or a context that does not come back would go unnoticed by a test that
+    never reads its mail. Composes and rolls back (the outbox stays as the
+    test left it); a mail that fails raises here."""
+    db.session.rollback()
+    pending = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.status == "queued", OutboxMessage.body_text.is_(None)
+        )
+    ).all()
+    for message in pending:
+        compose(message)
+    db.session.rollback()
 
 
 @pytest.fixture

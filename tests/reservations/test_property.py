@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from booking.extensions import db
+from booking.notifications.models import OutboxMessage
 from booking.reservations import service
 from booking.reservations.errors import BookingConflict
 from booking.reservations.models import Booking, Claim, Occurrence
@@ -41,8 +42,9 @@ def _overlap(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> bool
 )
 @given(ops=operations)
 def test_random_creates_and_cancels_never_double_claim_a_unit(ops, tenant, citizen, make_resource):
-    # Clean the booking tables between examples (the fixtures stay).
+    # Clean the booking tables and their mail between examples (the fixtures stay).
     db.session.rollback()
+    db.session.execute(delete(OutboxMessage))
     db.session.execute(delete(Claim))
     db.session.execute(delete(Occurrence))
     db.session.execute(delete(Booking))
