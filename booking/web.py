@@ -13,6 +13,7 @@ from flask import Flask, abort, current_app, g, has_request_context, request, se
 from flask_babel import format_currency, gettext
 from flask_login import current_user
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from booking.accounts.models import User
 from booking.audit.labels import action_label, object_label
@@ -157,21 +158,27 @@ def _session_id(user_id: object) -> tuple[int, int] | None:
 
 def load_tenant(slug: str, user_id: int | None = None) -> tuple[Tenant | None, User | None]:
     """The tenant a URL names and, with ``user_id`` (a signed-in person),
-    their account in the same statement: one round trip less on every page
-    a signed-in person opens. The account is not checked here (Flask-Login's
+    their account and roles in the same statement: two round trips less on
+    every page a signed-in person opens. The account is not checked here (Flask-Login's
     loader checks its session version)."""
     if user_id is None:
         return get_tenant_by_slug(slug), None
-    row = db.session.execute(_tenant_with_account(), {"slug": slug, "user_id": user_id}).first()
-    return (row[0], row[1]) if row else (None, None)
+    rows = (
+        db.session.execute(_tenant_with_account(), {"slug": slug, "user_id": user_id})
+        .unique()
+        .all()
+    )  # all rows: one per role, each filling the account's roles
+    return (rows[0][0], rows[0][1]) if rows else (None, None)
 
 
 @lru_cache(maxsize=1)
 def _tenant_with_account():
-    """Built once (every request runs it): the tenant by slug, the account by id."""
+    """Built once (every request runs it): the tenant by slug, the account by
+    id with its roles (which nearly every page asks, if only for its menu)."""
     return (
         select(Tenant, User)
         .outerjoin(User, User.id == bindparam("user_id"))
+        .options(joinedload(User.memberships))
         .where(Tenant.slug == bindparam("slug"))
     )
 

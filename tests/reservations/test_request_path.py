@@ -221,12 +221,13 @@ def test_the_claims_carry_the_buffers(app, tenant, citizen, make_resource, day):
     )
 
 
-def test_a_signed_in_page_reads_tenant_and_account_in_one_statement(
+def test_a_signed_in_page_reads_tenant_account_and_roles_in_one_statement(
     app, client, login, tenant, citizen, make_resource, day, count_queries
 ):
-    """A request loads the URL's tenant and the signed-in person together;
-    Flask-Login's loader takes that account (and still checks its session
-    version: a password change signs out elsewhere, tested with accounts)."""
+    """A request loads the URL's tenant, the signed-in person and their
+    roles together; Flask-Login's loader takes that account (and still
+    checks its session version: a password change signs out elsewhere,
+    tested with accounts)."""
     booking = service.create_booking(
         tenant, citizen, make_resource("Raum"), at(day, "10:00"), at(day, "11:00"), "Probe"
     ).booking
@@ -243,3 +244,6 @@ def test_a_signed_in_page_reads_tenant_and_account_in_one_statement(
     assert not any(" ".join(s.split()).startswith("SELECT user_account.id") for s in statements)
     tenants = [s for s in statements if " ".join(s.split()).startswith("SELECT tenant.id")]
     assert tenants == joined, shown
+    # The roles (the menu asks them) came along too.
+    assert not any(" ".join(s.split()).startswith("SELECT membership") for s in statements)
+    assert "Verwaltung" not in response.get_data(as_text=True)  # a citizen's menu
