@@ -159,8 +159,8 @@ def _session_id(user_id: object) -> tuple[int, int] | None:
 def load_tenant(slug: str, user_id: int | None = None) -> tuple[Tenant | None, User | None]:
     """The tenant a URL names and, with ``user_id`` (a signed-in person),
     their account and roles in the same statement: two round trips less on
-    every page a signed-in person opens. The account is not checked here (Flask-Login's
-    loader checks its session version)."""
+    every page a signed-in person opens. The account is not checked here
+    (Flask-Login's loader checks its session version)."""
     if user_id is None:
         return get_tenant_by_slug(slug), None
     rows = (

@@ -101,7 +101,10 @@ class Gone(LookupError):
     """A row a queued mail is about no longer exists."""
 
 
+@lru_cache(maxsize=1)
 def _models() -> dict[str, type]:
+    """Mapped classes by name, as ``_stored`` names them (the names are
+    unique: tests/notifications/test_compose.py)."""
     return {mapper.class_.__name__: mapper.class_ for mapper in db.Model.registry.mappers}
 
 

@@ -168,6 +168,16 @@ def test_without_smtp_settings_mail_waits_in_the_outbox(app, tenant):
     assert outbox()[0].status == "queued" and outbox()[0].attempts == 0
 
 
+def test_without_smtp_settings_queued_mail_is_composed_for_the_outbox(app, tenant, make_user):
+    accounts.send_reset("s" * 32, make_user("anna@example.org"))
+    db.session.commit()
+    counts = delivery.deliver(utcnow(), {**app.config, "MAIL_SERVER": ""})
+    assert counts == {"composed": 1, "sent": 0, "retry": 0, "failed": 0}
+    (message,) = outbox()
+    assert message.composed and "/account/reset/" in message.body_text
+    assert message.status == "queued" and message.attempts == 0
+
+
 def test_delivering_twice_sends_once(app, tenant, mail_config, smtp_server):
     recorder, _port = smtp_server
     queue_mail("k1", "a@example.org", "Betreff", "Text", tenant=tenant)

@@ -247,3 +247,19 @@ def test_a_signed_in_page_reads_tenant_account_and_roles_in_one_statement(
     # The roles (the menu asks them) came along too.
     assert not any(" ".join(s.split()).startswith("SELECT membership") for s in statements)
     assert "Verwaltung" not in response.get_data(as_text=True)  # a citizen's menu
+
+
+def test_an_account_loaded_with_the_tenant_still_ends_with_its_session_version(
+    app, client, login, tenant, citizen
+):
+    """The account that comes with the tenant goes through the same check:
+    once the session version moved on (a password change elsewhere), the
+    old session is signed out on a tenant page too."""
+    login(citizen)
+    url = f"/{tenant.slug}/bookings/mine"
+    assert client.get(url).status_code == 200
+    citizen.session_version += 1
+    db.session.commit()
+    db.session.expunge_all()
+    response = client.get(url)
+    assert response.status_code == 302 and "/account/login" in response.headers["Location"]
