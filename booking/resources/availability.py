@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import holidays
 from sqlalchemy import Integer, String, bindparam, cast, literal_column, null, select, union_all
+from sqlalchemy.orm import aliased
 
 from booking.core import UTCDateTime
 from booking.extensions import db
@@ -240,8 +241,9 @@ def blocked_intervals(
 
 @dataclass(frozen=True)
 class RuleInputs:
-    """What the rules of a booking read from the database: the tenant's
-    ``tree`` of resources, the weekly opening ``hours`` of the resource and
+    """What the rules of a booking read from the database: the ``tree``
+    around the resource (the halls it is part of and everything below it:
+    enough for its ``family``), the weekly opening ``hours`` of the resource and
     of every hall it is part of (by resource id; none: always open) and the
     tenant's ``closures`` touching the booking's window."""
 
@@ -252,23 +254,36 @@ class RuleInputs:
 
 def _rule_inputs_statement():
     """The three reads of a booking's rules as one statement (one round trip
-    instead of three): the tree's ``(id, parent_id)`` pairs, the chain's
-    opening hours and the window's closures, told apart by the first column.
-    Every NULL is cast, so both databases give the columns one type."""
+    instead of three): the ``(id, parent_id)`` pairs below the resource
+    (its parts, their parts …: a recursive query, so the rows grow with the
+    hall, not with the municipality), the chain's opening hours and the
+    window's closures, told apart by the first column. Every NULL is cast,
+    so both databases give the columns one type."""
 
     def no(type_):
         return cast(null(), type_)
 
+    part = aliased(Resource)
+    below = (
+        select(Resource.id, Resource.parent_id)
+        .where(
+            Resource.parent_id == bindparam("resource_id"),
+            Resource.tenant_id == bindparam("tenant_id"),
+        )
+        .cte("below", recursive=True)
+    )
+    # UNION, not UNION ALL: a cycle in damaged data ends the walk.
+    below = below.union(select(part.id, part.parent_id).where(part.parent_id == below.c.id))
     pairs = select(
         literal_column("0").label("part"),
-        Resource.id.label("a"),
-        Resource.parent_id.label("b"),
+        below.c.id.label("a"),
+        below.c.parent_id.label("b"),
         no(Integer).label("c"),
         no(Integer).label("d"),
         no(UTCDateTime).label("start_at"),
         no(UTCDateTime).label("end_at"),
         no(String).label("reason"),
-    ).where(Resource.tenant_id == bindparam("tenant_id"))
+    )
     hours = select(
         literal_column("1"),
         OpeningHours.resource_id,
@@ -302,11 +317,18 @@ _RULE_INPUTS = _rule_inputs_statement()
 def rule_inputs(tenant: Tenant, resource: Resource, start: datetime, end: datetime) -> RuleInputs:
     """``RuleInputs`` for a booking of ``resource`` within ``[start, end)``,
     with one statement."""
-    chain = [resource.id, *(r.id for r in ancestors(resource))]
+    chain = [resource, *ancestors(resource)]
     rows = db.session.execute(
-        _RULE_INPUTS, {"tenant_id": tenant.id, "chain": chain, "start": start, "end": end}
+        _RULE_INPUTS,
+        {
+            "tenant_id": tenant.id,
+            "resource_id": resource.id,
+            "chain": [r.id for r in chain],
+            "start": start,
+            "end": end,
+        },
     )
-    pairs: list[tuple[int, int | None]] = []
+    pairs: list[tuple[int, int | None]] = [(r.id, r.parent_id) for r in chain]
     hours: dict[int, list[tuple[int, int, int]]] = {}
     closures: list[ClosureRow] = []
     for part, a, b, c, d, start_at, end_at, reason in rows:
