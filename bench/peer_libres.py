@@ -165,16 +165,13 @@ class Ours:
     room_ids: list[int]
 
     def load(self, resource_id: int):
-        """What a request loads: the URL's tenant with the signed-in person
-        in one statement (``booking.web.load_tenant``), then the resource.
-        Nothing is kept from one booking to the next, so each reads them
-        again."""
-        from booking.extensions import db
-        from booking.resources.models import Resource
+        """What a request for ``/<tenant>/halls/<resource_id>/book`` loads:
+        the URL's tenant with the signed-in person and the URL's resource in
+        one statement (``booking.web.load_tenant``). Nothing is kept from
+        one booking to the next, so each reads them again."""
         from booking.web import load_tenant
 
-        tenant, user = load_tenant(self.tenant_slug, self.user_id)
-        return tenant, user, db.session.get(Resource, resource_id)
+        return load_tenant(self.tenant_slug, self.user_id, resource_id)
 
     def book(self, resource_id: int, start: datetime, end: datetime, **kwargs) -> None:
         from booking.extensions import db

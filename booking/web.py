@@ -29,9 +29,10 @@ from booking.i18n import (
     time_example,
 )
 from booking.logs import redact
+from booking.resources.models import Resource
 from booking.tenants import localtime
 from booking.tenants.models import Tenant
-from booking.tenants.service import get_tenant_by_slug
+from booking.tenants.service import get_tenant_by_slug, is_key
 from cemetery.access import holds_graves
 
 log = logging.getLogger(__name__)
@@ -156,28 +157,46 @@ def _session_id(user_id: object) -> tuple[int, int] | None:
     return uid, version
 
 
-def load_tenant(slug: str, user_id: int | None = None) -> tuple[Tenant | None, User | None]:
-    """The tenant a URL names and, with ``user_id`` (a signed-in person),
-    their account and roles in the same statement: two round trips less on
-    every page a signed-in person opens. The account is not checked here
-    (Flask-Login's loader checks its session version)."""
-    if user_id is None:
-        return get_tenant_by_slug(slug), None
+def load_tenant(
+    slug: str, user_id: int | None = None, resource_id: object = None
+) -> tuple[Tenant | None, User | None, Resource | None]:
+    """The tenant a URL names with, in the same statement, what the request
+    will ask for next: with ``user_id`` (a signed-in person) their account
+    and roles, with ``resource_id`` (a URL naming a resource) that resource
+    of the tenant, into the session, where ``get_scoped`` finds it without a
+    query while the caller holds it (the session keeps only weak
+    references). A round trip less for each. The account is not checked
+    here (Flask-Login's loader checks its session version), nor the
+    resource (its view does, as for any other)."""
+    resource_id = resource_id if is_key(resource_id) else None
+    if user_id is None and resource_id is None:
+        return get_tenant_by_slug(slug), None, None
     rows = (
-        db.session.execute(_tenant_with_account(), {"slug": slug, "user_id": user_id})
+        db.session.execute(
+            _tenant_with_account_and_resource(),
+            {"slug": slug, "user_id": user_id, "resource_id": resource_id},
+        )
         .unique()
         .all()
     )  # all rows: one per role, each filling the account's roles
-    return (rows[0][0], rows[0][1]) if rows else (None, None)
+    if not rows:
+        return None, None, None
+    tenant, user, resource = rows[0]
+    return tenant, user, resource
 
 
 @lru_cache(maxsize=1)
-def _tenant_with_account():
+def _tenant_with_account_and_resource():
     """Built once (every request runs it): the tenant by slug, the account by
-    id with its roles (which nearly every page asks, if only for its menu)."""
+    id with its roles (which nearly every page asks, if only for its menu),
+    the resource by id if it is the tenant's."""
     return (
-        select(Tenant, User)
+        select(Tenant, User, Resource)
+        .select_from(Tenant)
         .outerjoin(User, User.id == bindparam("user_id"))
+        .outerjoin(
+            Resource, (Resource.id == bindparam("resource_id")) & (Resource.tenant_id == Tenant.id)
+        )
         .options(joinedload(User.memberships))
         .where(Tenant.slug == bindparam("slug"))
     )
@@ -191,7 +210,9 @@ def init_app(app: Flask) -> None:
             if has_forbidden_characters(slug):
                 abort(404)
             signed_in = _session_id(session.get("_user_id"))
-            tenant, g._account = load_tenant(slug, signed_in[0] if signed_in else None)
+            tenant, g._account, g._resource = load_tenant(
+                slug, signed_in[0] if signed_in else None, values.get("resource_id")
+            )
             if tenant is None:
                 abort(404)
             g.tenant = tenant

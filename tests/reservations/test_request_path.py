@@ -19,6 +19,7 @@ from booking.reservations import notifications, service
 from booking.reservations.errors import BookingConflict
 from booking.reservations.models import Booking, Claim, Occurrence
 from booking.resources import service as resources
+from booking.resources.availability import rule_inputs
 from booking.resources.models import Closure
 from tests.times import at
 
@@ -263,3 +264,66 @@ def test_an_account_loaded_with_the_tenant_still_ends_with_its_session_version(
     db.session.expunge_all()
     response = client.get(url)
     assert response.status_code == 302 and "/account/login" in response.headers["Location"]
+
+
+def test_the_rules_read_the_resource_family_not_the_whole_tree(
+    app, tenant, make_resource, hall_with_halves, day
+):
+    """``rule_inputs`` reads the halls above and the parts below the resource,
+    never the municipality's other resources: its rows grow with the hall."""
+    for n in range(5):
+        make_resource(f"Anderswo {n}")
+    whole, a, b = hall_with_halves
+    corner = make_resource("Ecke", "room", parent=a)
+    start, end = at(day, "10:00"), at(day, "11:00")
+    assert set(rule_inputs(tenant, whole, start, end).tree.parents) == {
+        whole.id,
+        a.id,
+        b.id,
+        corner.id,
+    }
+    inputs = rule_inputs(tenant, a, start, end)
+    assert inputs.tree.parents == {a.id: whole.id, whole.id: whole.parent_id, corner.id: a.id}
+    assert inputs.tree.family(a.id).units == [corner.id]
+    assert inputs.tree.family(a.id).related == {whole.id, a.id, corner.id}
+    assert set(rule_inputs(tenant, corner, start, end).tree.parents) == {corner.id, a.id, whole.id}
+
+
+def _flat(statement: str) -> str:
+    return " ".join(statement.split())
+
+
+def test_a_page_naming_a_resource_reads_it_with_the_tenant(
+    app, client, login, tenant, make_tenant, citizen, make_resource, count_queries
+):
+    """``/halls/<resource_id>/…``: tenant, account, roles and the resource in
+    one statement; the view finds the resource in the session. Anonymous
+    too, and a resource of another municipality is still not found."""
+    room = make_resource("Raum")
+    foreign = make_resource("Fremd", of_tenant=make_tenant("anderswo"))
+    book, week = f"/{tenant.slug}/halls/{room.id}/book", f"/{tenant.slug}/halls/{room.id}/week"
+    elsewhere = f"/{tenant.slug}/halls/{foreign.id}"
+    too_big = f"/{tenant.slug}/halls/{2**40}/book"
+    login(citizen)
+    db.session.expunge_all()  # nothing loaded, as at the start of a request
+    with count_queries() as statements:
+        response = client.get(book)
+    assert response.status_code == 200
+    shown = "\n".join(_flat(s)[:200] for s in statements)
+    joined = [s for s in statements if "LEFT OUTER JOIN resource" in s]
+    assert len(joined) == 1 and "LEFT OUTER JOIN user_account" in joined[0], shown
+    assert not any(
+        _flat(s).startswith("SELECT resource.id") and "WHERE resource.id =" in _flat(s)
+        for s in statements
+    ), shown
+    db.session.expunge_all()
+    assert client.get(f"{elsewhere}/book").status_code == 404
+    assert client.get(too_big).status_code == 404
+    client.post("/account/logout")
+    db.session.expunge_all()
+    with count_queries() as statements:
+        response = client.get(week)
+    assert response.status_code == 200
+    assert sum("LEFT OUTER JOIN resource" in s for s in statements) == 1
+    db.session.expunge_all()
+    assert client.get(f"{elsewhere}/week").status_code == 404
