@@ -53,6 +53,19 @@ def attachment_maker(name: str):
     return register
 
 
+# Mail the database state owes rather than a request queued (a new
+# booking's first mail): each source queues what it finds with ``notify``
+# and marks it done; ``compose_pending`` runs them first, so such mail goes
+# out in the same run as mail a request queued. Registered by their package.
+MAIL_SOURCES: list[Callable[[datetime], object]] = []
+
+
+def mail_source(source: Callable[[datetime], object]) -> Callable[[datetime], object]:
+    """Register ``source(now)`` (see ``MAIL_SOURCES``)."""
+    MAIL_SOURCES.append(source)
+    return source
+
+
 def notify(
     kind: str,
     to_address: str,
@@ -61,7 +74,6 @@ def notify(
     key: str,
     locale: str | None = None,
     attachment: str | None = None,
-    fresh: bool = False,
     **context: Any,
 ) -> None:
     """Queue mail ``kind`` for ``to_address`` under ``key`` (once: a second
@@ -75,12 +87,8 @@ def notify(
     The mail is composed at delivery from ``context`` as it is stored: rows
     by reference (read again then: a mail says what holds when it goes out,
     a moment later), plain values (text, numbers, dates, lists) as they are.
-
-    ``fresh``: the key names something made in this unit of work (a new
-    booking), so no mail can be queued under it yet and it is not looked up
-    first; queueing keeps it unique all the same."""
-    if not fresh and db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)):
-        return
+    One statement, nothing looked up first: the insert skips a key that is
+    queued already."""
     personal = kind.startswith(PERSONAL_PREFIX)
     _insert(
         key,
@@ -167,10 +175,14 @@ def compose(message: OutboxMessage) -> None:
 
 
 def compose_pending(now: datetime) -> dict[str, int]:
-    """Compose the queued mail not yet composed, oldest first, in steps of
-    ``COMPOSE_STEP`` (one commit each; composing again after a crash writes
-    the same). A mail that cannot be written (a row it is about was deleted,
-    a broken template) is marked failed for the admins; the rest go on."""
+    """Queue what the ``MAIL_SOURCES`` owe, then compose the queued mail not
+    yet composed, oldest first, in steps of ``COMPOSE_STEP`` (one commit
+    each; composing again after a crash writes the same). A mail that
+    cannot be written (a row it is about was deleted, a broken template) is
+    marked failed for the admins; the rest go on."""
+    for source in MAIL_SOURCES:
+        source(now)
+        transaction.checkpoint()
     counts = {"composed": 0, "failed": 0}
     while counts["composed"] + counts["failed"] < COMPOSE_BATCH:
         step = db.session.scalars(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.accounts.models import Organisation, User
@@ -31,6 +31,12 @@ class Booking(db.Model):
         one_of("payment_method", PAYMENT_METHODS, name="payment_method_known"),
         one_of("origin", BOOKING_ORIGINS, name="origin_known"),
         Index("ix_booking_tenant_status", "tenant_id", "status", "created_at"),
+        Index(
+            "ix_booking_first_mail_due",
+            "id",
+            postgresql_where=text("first_mail_due"),
+            sqlite_where=text("first_mail_due"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +68,9 @@ class Booking(db.Model):
     skipped: Mapped[list | None] = mapped_column(db.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Made by ``create_booking`` and its first mail to the applicant (received
+    # or confirmed) not yet queued: ``mail.deliver`` queues it from here.
+    first_mail_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # When the clerks' digest of new requests named it (None: not yet).
     staff_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # DSGVO: when its personal data (person, title, note) was removed.

@@ -22,7 +22,7 @@ from booking.core import utcnow
 from booking.extensions import db
 from booking.feeds import ics
 from booking.notifications.models import OutboxMessage
-from booking.notifications.service import attachment_maker, notify
+from booking.notifications.service import attachment_maker, mail_source, notify
 from booking.reservations.models import Booking, Occurrence
 from booking.resources import tree
 from booking.resources.models import Resource, ResourceCaretaker
@@ -70,7 +70,6 @@ def _to_applicant(
     key: str,
     *,
     calendar: bool = False,
-    fresh: bool = False,
     **context,
 ) -> None:
     """Mail the person who booked (nobody once the booking is anonymised)."""
@@ -82,7 +81,6 @@ def _to_applicant(
         person.email,
         tenant,
         key=key,
-        fresh=fresh,
         locale=person.locale,
         attachment="booking_calendar" if calendar else None,
         booking=booking,
@@ -92,28 +90,45 @@ def _to_applicant(
     )
 
 
-def booking_created(tenant: Tenant, booking: Booking, *, fresh: bool = False) -> None:
-    """Received (a request) or confirmed at once. ``fresh``: the booking was
-    made in this unit of work, so no mail about it can be queued yet (its
-    key is not looked up first; see ``notify``)."""
+def booking_created(tenant: Tenant, booking: Booking) -> None:
+    """Received (a request) or confirmed at once; nothing in any other status."""
     if booking.status == "requested":
-        _to_applicant(
-            "booking_requested", booking, tenant, f"booking.requested:{booking.id}", fresh=fresh
-        )
+        _to_applicant("booking_requested", booking, tenant, f"booking.requested:{booking.id}")
     elif booking.status == "confirmed":
-        booking_confirmed(tenant, booking, fresh=fresh)
+        booking_confirmed(tenant, booking)
 
 
-def booking_confirmed(
-    tenant: Tenant, booking: Booking, reason: str | None = None, *, fresh: bool = False
-) -> None:
+@mail_source
+def queue_first_mails(now: datetime) -> None:
+    """The first mail of each new booking (``first_mail_due``), queued by
+    ``mail.deliver`` rather than by the request that made it: a statement
+    less in every booking, and the mail goes out in the same run as before.
+    What the booking has become meanwhile decides: a request approved
+    meanwhile gets its confirmation only (the approval's, under the same
+    key), a cancelled one nothing; a held booking waits for its payment."""
+    while True:
+        due = db.session.scalars(
+            select(Booking)
+            .where(Booking.first_mail_due, Booking.status != "held")
+            .order_by(Booking.id)
+            .limit(CHECKPOINT_EVERY)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not due:
+            return
+        for booking in due:
+            booking_created(db.session.get(Tenant, booking.tenant_id), booking)
+            booking.first_mail_due = False
+        transaction.checkpoint()
+
+
+def booking_confirmed(tenant: Tenant, booking: Booking, reason: str | None = None) -> None:
     _to_applicant(
         "booking_confirmed",
         booking,
         tenant,
         f"booking.confirmed:{booking.id}:{_stamp(booking.updated_at)}",
         calendar=True,
-        fresh=fresh,
         reason=reason,
     )
 

@@ -310,6 +310,9 @@ def create_booking(
         "recurrence": plan.rule.as_json() if plan.rule else None,
         "guests": plan.guests,
         "contact_phone": plan.contact_phone,
+        # Its first mail (received or confirmed): queued by mail.deliver from
+        # this mark (reservations.notifications.queue_first_mails).
+        "first_mail_due": True,
     }
     skipped = list(checked.skipped)
     if (
@@ -342,7 +345,6 @@ def create_booking(
     invoices.issue_if_charged(tenant, booking, now)  # an open invoice when it costs something
     if online:
         payments.start_online_payment(tenant, booking, invoices.invoice_of(booking), now)
-    notifications.booking_created(tenant, booking, fresh=True)
     return BookingResult(booking, skipped, checked.overridden)
 
 

@@ -12,7 +12,7 @@ from booking.core import utcnow
 from booking.extensions import db
 from booking.notifications import delivery
 from booking.notifications.models import OutboxMessage
-from booking.reservations import notifications
+from booking.reservations import engine, notifications
 from booking.reservations import service as bookings
 from booking.resources import service as resources
 from tests.conftest import make_app
@@ -107,6 +107,66 @@ def test_a_series_is_reminded_date_by_date(app, tenant, citizen, make_resource, 
     assert notifications.send_reminders() == {"queued": 2}
     keys = [m.key.split(":")[1] for m in mails("reminder:")]
     assert len(set(keys)) == 2
+
+
+# --- a booking's first mail ---------------------------------------------------------------
+
+
+def test_a_new_booking_is_mailed_by_the_next_delivery_run_once(
+    app, tenant, citizen, make_resource, make_booking
+):
+    """The request writes no mail; mail.deliver queues the confirmation from
+    the booking, once however often it runs."""
+    booking = make_booking(make_resource(), *soon(30))
+    assert booking.first_mail_due
+    assert db.session.query(OutboxMessage).count() == 0
+    assert [m.subject for m in mails()] == ["Bestätigt: Probe"]
+    assert not db.session.get(type(booking), booking.id).first_mail_due
+    mails()
+    delivery.deliver(utcnow(), {**app.config, "MAIL_SERVER": ""})
+    assert len(mails()) == 1
+
+
+def test_only_a_booking_made_by_create_booking_owes_a_first_mail(
+    app, tenant, citizen, make_resource
+):
+    """A burial's chapel date is written by the engine directly: no hall
+    booking mail for it (the cemetery mails its own)."""
+    chapel = engine.insert_booking(
+        make_resource(),
+        now=utcnow(),
+        user_id=citizen.id,
+        title="Trauerfeier",
+        status="confirmed",
+        origin="burial",
+    )
+    db.session.commit()
+    assert not chapel.first_mail_due
+    assert mails() == []
+
+
+def test_what_a_booking_became_before_the_run_decides_its_first_mail(
+    app, tenant, citizen, clerk, make_resource, make_booking
+):
+    hall = make_resource(requires_approval=True)
+    approved = make_booking(hall, *soon(30), title="Angenommen")
+    bookings.approve_booking(tenant, clerk, approved)
+    cancelled = make_booking(hall, *soon(60), title="Zurückgezogen")
+    bookings.cancel_booking(tenant, citizen, cancelled)
+    held = make_booking(make_resource(), *soon(90), title="Bezahlt")
+    held.status = "held"  # waiting for its online payment
+    db.session.commit()
+    assert sorted(m.subject for m in mails()) == [
+        "Bestätigt: Angenommen",
+        "Storniert: Zurückgezogen",
+    ]
+    assert held.first_mail_due  # not yet: the payment decides
+    held.status = "confirmed"
+    db.session.commit()
+    assert [m.subject for m in mails("booking.confirmed") if "Bezahlt" in m.subject] == [
+        "Bestätigt: Bezahlt"
+    ]
+    assert not held.first_mail_due
 
 
 def test_a_crash_between_queueing_and_delivery_sends_no_second_copy(
@@ -221,6 +281,7 @@ def test_the_services_tell_the_applicant_of_every_step(
 ):
     hall = make_resource("Bürgerhaus", requires_approval=True)
     booking = make_booking(hall, *soon(100), title="Taufe")
+    mails()  # mail.deliver runs (and queues the first mail) before the clerk decides
     bookings.approve_booking(tenant, clerk, booking, reason="Bitte Stühle stapeln")
     start, end = soon(130)
     bookings.move_occurrence(tenant, clerk, booking.occurrences[0], start, end, reason="Umbau")
