@@ -10,9 +10,9 @@ Prints, for both:
   ``approve_reservations`` + ``commit`` on an allocation made beforehand;
   ours: ``reservations.service.create_booking`` + commit on the request-like
   path (the session expires everything on commit, so every booking reloads
-  its tenant, user and resource as a request loads them), which queues the
-  confirmation mail; ``mail.deliver`` composes it later, outside the
-  request (timed afterwards, on its own). Measured in alternating rounds so
+  its tenant, user and resource as a request loads them); ``mail.deliver``
+  queues and composes its confirmation later, outside the request (timed
+  afterwards, on its own). Measured in alternating rounds so
   both share the machine's noise; also the SQL statements per booking;
 * a 52-week series, check + write + commit (median);
 * 16 concurrent clients (threads, each with its own session and connection)
@@ -208,9 +208,9 @@ def setup_ours(url: str, pool_size: int) -> Ours:
 
 
 def compose_queued(ours: Ours) -> tuple[int, float]:
-    """What the bookings left for ``mail.deliver``: compose every queued
-    mail (confirmation text, HTML and calendar file) as the job does, after
-    the timed bookings. Returns how many and the seconds it took."""
+    """What the bookings left for ``mail.deliver``: queue and compose every
+    confirmation (text, HTML and calendar file) as the job does, after the
+    timed bookings. Returns how many and the seconds it took."""
     from booking.core import utcnow
     from booking.notifications.service import compose_pending
 
@@ -518,7 +518,7 @@ def run(args) -> dict[str, float]:
         log(f"  cProfile of our bookings: {args.profile}")
     composed, composing = compose_queued(ours)
     log(
-        f"  afterwards, outside the request: mail.deliver composed the {composed} confirmations "
+        f"  afterwards, outside the request: mail.deliver queued and composed the {composed} confirmations "
         f"in {composing:.1f} s ({composing / max(composed, 1) * 1000:.2f} ms each)"
     )
 

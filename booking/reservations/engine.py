@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -50,6 +50,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from booking.core import UTCDateTime
@@ -424,31 +425,34 @@ def write_claims(
     return len(occurrences) * len(unit_ids)
 
 
+# The columns the statement below gives a date; the others are NULL.
+_OCCURRENCE_WRITTEN = ("tenant_id", "booking_id", "resource_id", "start_at", "end_at", "sequence")
+
+
 @lru_cache(maxsize=16)
 def _pg_claimed_booking_statement(columns: tuple[str, ...]):
     """PostgreSQL: the booking, its dates and their claims in one statement
-    (data-modifying CTEs), RETURNING the booking with each date and how many
+    (data-modifying CTEs), RETURNING the new ids in date order and how many
     claims were written. A claim the exclusion constraint refuses is left
     out (``ON CONFLICT DO NOTHING``: no error, so the transaction goes on)
     and shows in the count. Built once per column set of the booking."""
-    bookings = Booking.__table__
-    occurrences = Occurrence.__table__
-    selected = [f"b.{c.name}" for c in bookings.c] + [f"o.{c.name}" for c in occurrences.c]
-    statement = text(
-        f"""
+    _require_no_server_defaults(Booking.__table__, set(columns))
+    _require_no_server_defaults(Occurrence.__table__, {*_OCCURRENCE_WRITTEN, "updated_at"})
+    return (
+        text(
+            f"""
         WITH b AS (
             INSERT INTO booking ({", ".join(columns)})
             VALUES ({", ".join(f":{name}" for name in columns)})
-            RETURNING *
+            RETURNING id, tenant_id, resource_id
         ), o AS (
-            INSERT INTO occurrence
-                (tenant_id, booking_id, resource_id, start_at, end_at, sequence, updated_at)
+            INSERT INTO occurrence ({", ".join(_OCCURRENCE_WRITTEN)}, updated_at)
             SELECT b.tenant_id, b.id, b.resource_id, p.s, p.e, 0, CAST(:o_now AS timestamptz)
             FROM b CROSS JOIN unnest(
                 CAST(:o_starts AS timestamptz[]), CAST(:o_ends AS timestamptz[])
             ) WITH ORDINALITY AS p(s, e, n)
             ORDER BY p.n
-            RETURNING *
+            RETURNING id, tenant_id, start_at, end_at
         ), c AS (
             INSERT INTO claim (tenant_id, occurrence_id, unit_id, start_at, end_at, active)
             SELECT o.tenant_id, o.id, u,
@@ -460,13 +464,41 @@ def _pg_claimed_booking_statement(columns: tuple[str, ...]):
             ON CONFLICT DO NOTHING
             RETURNING 1
         )
-        SELECT {", ".join(selected)}, (SELECT count(*) FROM c) AS claimed
+        SELECT b.id, o.id, o.start_at, o.end_at, (SELECT count(*) FROM c)
         FROM b CROSS JOIN o ORDER BY o.start_at
         """
-    ).bindparams(*(bindparam(name, type_=bookings.c[name].type) for name in columns))
-    claimed = column("claimed", Integer)
-    returned = statement.columns(*bookings.c, *occurrences.c, claimed)
-    return select(Booking, Occurrence, claimed).from_statement(returned)
+        )
+        .bindparams(*(bindparam(name, type_=Booking.__table__.c[name].type) for name in columns))
+        .columns(
+            column("booking_id", Integer),
+            column("occurrence_id", Integer),
+            column("start_at", UTCDateTime),
+            column("end_at", UTCDateTime),
+            column("claimed", Integer),
+        )
+    )
+
+
+def _require_no_server_defaults(table, written: set[str]) -> None:
+    """``insert_claimed_booking`` builds its objects from the values it sent:
+    a column it leaves out must be NULL in the database, not a default."""
+    for col in table.c:
+        if col.name not in written and not col.primary_key and col.server_default:
+            raise RuntimeError(f"{table.name}.{col.name} has a server default: send it")
+
+
+def _persistent(model, values: dict[str, Any]):
+    """An object of ``model`` as the database holds it: every column from
+    ``values`` by column name (None where missing), in the session, unchanged."""
+
+    def stored(value: Any) -> Any:  # as UTCDateTime reads it back
+        return value.astimezone(UTC) if isinstance(value, datetime) else value
+
+    columns = model.__mapper__.column_attrs
+    obj = model(**{attr.key: stored(values.get(attr.columns[0].name)) for attr in columns})
+    make_transient_to_detached(obj)
+    db.session.add(obj)
+    return obj
 
 
 def insert_claimed_booking(
@@ -482,7 +514,9 @@ def insert_claimed_booking(
     unit), written by one statement — what ``insert_booking``,
     ``insert_occurrences`` and ``write_claims`` do with five. The exclusion
     constraint decides: when a claim was refused, the booking is deleted
-    again (its dates and claims with it) and ``ClaimsTaken`` raised.
+    again (its dates and claims with it) and ``ClaimsTaken`` raised. The
+    booking and its dates come back as objects built from the values sent
+    (the statement returns only their ids), as the ORM would load them.
 
     A series runs inside a SAVEPOINT: its claims, in date order, can wait on
     a rival's that wait on its own (a deadlock, which aborts the statement),
@@ -519,13 +553,27 @@ def insert_claimed_booking(
         if not (series and _lost_race(error)):
             raise
         raise ClaimsTaken(find_conflicts(unit_ids, periods)) from None
-    booking, _first, claimed = rows[0]
-    occurrences = [occurrence for _booking, occurrence, _claimed in rows]
+    booking_id, *_first, claimed = rows[0]
     if claimed < len(dates) * len(unit_ids):
-        session.execute(delete(Booking.__table__).where(Booking.__table__.c.id == booking.id))
-        for written in (booking, *occurrences):
-            session.expunge(written)
+        session.execute(delete(Booking.__table__).where(Booking.__table__.c.id == booking_id))
         raise ClaimsTaken(find_conflicts(unit_ids, periods))
+    booking = _persistent(Booking, {**params, "id": booking_id})
+    occurrences = [
+        _persistent(
+            Occurrence,
+            {
+                "id": occurrence_id,
+                "tenant_id": resource.tenant_id,
+                "booking_id": booking_id,
+                "resource_id": resource.id,
+                "start_at": start,
+                "end_at": end,
+                "sequence": 0,
+                "updated_at": now,
+            },
+        )
+        for _booking, occurrence_id, start, end, _claimed in rows
+    ]
     set_committed_value(booking, "resource", resource)
     set_committed_value(booking, "occurrences", occurrences)
     for occ in occurrences:

@@ -6,7 +6,8 @@ closure or new opening hours apply to the very next booking."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -331,3 +332,49 @@ def test_a_page_naming_a_resource_reads_it_with_the_tenant(
     assert sum("LEFT OUTER JOIN resource" in s for s in statements) == 1
     db.session.expunge_all()
     assert client.get(f"{elsewhere}/week").status_code == 404
+
+
+@pytest.mark.postgres_only
+def test_the_objects_of_a_new_booking_are_what_the_database_holds(
+    app, tenant, citizen, make_resource, day
+):
+    """PostgreSQL builds the new booking and its dates from the values it
+    sent (the statement returns only ids): every column must equal what a
+    fresh read gives, time zones included."""
+    room = make_resource("Raum", buffer_before_min=15)
+    berlin = ZoneInfo("Europe/Berlin")
+    made = [
+        service.create_booking(
+            tenant, citizen, room, at(day, "08:00"), at(day, "09:00"), "Einfach"
+        ).booking,
+        service.create_booking(
+            tenant,
+            citizen,
+            room,
+            at(day, "18:00").astimezone(berlin),
+            at(day, "20:00").astimezone(berlin),
+            "Chor „Ü“",
+            recurrence={"freq": "weekly", "interval": 2, "count": 3},
+            note="Mit Klavier",
+            guests=40,
+            contact_phone="+49 30 123",
+            now=utcnow().astimezone(berlin),
+        ).booking,
+    ]
+    built = [
+        {
+            obj: {attr.key: getattr(obj, attr.key) for attr in type(obj).__mapper__.column_attrs}
+            for obj in (booking, *booking.occurrences)
+        }
+        for booking in made
+    ]
+    db.session.commit()
+    db.session.expire_all()
+    for values in built:
+        for obj, columns in values.items():
+            fresh = {key: getattr(obj, key) for key in columns}
+            assert fresh == columns
+            assert [v.tzinfo for v in fresh.values() if isinstance(v, datetime)] == [
+                v.tzinfo for v in columns.values() if isinstance(v, datetime)
+            ]
+    assert [len(b.occurrences) for b in made] == [1, 3]
