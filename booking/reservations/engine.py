@@ -426,7 +426,15 @@ def write_claims(
 
 
 # The columns the statement below gives a date; the others are NULL.
-_OCCURRENCE_WRITTEN = ("tenant_id", "booking_id", "resource_id", "start_at", "end_at", "sequence")
+_OCCURRENCE_WRITTEN = (
+    "tenant_id",
+    "booking_id",
+    "resource_id",
+    "start_at",
+    "end_at",
+    "sequence",
+    "updated_at",
+)
 
 
 @lru_cache(maxsize=16)
@@ -437,7 +445,7 @@ def _pg_claimed_booking_statement(columns: tuple[str, ...]):
     out (``ON CONFLICT DO NOTHING``: no error, so the transaction goes on)
     and shows in the count. Built once per column set of the booking."""
     _require_no_server_defaults(Booking.__table__, set(columns))
-    _require_no_server_defaults(Occurrence.__table__, {*_OCCURRENCE_WRITTEN, "updated_at"})
+    _require_no_server_defaults(Occurrence.__table__, set(_OCCURRENCE_WRITTEN))
     return (
         text(
             f"""
@@ -446,7 +454,7 @@ def _pg_claimed_booking_statement(columns: tuple[str, ...]):
             VALUES ({", ".join(f":{name}" for name in columns)})
             RETURNING id, tenant_id, resource_id
         ), o AS (
-            INSERT INTO occurrence ({", ".join(_OCCURRENCE_WRITTEN)}, updated_at)
+            INSERT INTO occurrence ({", ".join(_OCCURRENCE_WRITTEN)})
             SELECT b.tenant_id, b.id, b.resource_id, p.s, p.e, 0, CAST(:o_now AS timestamptz)
             FROM b CROSS JOIN unnest(
                 CAST(:o_starts AS timestamptz[]), CAST(:o_ends AS timestamptz[])

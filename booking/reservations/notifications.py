@@ -109,6 +109,7 @@ def queue_first_mails(now: datetime) -> None:
     while True:
         due = db.session.scalars(
             select(Booking)
+            .options(selectinload(Booking.user), selectinload(Booking.resource))
             .where(Booking.first_mail_due, Booking.status != "held")
             .order_by(Booking.id)
             .limit(CHECKPOINT_EVERY)
@@ -118,6 +119,7 @@ def queue_first_mails(now: datetime) -> None:
             return
         for booking in due:
             booking_created(db.session.get(Tenant, booking.tenant_id), booking)
+        for booking in due:  # after the inserts: one UPDATE for all, not one flush each
             booking.first_mail_due = False
         transaction.checkpoint()
 

@@ -127,6 +127,24 @@ def test_a_new_booking_is_mailed_by_the_next_delivery_run_once(
     assert len(mails()) == 1
 
 
+def test_queueing_first_mails_reads_no_row_per_booking(
+    app, tenant, citizen, make_resource, make_booking, count_queries
+):
+    """Each mail costs its own insert; the bookings' people and halls are
+    read together, not one query per booking."""
+
+    def statements_for(how_many: int) -> int:
+        for n in range(how_many):
+            make_booking(make_resource(), *soon(30 + 3 * n))
+        db.session.commit()  # everything expired, as in the job's own session
+        with count_queries() as statements:
+            notifications.queue_first_mails(utcnow())
+        return len(statements)
+
+    few, many = statements_for(2), statements_for(8)
+    assert many - few <= 8 - 2  # one insert per mail more, nothing else
+
+
 def test_only_a_booking_made_by_create_booking_owes_a_first_mail(
     app, tenant, citizen, make_resource
 ):

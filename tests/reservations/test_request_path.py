@@ -227,6 +227,10 @@ def test_the_claims_carry_the_buffers(app, tenant, citizen, make_resource, day):
     )
 
 
+def _flat(statement: str) -> str:
+    return " ".join(statement.split())
+
+
 def test_a_signed_in_page_reads_tenant_account_and_roles_in_one_statement(
     app, client, login, tenant, citizen, make_resource, day, count_queries
 ):
@@ -244,14 +248,14 @@ def test_a_signed_in_page_reads_tenant_account_and_roles_in_one_statement(
     with count_queries() as statements:
         response = client.get(url)
     assert response.status_code == 200
-    shown = "\n".join(" ".join(s.split())[:160] for s in statements)
+    shown = "\n".join(_flat(s)[:160] for s in statements)
     joined = [s for s in statements if "FROM tenant LEFT OUTER JOIN user_account" in s]
     assert len(joined) == 1, shown
-    assert not any(" ".join(s.split()).startswith("SELECT user_account.id") for s in statements)
-    tenants = [s for s in statements if " ".join(s.split()).startswith("SELECT tenant.id")]
+    assert not any(_flat(s).startswith("SELECT user_account.id") for s in statements)
+    tenants = [s for s in statements if _flat(s).startswith("SELECT tenant.id")]
     assert tenants == joined, shown
     # The roles (the menu asks them) came along too.
-    assert not any(" ".join(s.split()).startswith("SELECT membership") for s in statements)
+    assert not any(_flat(s).startswith("SELECT membership") for s in statements)
     assert "Verwaltung" not in response.get_data(as_text=True)  # a citizen's menu
 
 
@@ -292,10 +296,6 @@ def test_the_rules_read_the_resource_family_not_the_whole_tree(
     assert inputs.tree.family(a.id).units == [corner.id]
     assert inputs.tree.family(a.id).related == {whole.id, a.id, corner.id}
     assert set(rule_inputs(tenant, corner, start, end).tree.parents) == {corner.id, a.id, whole.id}
-
-
-def _flat(statement: str) -> str:
-    return " ".join(statement.split())
 
 
 def test_a_page_naming_a_resource_reads_it_with_the_tenant(
