@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from booking.core import ValidationFailed, utcnow
 from booking.extensions import db
@@ -368,6 +368,11 @@ def test_the_objects_of_a_new_booking_are_what_the_database_holds(
         }
         for booking in made
     ]
+    # Built as loaded: in the session, identified, with nothing to write.
+    for obj in built[0] | built[1]:
+        state = inspect(obj)
+        assert state.persistent and not state.modified
+    assert not db.session.dirty
     db.session.commit()
     db.session.expire_all()
     for values in built:
