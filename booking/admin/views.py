@@ -16,6 +16,7 @@ from booking.forms import flash_error, show_errors
 from booking.jobs import COUNT_LABELS, registry, runner, scheduler
 from booking.notifications import delivery
 from booking.notifications import service as notifications
+from booking.reservations.notifications import first_mails_owed
 from booking.tenants import settings as tenant_settings
 from booking.tenants.service import get_scoped
 
@@ -102,6 +103,7 @@ def outbox():
     return render_template(
         "admin/outbox.html",
         messages=notifications.outbox(g.tenant),
+        first_mails_owed=first_mails_owed(g.tenant),
         mail_configured=bool(current_app.config.get("MAIL_SERVER")),
     )
 

@@ -9,10 +9,12 @@ second copy (the outbox's unique key is the guarantee)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
 
 from booking import transaction
@@ -29,6 +31,8 @@ from booking.resources.models import Resource, ResourceCaretaker
 from booking.resources.policy import policy_of
 from booking.tenants.models import Tenant
 from booking.tenants.service import in_tenant
+
+log = logging.getLogger(__name__)
 
 STAFF_DIGEST_ROLES = ("clerk", "admin")
 KEY_CHUNK = 500
@@ -105,12 +109,14 @@ def queue_first_mails(now: datetime) -> None:
     less in every booking, and the mail goes out in the same run as before.
     What the booking has become meanwhile decides: a request approved
     meanwhile gets its confirmation only (the approval's, under the same
-    key), a cancelled one nothing; a held booking waits for its payment."""
+    key), a cancelled one nothing; a held booking waits for its payment.
+    A booking whose mail cannot be queued (a programming error, logged) is
+    not tried again, and holds up nobody else's mail."""
     while True:
         due = db.session.scalars(
             select(Booking)
             .options(selectinload(Booking.user), selectinload(Booking.resource))
-            .where(Booking.first_mail_due, Booking.status != "held")
+            .where(_owes_first_mail())
             .order_by(Booking.id)
             .limit(CHECKPOINT_EVERY)
             .with_for_update(skip_locked=True)
@@ -118,10 +124,30 @@ def queue_first_mails(now: datetime) -> None:
         if not due:
             return
         for booking in due:
-            booking_created(db.session.get(Tenant, booking.tenant_id), booking)
+            try:
+                booking_created(db.session.get(Tenant, booking.tenant_id), booking)
+            except SQLAlchemyError:
+                raise  # the database, not the booking: the next run tries again
+            except Exception:
+                log.exception("the first mail of booking %s could not be queued", booking.id)
         for booking in due:  # after the inserts: one UPDATE for all, not one flush each
             booking.first_mail_due = False
         transaction.checkpoint()
+
+
+def _owes_first_mail():
+    return and_(Booking.first_mail_due, Booking.status != "held")
+
+
+def first_mails_owed(tenant: Tenant) -> int:
+    """How many of the municipality's bookings wait for ``mail.deliver`` to
+    queue their first mail (shown in the outbox, which lists only what is
+    queued)."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Booking)
+        .where(in_tenant(Booking, tenant), _owes_first_mail())
+    )
 
 
 def booking_confirmed(tenant: Tenant, booking: Booking, reason: str | None = None) -> None:

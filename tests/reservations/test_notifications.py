@@ -187,6 +187,48 @@ def test_what_a_booking_became_before_the_run_decides_its_first_mail(
     assert not held.first_mail_due
 
 
+def test_a_first_mail_that_cannot_be_queued_holds_up_nobody_elses(
+    app, tenant, citizen, make_resource, make_booking, monkeypatch, caplog
+):
+    """A programming error queueing one booking's mail is logged with the
+    booking, and the run goes on: the other bookings get theirs, and the
+    broken one is not tried again every run."""
+    broken = make_booking(make_resource(), *soon(30), title="Kaputt")
+    fine = make_booking(make_resource(), *soon(60), title="Heil")
+    created = notifications.booking_created
+
+    def booking_created(tenant, booking):
+        if booking.id == broken.id:
+            raise TypeError("a context value that cannot be stored")
+        created(tenant, booking)
+
+    monkeypatch.setattr(notifications, "booking_created", booking_created)
+    assert [m.subject for m in mails()] == ["Bestätigt: Heil"]
+    assert f"the first mail of booking {broken.id} could not be queued" in caplog.text
+    assert not broken.first_mail_due and not fine.first_mail_due
+    assert len(mails()) == 1  # the next run does not try it again
+
+
+def test_the_outbox_counts_the_first_mails_the_next_run_will_queue(
+    app, client, login, tenant, citizen, make_user, make_tenant, make_resource, make_booking
+):
+    """Until mail.deliver runs, a new booking's mail is in no outbox row: the
+    admins see how many wait, of their municipality only."""
+    make_booking(make_resource(), *soon(30))
+    make_booking(make_resource(), *soon(60))
+    there = make_tenant("dort")
+    bookings.create_booking(
+        there, citizen, make_resource(of_tenant=there), *soon(30), "Fremd", now=utcnow()
+    )
+    db.session.commit()
+    login(make_user(tenant=tenant, roles=["admin"]))
+    page = client.get(f"/{tenant.slug}/admin/outbox").get_data(as_text=True)
+    assert "2 neue Buchungen warten auf ihre Eingangs- bzw. Buchungsbestätigung" in page
+    mails()  # the run
+    page = client.get(f"/{tenant.slug}/admin/outbox").get_data(as_text=True)
+    assert "warten auf ihre" not in page and "Bestätigt: Probe" in page
+
+
 def test_a_crash_between_queueing_and_delivery_sends_no_second_copy(
     app, tenant, citizen, make_resource, make_booking, mail_config, smtp_server
 ):
