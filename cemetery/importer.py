@@ -32,7 +32,7 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from booking.accounts.models import User
 from booking.audit import service as audit
@@ -51,6 +51,7 @@ from cemetery.models import (
     GraveType,
     Plot,
     Section,
+    contact_key,
 )
 from cemetery.register import (
     CHECK,
@@ -767,10 +768,6 @@ def _same_text(a: str | None, b: str | None) -> bool:
     return (a or "").casefold() == (b or "").casefold()
 
 
-def _holder_key(holder: tuple[str, str | None, str | None, str | None]) -> tuple:
-    return tuple((part or "").casefold() or None for part in holder)
-
-
 def check(
     tenant: Tenant,
     cemetery: Cemetery,
@@ -879,7 +876,7 @@ def _plan(tenant: Tenant, cemetery: Cemetery, rows: list[_Row], today: date) -> 
         if row.holder is not None:
             if plan.holder is None:
                 plan.holder, plan.holder_row = row.holder, result.number
-            elif _holder_key(plan.holder) != _holder_key(row.holder):
+            elif contact_key(*plan.holder) != contact_key(*row.holder):
                 result.problems.append(
                     _(
                         "Widersprüchliche Nutzungsrechte für %(code)s: Zeile %(row)d nennt "
@@ -1264,16 +1261,14 @@ def _write(
         ):
             plot_ids[code] = plot_id
     # Holders: the contact with this name and address, else a new one.
-    wanted = {_holder_key(p.holder): p.holder for p in plans if p.new_right and p.holder}
+    wanted = {contact_key(*p.holder): p.holder for p in plans if p.new_right and p.holder}
     contacts = _known_contacts(tenant, wanted)
     new_contacts = [(key, holder) for key, holder in wanted.items() if key not in contacts]
     for start in range(0, len(new_contacts), CHUNK):
         chunk = new_contacts[start : start + CHUNK]
         table = Contact.__table__
         returned = db.session.execute(
-            insert(table).returning(
-                table.c.id, table.c.name, table.c.street, table.c.postcode, table.c.city
-            ),
+            insert(table).returning(table.c.id, table.c.match_key),
             [
                 {
                     "tenant_id": tenant.id,
@@ -1282,12 +1277,13 @@ def _write(
                     "postcode": holder[2],
                     "city": holder[3],
                     "created_at": now,
+                    "match_key": key,
                 }
-                for _key, holder in chunk
+                for key, holder in chunk
             ],
         )
-        for contact_id, *holder in returned:
-            contacts[_holder_key(tuple(holder))] = contact_id
+        for contact_id, key in returned:
+            contacts[key] = contact_id
     # Rights and their history.
     right_ids = {p.code: p.existing_right.id for p in plans if p.existing_right is not None}
     new_rights = [p for p in plans if p.new_right]
@@ -1300,7 +1296,7 @@ def _write(
                 {
                     "tenant_id": tenant.id,
                     "plot_id": plot_ids[plan.code],
-                    "holder_id": contacts[_holder_key(plan.holder)],
+                    "holder_id": contacts[contact_key(*plan.holder)],
                     "start_date": plan.start,
                     "end_date": plan.end,
                     "certificate_number": plan.certificate,
@@ -1376,20 +1372,18 @@ def _write(
     }
 
 
-def _known_contacts(tenant: Tenant, wanted: dict[tuple, tuple]) -> dict[tuple, int]:
-    """The tenant's contacts among the holders ``wanted`` (same name and
-    address, case-insensitive, as ``rights.find_or_create_contact``)."""
-    contacts: dict[tuple, int] = {}
-    names = sorted({holder[0].lower() for holder in wanted.values()})
-    for i in range(0, len(names), CHUNK):
-        for contact_id, name, street, postcode, city in db.session.execute(
-            select(Contact.id, Contact.name, Contact.street, Contact.postcode, Contact.city)
-            .where(in_tenant(Contact, tenant), func.lower(Contact.name).in_(names[i : i + CHUNK]))
+def _known_contacts(tenant: Tenant, wanted: dict[str, tuple]) -> dict[str, int]:
+    """The tenant's contacts among the holders ``wanted`` (by ``contact_key``,
+    as ``rights.find_or_create_contact`` finds them), by key."""
+    contacts: dict[str, int] = {}
+    keys = sorted(wanted)
+    for i in range(0, len(keys), CHUNK):
+        for contact_id, key in db.session.execute(
+            select(Contact.id, Contact.match_key)
+            .where(in_tenant(Contact, tenant), Contact.match_key.in_(keys[i : i + CHUNK]))
             .order_by(Contact.id)
         ):
-            key = _holder_key((name, street, postcode, city))
-            if key in wanted:
-                contacts.setdefault(key, contact_id)
+            contacts.setdefault(key, contact_id)
     return contacts
 
 
@@ -1405,7 +1399,7 @@ def _planned_counts(plans: list[_PlotPlan], tenant: Tenant, cemetery: Cemetery) 
             )
         )
     )
-    wanted = {_holder_key(p.holder): p.holder for p in plans if p.new_right and p.holder}
+    wanted = {contact_key(*p.holder): p.holder for p in plans if p.new_right and p.holder}
     return {
         "sections": len({p.section for p in plans if p.existing is None} - existing_sections),
         "plots": sum(1 for p in plans if p.existing is None),

@@ -10,6 +10,8 @@ through the conflict engine (``Burial.chapel_booking_id``,
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -21,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -190,12 +193,32 @@ class Plot(db.Model):
         return self.grave_type.urn_places if self.urn_places is None else self.urn_places
 
 
+def contact_key(
+    name: str | None, street: str | None, postcode: str | None, city: str | None
+) -> str:
+    """What makes two contacts the same person: name and address compared
+    without case (German too: "MÜLLER" is "Müller", "WEISS" is "Weiß", as
+    registers kept in capitals write it), Unicode normalised, spaces
+    collapsed. Python's ``casefold``, because the databases' ``lower()``
+    differ (SQLite's knows only ASCII)."""
+    return json.dumps(
+        [
+            " ".join(unicodedata.normalize("NFKC", part).casefold().split()) if part else ""
+            for part in (name, street, postcode, city)
+        ],
+        ensure_ascii=False,
+    )
+
+
 class Contact(db.Model):
     """A person the cemetery writes to: a right's holder or successor. Not
     necessarily a user; ``user_id`` links the account that sees the graves
-    in the family portal."""
+    in the family portal. ``match_key`` (``contact_key`` of name and
+    address) is kept by the ORM on every insert and update; a Core insert
+    sets it itself."""
 
     __tablename__ = "cemetery_contact"
+    __table_args__ = (Index("ix_cemetery_contact_match", "tenant_id", "match_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id", ondelete="CASCADE"), index=True)
@@ -209,11 +232,18 @@ class Contact(db.Model):
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    match_key: Mapped[str] = mapped_column(String(600))
 
     @property
     def address_lines(self) -> list[str]:
         place = " ".join(p for p in (self.postcode, self.city) if p)
         return [line for line in (self.name, self.street, place) if line]
+
+
+@event.listens_for(Contact, "before_insert")
+@event.listens_for(Contact, "before_update")
+def _keep_match_key(_mapper, _connection, contact: Contact) -> None:
+    contact.match_key = contact_key(contact.name, contact.street, contact.postcode, contact.city)
 
 
 class GraveRight(db.Model):

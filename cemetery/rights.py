@@ -36,6 +36,7 @@ from cemetery.models import (
     GraveType,
     Plot,
     Section,
+    contact_key,
 )
 from cemetery.register import (
     CHECK,
@@ -85,7 +86,7 @@ def find_or_create_contact(
     fill: bool = True,
 ) -> Contact:
     """The contact with this name and address (the same person written to
-    before), else a new one. Missing e-mail, phone or account are filled in
+    before, as ``contact_key`` compares them), else a new one. Missing e-mail, phone or account are filled in
     (``fill``; not from a funeral home's request, which must not redirect a
     holder's mail: the contact is then used as it is)."""
     errors: dict[str, list] = {}
@@ -99,17 +100,9 @@ def find_or_create_contact(
         errors["email"] = [_l("Bitte eine gültige E-Mail-Adresse angeben.")]
     _raise(errors)
 
-    def same(column: Any, value: str | None) -> Any:
-        return column.is_(None) if value is None else func.lower(column) == value.lower()
-
     contact = db.session.scalars(
         scoped(Contact, tenant)
-        .where(
-            same(Contact.name, name),
-            same(Contact.street, street),
-            same(Contact.postcode, postcode),
-            same(Contact.city, city),
-        )
+        .where(Contact.match_key == contact_key(name, street, postcode, city))
         .order_by(Contact.id)
         .limit(1)
     ).first()
