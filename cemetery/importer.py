@@ -1277,9 +1277,8 @@ def _write(
                     "postcode": holder[2],
                     "city": holder[3],
                     "created_at": now,
-                    "match_key": key,
                 }
-                for key, holder in chunk
+                for _key, holder in chunk
             ],
         )
         for contact_id, key in returned:

@@ -210,12 +210,18 @@ def contact_key(
     )
 
 
+def _key_of_row(context) -> str:
+    """``match_key``'s default: the key of the row being inserted."""
+    row = context.get_current_parameters()
+    return contact_key(row.get("name"), row.get("street"), row.get("postcode"), row.get("city"))
+
+
 class Contact(db.Model):
     """A person the cemetery writes to: a right's holder or successor. Not
     necessarily a user; ``user_id`` links the account that sees the graves
     in the family portal. ``match_key`` (``contact_key`` of name and
-    address) is kept by the ORM on every insert and update; a Core insert
-    sets it itself."""
+    address) is computed on every insert, also a bulk or Core one (the
+    column's default), and kept by the ORM on every update."""
 
     __tablename__ = "cemetery_contact"
     __table_args__ = (Index("ix_cemetery_contact_match", "tenant_id", "match_key"),)
@@ -232,7 +238,7 @@ class Contact(db.Model):
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    match_key: Mapped[str] = mapped_column(String(600))
+    match_key: Mapped[str] = mapped_column(String(600), default=_key_of_row)
 
     @property
     def address_lines(self) -> list[str]:
@@ -240,7 +246,6 @@ class Contact(db.Model):
         return [line for line in (self.name, self.street, place) if line]
 
 
-@event.listens_for(Contact, "before_insert")
 @event.listens_for(Contact, "before_update")
 def _keep_match_key(_mapper, _connection, contact: Contact) -> None:
     contact.match_key = contact_key(contact.name, contact.street, contact.postcode, contact.city)

@@ -7,10 +7,12 @@ import sqlite3
 
 import pytest
 from flask_migrate import upgrade
+from sqlalchemy import insert, select
 
+from booking.core import utcnow
 from booking.extensions import db
 from booking.tenants.service import create_tenant
-from cemetery.models import contact_key
+from cemetery.models import Contact, contact_key
 from cemetery.rights import find_or_create_contact
 from tests.conftest import make_app
 
@@ -50,6 +52,28 @@ def test_another_municipalitys_contact_is_never_found(app, tenant, make_tenant):
     db.session.commit()
     ours = find_or_create_contact(tenant, name="HEDWIG MÜLLER")
     assert ours.id != theirs.id and ours.email is None
+
+
+def test_a_contact_inserted_in_bulk_is_keyed_too(app, tenant):
+    """The import and the benchmarks insert contacts without the ORM's unit
+    of work: the column's default keys them."""
+    db.session.execute(
+        insert(Contact),
+        [
+            {"tenant_id": tenant.id, "name": "GRETE GROSS", "created_at": utcnow()},
+            {
+                "tenant_id": tenant.id,
+                "name": "Paul Klein",
+                "city": "Gießen",
+                "created_at": utcnow(),
+            },
+        ],
+    )
+    db.session.commit()
+    grete = db.session.scalar(select(Contact).where(Contact.name == "GRETE GROSS"))
+    assert find_or_create_contact(tenant, name="Grete Groß").id == grete.id
+    paul = db.session.scalar(select(Contact).where(Contact.name == "Paul Klein"))
+    assert find_or_create_contact(tenant, name="paul klein", city="GIESSEN").id == paul.id
 
 
 def test_a_corrected_name_is_found_under_the_new_name(app, tenant):
