@@ -10,6 +10,7 @@ through the conflict engine (``Burial.chapel_booking_id``,
 
 from __future__ import annotations
 
+import hashlib
 import json
 import unicodedata
 from datetime import date, datetime
@@ -199,15 +200,17 @@ def contact_key(
     """What makes two contacts the same person: name and address compared
     without case (German too: "MÜLLER" is "Müller", "WEISS" is "Weiß", as
     registers kept in capitals write it), Unicode normalised, spaces
-    collapsed. Python's ``casefold``, because the databases' ``lower()``
-    differ (SQLite's knows only ASCII)."""
-    return json.dumps(
+    collapsed; hashed, so that any name fits the indexed column. Python's
+    ``casefold``, because the databases' ``lower()`` differ (SQLite's knows
+    only ASCII)."""
+    folded = json.dumps(
         [
             " ".join(unicodedata.normalize("NFKC", part).casefold().split()) if part else ""
             for part in (name, street, postcode, city)
         ],
         ensure_ascii=False,
     )
+    return hashlib.sha256(folded.encode()).hexdigest()
 
 
 def _key_of_row(context) -> str:
@@ -238,7 +241,7 @@ class Contact(db.Model):
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    match_key: Mapped[str] = mapped_column(String(600), default=_key_of_row)
+    match_key: Mapped[str] = mapped_column(String(64), default=_key_of_row)
 
     @property
     def address_lines(self) -> list[str]:

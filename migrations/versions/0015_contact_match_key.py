@@ -6,6 +6,7 @@ Create Date: 2026-12-03 14:20:00
 
 """
 
+import hashlib
 import json
 import unicodedata
 
@@ -23,18 +24,19 @@ depends_on = None
 def _key(name, street, postcode, city):
     """cemetery.models.contact_key as of this revision (copied: a migration
     must not change when the models do)."""
-    return json.dumps(
+    folded = json.dumps(
         [
             " ".join(unicodedata.normalize("NFKC", part).casefold().split()) if part else ""
             for part in (name, street, postcode, city)
         ],
         ensure_ascii=False,
     )
+    return hashlib.sha256(folded.encode()).hexdigest()
 
 
 def upgrade():
     with op.batch_alter_table("cemetery_contact", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("match_key", sa.String(length=600), nullable=True))
+        batch_op.add_column(sa.Column("match_key", sa.String(length=64), nullable=True))
     contact = sa.table(
         "cemetery_contact",
         sa.column("id", sa.Integer),
@@ -58,7 +60,7 @@ def upgrade():
             [{"contact_id": row[0], "key": _key(*row[1:])} for row in rows],
         )
     with op.batch_alter_table("cemetery_contact", schema=None) as batch_op:
-        batch_op.alter_column("match_key", existing_type=sa.String(length=600), nullable=False)
+        batch_op.alter_column("match_key", existing_type=sa.String(length=64), nullable=False)
         batch_op.create_index("ix_cemetery_contact_match", ["tenant_id", "match_key"], unique=False)
 
 

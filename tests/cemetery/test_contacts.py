@@ -106,3 +106,12 @@ def test_the_migration_keys_the_contacts_written_before(tmp_path):
     with sqlite3.connect(path) as raw:
         (key,) = raw.execute("SELECT match_key FROM cemetery_contact").fetchone()
     assert key == contact_key("Jürgen Weiß", "LINDENSTRASSE 3", None, "GIESSEN")
+
+
+def test_the_longest_name_and_address_fit_the_key(app, tenant):
+    """Folding can lengthen a text (ß → ss); the key is a hash of fixed length."""
+    longest = {"name": "ß" * 200, "street": "Ä" * 200, "postcode": "1" * 10, "city": "ẞ" * 100}
+    contact = find_or_create_contact(tenant, **longest)
+    db.session.commit()
+    assert len(contact.match_key) == 64
+    assert find_or_create_contact(tenant, **longest).id == contact.id
