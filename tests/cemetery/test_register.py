@@ -135,6 +135,14 @@ def test_cemetery_names_are_unique_per_tenant(app, tenant, cemetery):
     assert "name" in refusal.value.fields
 
 
+@pytest.mark.parametrize("again", ["FRIEDHOF ÜBACH-PALENBERG", "friedhof  übach-palenberg"])
+def test_a_cemetery_name_differing_only_in_case_is_taken_on_both_databases(app, tenant, again):
+    register.create_cemetery(tenant, None, name="Friedhof Übach-Palenberg")
+    with pytest.raises(ValidationFailed) as refusal:
+        register.create_cemetery(tenant, None, name=again)
+    assert "name" in refusal.value.fields
+
+
 def test_only_staff_create_cemeteries(app, tenant, citizen, funeral_home):
     for user in (citizen, funeral_home):
         with pytest.raises(Forbidden):
