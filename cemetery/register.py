@@ -183,10 +183,6 @@ def check_burial_hours(value: Any) -> dict[str, list[list[int]]]:
     return dict(sorted(hours.items()))
 
 
-def _same_name(a: str, b: str) -> bool:
-    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
-
-
 def _checked_settings(
     tenant: Tenant, cemetery: Cemetery | None, settings: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -198,13 +194,13 @@ def _checked_settings(
     if "name" in settings or cemetery is None:
         name = _text(errors, "name", settings.get("name"), NAME_MAX, required=True)
         if name is not None and "name" not in errors:
-            # Compared in Python (casefold): SQLite's lower() knows only ASCII.
+            # Folded in Python (name_key): SQLite's lower() knows only ASCII.
             others = db.session.scalars(
                 select(Cemetery.name).where(
                     in_tenant(Cemetery, tenant), Cemetery.id != (cemetery.id if cemetery else -1)
                 )
             )
-            if any(_same_name(other, name) for other in others):
+            if any(name_key(other) == name_key(name) for other in others):
                 errors["name"] = [_l("Einen Friedhof dieses Namens gibt es schon.")]
         values["name"] = name
     if "address" in settings:
