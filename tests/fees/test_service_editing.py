@@ -22,7 +22,11 @@ RULES = [
 
 
 def entries(action: str) -> list[AuditEntry]:
-    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+    return list(
+        db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+        )
+    )
 
 
 @pytest.fixture
